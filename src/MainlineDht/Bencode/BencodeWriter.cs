@@ -72,7 +72,7 @@ public ref struct BencodeWriter
     }
 
     /// <summary>Writes a dictionary key; keys must ascend in raw-byte order.</summary>
-    public void WriteKey(ReadOnlySpan<byte> key)
+    public void WriteKey(scoped ReadOnlySpan<byte> key)
     {
         if (_depth == 0 || !IsDictionary(_depth) || !_expectKey)
         {
@@ -86,7 +86,7 @@ public ref struct BencodeWriter
     }
 
     /// <summary>Writes a byte string value.</summary>
-    public void WriteString(ReadOnlySpan<byte> value)
+    public void WriteString(scoped ReadOnlySpan<byte> value)
     {
         BeforeValue();
         PutString(value);
@@ -113,7 +113,7 @@ public ref struct BencodeWriter
     /// Writes a value that is already bencoded (for example a BEP 44 item's <c>v</c>), as is.
     /// The caller vouches that it is one well-formed value.
     /// </summary>
-    public void WriteRawValue(ReadOnlySpan<byte> encoded)
+    public void WriteRawValue(scoped ReadOnlySpan<byte> encoded)
     {
         BeforeValue();
         if (Reserve(encoded.Length, out Span<byte> dest))
@@ -125,14 +125,14 @@ public ref struct BencodeWriter
     }
 
     /// <summary>Shorthand for a key followed by a byte string.</summary>
-    public void WriteString(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
+    public void WriteString(scoped ReadOnlySpan<byte> key, scoped ReadOnlySpan<byte> value)
     {
         WriteKey(key);
         WriteString(value);
     }
 
     /// <summary>Shorthand for a key followed by an integer.</summary>
-    public void WriteInteger(ReadOnlySpan<byte> key, long value)
+    public void WriteInteger(scoped ReadOnlySpan<byte> key, long value)
     {
         WriteKey(key);
         WriteInteger(value);
@@ -141,7 +141,7 @@ public ref struct BencodeWriter
     /// <summary>How many bytes <c>len:bytes</c> takes for a string of <paramref name="length"/> bytes.</summary>
     public static int StringSize(int length) => DigitCount((ulong)length) + 1 + length;
 
-    private void PutString(ReadOnlySpan<byte> value)
+    private void PutString(scoped ReadOnlySpan<byte> value)
     {
         int lengthDigits = DigitCount((ulong)value.Length);
         if (Reserve(lengthDigits + 1 + value.Length, out Span<byte> dest))
@@ -215,7 +215,7 @@ public ref struct BencodeWriter
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private readonly bool IsDictionary(int depth) => (_dictionaryBits & (1UL << (depth - 1))) != 0;
 
-    private void CheckAndRememberKey(ReadOnlySpan<byte> key, int start)
+    private void CheckAndRememberKey(scoped ReadOnlySpan<byte> key, int start)
     {
         long previous = GetKey(_depth);
         if (previous >= 0 && !_overflowed)

@@ -1,0 +1,708 @@
+using System.Diagnostics.CodeAnalysis;
+using MainlineDht.Bencode;
+
+namespace MainlineDht.Protocol;
+
+public static partial class KrpcCodec
+{
+    private static readonly BencodeReaderOptions ReaderOptions = new() { MaxDepth = 16 };
+
+    /// <summary>A byte range of the datagram; <see cref="Start1"/> is the start plus one, 0 when absent.</summary>
+    private readonly record struct Slice(int Start1, int Length)
+    {
+        public bool IsPresent => Start1 != 0;
+
+        public static Slice Of(in BencodeReader reader) => new(reader.ValueStart + 1, reader.ValueLength);
+
+        public ReadOnlyMemory<byte> In(ReadOnlyMemory<byte> memory) =>
+            IsPresent ? memory.Slice(Start1 - 1, Length) : default;
+    }
+
+    [Flags]
+    private enum Has : uint
+    {
+        None = 0,
+        Port = 1 << 0,
+        ImpliedPort = 1 << 1,
+        Seed = 1 << 2,
+        NoSeed = 1 << 3,
+        Scrape = 1 << 4,
+        Seq = 1 << 5,
+        Cas = 1 << 6,
+        Num = 1 << 7,
+        Interval = 1 << 8,
+    }
+
+    /// <summary>The known keys of an <c>a</c> or <c>r</c> dictionary, gathered in one pass.</summary>
+    private struct DictFields
+    {
+        public Slice Id, Target, InfoHash, Token, Nodes, Nodes6, Values, Samples, SeedsFilter, PeersFilter, Value, Key, Signature, Salt;
+        public long Port, ImpliedPort, Seed, NoSeed, Scrape, Seq, Cas, Num, Interval;
+        public Has Has;
+        public int ValuesCount;
+        public WantFamilies Want;
+        public string? Problem;
+        public int ProblemOffset;
+
+        public void Note(string problem, int offset)
+        {
+            if (Problem is null)
+            {
+                Problem = problem;
+                ProblemOffset = offset;
+            }
+        }
+
+        public readonly bool IsSet(Has flag) => (Has & flag) != 0;
+
+        public readonly long? Optional(long value, Has flag) => (Has & flag) != 0 ? value : null;
+    }
+
+    private ref struct Decoder
+    {
+        private readonly ReadOnlyMemory<byte> _memory;
+        private BencodeReader _reader;
+        private DictFields _args;
+        private DictFields _response;
+        private Slice _t, _y, _q, _v, _ip, _errorMessage;
+        private long _ro, _errorCode;
+        private bool _hasArgs, _hasResponse, _hasError, _argsWrongType;
+        private int _argsOffset;
+
+        public Decoder(ReadOnlyMemory<byte> memory)
+        {
+            _memory = memory;
+            _reader = new BencodeReader(memory.Span, ReaderOptions);
+        }
+
+        public bool Decode([NotNullWhen(true)] out KrpcMessage? message, out KrpcDecodeError error)
+        {
+            message = null;
+            if (!ReadTopLevel(out error))
+            {
+                return false;
+            }
+
+            if (!_t.IsPresent)
+            {
+                error = Drop("missing transaction id 't'", 0);
+                return false;
+            }
+
+            ReadOnlySpan<byte> y = _y.In(_memory).Span;
+            if (y.Length == 1)
+            {
+                switch (y[0])
+                {
+                    case (byte)'q':
+                        return BuildQuery(out message, out error);
+                    case (byte)'r':
+                        return BuildResponse(out message, out error);
+                    case (byte)'e':
+                        return BuildError(out message, out error);
+                }
+            }
+
+            error = Drop(_y.IsPresent ? "unknown message type 'y'" : "missing message type 'y'", _y.IsPresent ? _y.Start1 - 1 : 0);
+            return false;
+        }
+
+        private bool ReadTopLevel(out KrpcDecodeError error)
+        {
+            ref BencodeReader r = ref _reader;
+            if (!r.TryRead())
+            {
+                error = BencodeProblem();
+                return false;
+            }
+
+            if (r.TokenType != BencodeTokenType.StartDictionary)
+            {
+                error = Drop("a KRPC message is a bencoded dictionary", 0);
+                return false;
+            }
+
+            while (true)
+            {
+                if (!r.TryRead())
+                {
+                    error = BencodeProblem();
+                    return false;
+                }
+
+                if (r.TokenType == BencodeTokenType.EndDictionary)
+                {
+                    break;
+                }
+
+                ReadOnlySpan<byte> key = r.ValueSpan;
+                if (!r.TryRead())
+                {
+                    error = BencodeProblem();
+                    return false;
+                }
+
+                bool ok = key.Length switch
+                {
+                    1 => key[0] switch
+                    {
+                        (byte)'t' => TopString(ref _t),
+                        (byte)'y' => TopString(ref _y),
+                        (byte)'q' => TopString(ref _q),
+                        (byte)'v' => TopString(ref _v),
+                        (byte)'a' => TopDictionary(ref _args, ref _hasArgs, isArgs: true),
+                        (byte)'r' => TopDictionary(ref _response, ref _hasResponse, isArgs: false),
+                        (byte)'e' => TopError(),
+                        _ => r.TrySkip(),
+                    },
+                    2 when key.SequenceEqual("ip"u8) => TopString(ref _ip),
+                    2 when key.SequenceEqual("ro"u8) => TopInteger(ref _ro),
+                    _ => r.TrySkip(),
+                };
+
+                if (!ok)
+                {
+                    error = BencodeProblem();
+                    return false;
+                }
+            }
+
+            if (r.TryRead() || r.Error != BencodeError.None)
+            {
+                error = BencodeProblem();
+                return false;
+            }
+
+            error = default;
+            return true;
+        }
+
+        // Top-level fields of the wrong type are skipped: the message is then judged by what is missing.
+        private bool TopString(ref Slice slot)
+        {
+            if (_reader.TokenType == BencodeTokenType.String)
+            {
+                slot = Slice.Of(_reader);
+                return true;
+            }
+
+            return _reader.TrySkip();
+        }
+
+        private bool TopInteger(ref long slot)
+        {
+            if (_reader.TokenType == BencodeTokenType.Integer)
+            {
+                slot = _reader.IntegerValue;
+                return true;
+            }
+
+            return _reader.TrySkip();
+        }
+
+        private bool TopDictionary(ref DictFields fields, ref bool present, bool isArgs)
+        {
+            if (_reader.TokenType != BencodeTokenType.StartDictionary)
+            {
+                if (isArgs)
+                {
+                    _argsWrongType = true;
+                    _argsOffset = _reader.TokenStartIndex;
+                }
+
+                return _reader.TrySkip();
+            }
+
+            present = true;
+            return ReadFields(ref fields);
+        }
+
+        private bool TopError()
+        {
+            ref BencodeReader r = ref _reader;
+            if (r.TokenType != BencodeTokenType.StartList)
+            {
+                return r.TrySkip();
+            }
+
+            int index = 0;
+            bool codeSeen = false;
+            while (r.TryRead())
+            {
+                if (r.TokenType == BencodeTokenType.EndList && r.CurrentDepth == 1)
+                {
+                    _hasError = codeSeen;
+                    return true;
+                }
+
+                if (index == 0 && r.TokenType == BencodeTokenType.Integer)
+                {
+                    _errorCode = r.IntegerValue;
+                    codeSeen = true;
+                }
+                else if (index == 1 && r.TokenType == BencodeTokenType.String)
+                {
+                    _errorMessage = Slice.Of(r);
+                }
+                else if (!r.TrySkip())
+                {
+                    return false;
+                }
+
+                index++;
+            }
+
+            return false;
+        }
+
+        private bool ReadFields(ref DictFields f)
+        {
+            ref BencodeReader r = ref _reader;
+            while (true)
+            {
+                if (!r.TryRead())
+                {
+                    return false;
+                }
+
+                if (r.TokenType == BencodeTokenType.EndDictionary)
+                {
+                    return true;
+                }
+
+                ReadOnlySpan<byte> key = r.ValueSpan;
+                if (!r.TryRead())
+                {
+                    return false;
+                }
+
+                bool ok = key.Length switch
+                {
+                    1 => key[0] switch
+                    {
+                        (byte)'k' => String(ref f, ref f.Key, "'k' must be a string"),
+                        (byte)'v' => AnyValue(ref f.Value),
+                        _ => r.TrySkip(),
+                    },
+                    2 when key.SequenceEqual("id"u8) => String(ref f, ref f.Id, "'id' must be a string"),
+                    3 when key.SequenceEqual("cas"u8) => Integer(ref f, ref f.Cas, Has.Cas, "'cas' must be an integer"),
+                    3 when key.SequenceEqual("num"u8) => Integer(ref f, ref f.Num, Has.Num, "'num' must be an integer"),
+                    3 when key.SequenceEqual("seq"u8) => Integer(ref f, ref f.Seq, Has.Seq, "'seq' must be an integer"),
+                    3 when key.SequenceEqual("sig"u8) => String(ref f, ref f.Signature, "'sig' must be a string"),
+                    4 when key.SequenceEqual("port"u8) => Integer(ref f, ref f.Port, Has.Port, "'port' must be an integer"),
+                    4 when key.SequenceEqual("salt"u8) => String(ref f, ref f.Salt, "'salt' must be a string"),
+                    4 when key.SequenceEqual("seed"u8) => Integer(ref f, ref f.Seed, Has.Seed, "'seed' must be an integer"),
+                    4 when key.SequenceEqual("want"u8) => Want(ref f),
+                    4 when key.SequenceEqual("BFsd"u8) => String(ref f, ref f.SeedsFilter, "'BFsd' must be a string"),
+                    4 when key.SequenceEqual("BFpe"u8) => String(ref f, ref f.PeersFilter, "'BFpe' must be a string"),
+                    5 when key.SequenceEqual("nodes"u8) => String(ref f, ref f.Nodes, "'nodes' must be a string"),
+                    5 when key.SequenceEqual("token"u8) => String(ref f, ref f.Token, "'token' must be a string"),
+                    6 when key.SequenceEqual("target"u8) => String(ref f, ref f.Target, "'target' must be a string"),
+                    6 when key.SequenceEqual("values"u8) => Values(ref f),
+                    6 when key.SequenceEqual("nodes6"u8) => String(ref f, ref f.Nodes6, "'nodes6' must be a string"),
+                    6 when key.SequenceEqual("noseed"u8) => Integer(ref f, ref f.NoSeed, Has.NoSeed, "'noseed' must be an integer"),
+                    6 when key.SequenceEqual("scrape"u8) => Integer(ref f, ref f.Scrape, Has.Scrape, "'scrape' must be an integer"),
+                    7 when key.SequenceEqual("samples"u8) => String(ref f, ref f.Samples, "'samples' must be a string"),
+                    8 when key.SequenceEqual("interval"u8) => Integer(ref f, ref f.Interval, Has.Interval, "'interval' must be an integer"),
+                    9 when key.SequenceEqual("info_hash"u8) => String(ref f, ref f.InfoHash, "'info_hash' must be a string"),
+                    12 when key.SequenceEqual("implied_port"u8) => Integer(ref f, ref f.ImpliedPort, Has.ImpliedPort, "'implied_port' must be an integer"),
+                    _ => r.TrySkip(),
+                };
+
+                if (!ok)
+                {
+                    return false;
+                }
+            }
+        }
+
+        private bool String(ref DictFields f, ref Slice slot, string problem)
+        {
+            if (_reader.TokenType == BencodeTokenType.String)
+            {
+                slot = Slice.Of(_reader);
+                return true;
+            }
+
+            f.Note(problem, _reader.TokenStartIndex);
+            return _reader.TrySkip();
+        }
+
+        private bool Integer(ref DictFields f, ref long slot, Has flag, string problem)
+        {
+            if (_reader.TokenType == BencodeTokenType.Integer)
+            {
+                slot = _reader.IntegerValue;
+                f.Has |= flag;
+                return true;
+            }
+
+            f.Note(problem, _reader.TokenStartIndex);
+            return _reader.TrySkip();
+        }
+
+        private bool AnyValue(ref Slice slot)
+        {
+            int start = _reader.TokenStartIndex;
+            if (!_reader.TrySkip())
+            {
+                return false;
+            }
+
+            slot = new Slice(start + 1, _reader.BytesConsumed - start);
+            return true;
+        }
+
+        private bool Want(ref DictFields f)
+        {
+            ref BencodeReader r = ref _reader;
+            if (r.TokenType != BencodeTokenType.StartList)
+            {
+                f.Note("'want' must be a list", r.TokenStartIndex);
+                return r.TrySkip();
+            }
+
+            while (r.TryRead())
+            {
+                if (r.TokenType == BencodeTokenType.EndList)
+                {
+                    return true;
+                }
+
+                if (r.TokenType == BencodeTokenType.String && r.ValueLength == 2 && r.ValueSpan[0] == (byte)'n')
+                {
+                    f.Want |= r.ValueSpan[1] switch
+                    {
+                        (byte)'4' => WantFamilies.IPv4,
+                        (byte)'6' => WantFamilies.IPv6,
+                        _ => WantFamilies.None,
+                    };
+                }
+                else if (!r.TrySkip())
+                {
+                    return false;
+                }
+            }
+
+            return false;
+        }
+
+        private bool Values(ref DictFields f)
+        {
+            ref BencodeReader r = ref _reader;
+            if (r.TokenType != BencodeTokenType.StartList)
+            {
+                f.Note("'values' must be a list", r.TokenStartIndex);
+                return r.TrySkip();
+            }
+
+            int start = r.TokenStartIndex;
+            int count = 0;
+            while (r.TryRead())
+            {
+                if (r.TokenType == BencodeTokenType.EndList)
+                {
+                    f.Values = new Slice(start + 1, r.BytesConsumed - start);
+                    f.ValuesCount = count;
+                    return true;
+                }
+
+                if (r.TokenType != BencodeTokenType.String)
+                {
+                    f.Note("'values' must hold strings", r.TokenStartIndex);
+                    if (!r.TrySkip())
+                    {
+                        return false;
+                    }
+
+                    continue;
+                }
+
+                count++;
+            }
+
+            return false;
+        }
+
+        private bool BuildQuery([NotNullWhen(true)] out KrpcMessage? message, out KrpcDecodeError error)
+        {
+            message = null;
+            ReadOnlyMemory<byte> t = _t.In(_memory);
+            if (!_q.IsPresent)
+            {
+                error = Reply("missing method name 'q'", 0, t);
+                return false;
+            }
+
+            if (!_hasArgs)
+            {
+                error = Reply(_argsWrongType ? "'a' must be a dictionary" : "missing arguments 'a'", _argsOffset, t);
+                return false;
+            }
+
+            ref DictFields a = ref _args;
+            if (a.Problem is not null)
+            {
+                error = Reply(a.Problem, a.ProblemOffset, t);
+                return false;
+            }
+
+            if (!RequireId(ref a, "'id' must be 20 bytes", out NodeId id, out error))
+            {
+                return false;
+            }
+
+            KrpcMethod method = KrpcMethodNames.Parse(_q.In(_memory).Span);
+            KrpcQuery? query;
+            switch (method)
+            {
+                case KrpcMethod.Ping:
+                    query = new PingQuery { Id = id, TransactionId = t, Version = _v.In(_memory), ExternalAddress = _ip.In(_memory), ReadOnly = _ro == 1 };
+                    break;
+
+                case KrpcMethod.FindNode:
+                    if (!Require20(a.Target, "'target' must be 20 bytes", out NodeId target, out error))
+                    {
+                        return false;
+                    }
+
+                    query = new FindNodeQuery { Id = id, Target = target, Want = a.Want, TransactionId = t, Version = _v.In(_memory), ExternalAddress = _ip.In(_memory), ReadOnly = _ro == 1 };
+                    break;
+
+                case KrpcMethod.GetPeers:
+                    if (!Require20(a.InfoHash, "'info_hash' must be 20 bytes", out NodeId infoHash, out error))
+                    {
+                        return false;
+                    }
+
+                    query = new GetPeersQuery
+                    {
+                        Id = id, InfoHash = infoHash, Want = a.Want, NoSeed = a.NoSeed == 1, Scrape = a.Scrape == 1,
+                        TransactionId = t, Version = _v.In(_memory), ExternalAddress = _ip.In(_memory), ReadOnly = _ro == 1,
+                    };
+                    break;
+
+                case KrpcMethod.AnnouncePeer:
+                    if (!BuildAnnounce(ref a, id, t, out query, out error))
+                    {
+                        return false;
+                    }
+
+                    break;
+
+                case KrpcMethod.SampleInfohashes:
+                    if (!Require20(a.Target, "'target' must be 20 bytes", out NodeId sampleTarget, out error))
+                    {
+                        return false;
+                    }
+
+                    query = new SampleInfohashesQuery { Id = id, Target = sampleTarget, Want = a.Want, TransactionId = t, Version = _v.In(_memory), ExternalAddress = _ip.In(_memory), ReadOnly = _ro == 1 };
+                    break;
+
+                case KrpcMethod.Get:
+                    if (!Require20(a.Target, "'target' must be 20 bytes", out NodeId getTarget, out error))
+                    {
+                        return false;
+                    }
+
+                    query = new GetQuery
+                    {
+                        Id = id, Target = getTarget, Sequence = a.Optional(a.Seq, Has.Seq), Want = a.Want,
+                        TransactionId = t, Version = _v.In(_memory), ExternalAddress = _ip.In(_memory), ReadOnly = _ro == 1,
+                    };
+                    break;
+
+                case KrpcMethod.Put:
+                    if (!BuildPut(ref a, id, t, out query, out error))
+                    {
+                        return false;
+                    }
+
+                    break;
+
+                default:
+                    query = new UnknownQuery
+                    {
+                        Id = id, MethodName = _q.In(_memory), Want = a.Want,
+                        Target = a.Target.IsPresent && a.Target.Length == NodeId.Size ? new NodeId(a.Target.In(_memory).Span) : null,
+                        InfoHash = a.InfoHash.IsPresent && a.InfoHash.Length == NodeId.Size ? new NodeId(a.InfoHash.In(_memory).Span) : null,
+                        TransactionId = t, Version = _v.In(_memory), ExternalAddress = _ip.In(_memory), ReadOnly = _ro == 1,
+                    };
+                    break;
+            }
+
+            message = query;
+            error = default;
+            return true;
+        }
+
+        private bool BuildAnnounce(ref DictFields a, NodeId id, ReadOnlyMemory<byte> t, [NotNullWhen(true)] out KrpcQuery? query, out KrpcDecodeError error)
+        {
+            query = null;
+            if (!Require20(a.InfoHash, "'info_hash' must be 20 bytes", out NodeId infoHash, out error))
+            {
+                return false;
+            }
+
+            if (!a.Token.IsPresent)
+            {
+                error = Reply("missing 'token'", 0, t);
+                return false;
+            }
+
+            bool implied = a.IsSet(Has.ImpliedPort) && a.ImpliedPort != 0;
+            if (a.IsSet(Has.Port) ? a.Port is < 0 or > 65535 || (a.Port == 0 && !implied) : !implied)
+            {
+                error = Reply("'port' must be an integer from 1 to 65535", 0, t);
+                return false;
+            }
+
+            query = new AnnouncePeerQuery
+            {
+                Id = id, InfoHash = infoHash, Port = a.IsSet(Has.Port) ? (int)a.Port : 0, ImpliedPort = implied,
+                Token = a.Token.In(_memory), Seed = a.Seed == 1,
+                TransactionId = t, Version = _v.In(_memory), ExternalAddress = _ip.In(_memory), ReadOnly = _ro == 1,
+            };
+            error = default;
+            return true;
+        }
+
+        private bool BuildPut(ref DictFields a, NodeId id, ReadOnlyMemory<byte> t, [NotNullWhen(true)] out KrpcQuery? query, out KrpcDecodeError error)
+        {
+            query = null;
+            if (!a.Token.IsPresent)
+            {
+                error = Reply("missing 'token'", 0, t);
+                return false;
+            }
+
+            if (!a.Value.IsPresent)
+            {
+                error = Reply("missing value 'v'", 0, t);
+                return false;
+            }
+
+            if (a.Value.Length > PutQuery.MaxValueSize)
+            {
+                error = new KrpcDecodeError("'v' is larger than 1000 bytes", a.Value.Start1 - 1, KrpcErrorCode.MessageTooBig, t);
+                return false;
+            }
+
+            if (a.Salt.Length > PutQuery.MaxSaltSize)
+            {
+                error = new KrpcDecodeError("'salt' is larger than 64 bytes", a.Salt.Start1 - 1, KrpcErrorCode.SaltTooBig, t);
+                return false;
+            }
+
+            if (a.Key.IsPresent || a.Signature.IsPresent)
+            {
+                if (a.Key.Length != 32 || a.Signature.Length != 64 || !a.IsSet(Has.Seq))
+                {
+                    error = Reply("a mutable item needs a 32-byte 'k', a 64-byte 'sig' and 'seq'", 0, t);
+                    return false;
+                }
+            }
+
+            query = new PutQuery
+            {
+                Id = id, Token = a.Token.In(_memory), Value = a.Value.In(_memory), PublicKey = a.Key.In(_memory),
+                Signature = a.Signature.In(_memory), Salt = a.Salt.In(_memory), Sequence = a.Optional(a.Seq, Has.Seq),
+                CompareAndSwap = a.Optional(a.Cas, Has.Cas),
+                TransactionId = t, Version = _v.In(_memory), ExternalAddress = _ip.In(_memory), ReadOnly = _ro == 1,
+            };
+            error = default;
+            return true;
+        }
+
+        private bool BuildResponse([NotNullWhen(true)] out KrpcMessage? message, out KrpcDecodeError error)
+        {
+            message = null;
+            if (!_hasResponse)
+            {
+                error = Drop("missing response dictionary 'r'", 0);
+                return false;
+            }
+
+            ref DictFields r = ref _response;
+            if (r.Problem is not null)
+            {
+                error = Drop(r.Problem, r.ProblemOffset);
+                return false;
+            }
+
+            if (r.Id.Length != NodeId.Size)
+            {
+                error = Drop("'id' must be 20 bytes", r.Id.IsPresent ? r.Id.Start1 - 1 : 0);
+                return false;
+            }
+
+            message = new KrpcResponse
+            {
+                Id = new NodeId(r.Id.In(_memory).Span),
+                Nodes = r.Nodes.In(_memory),
+                Nodes6 = r.Nodes6.In(_memory),
+                Token = r.Token.In(_memory),
+                Values = r.Values.IsPresent ? CompactPeerList.FromValidatedList(r.Values.In(_memory), r.ValuesCount) : default,
+                SeedsFilter = r.SeedsFilter.In(_memory),
+                PeersFilter = r.PeersFilter.In(_memory),
+                Samples = r.Samples.In(_memory),
+                Num = r.Optional(r.Num, Has.Num),
+                Interval = r.Optional(r.Interval, Has.Interval),
+                Value = r.Value.In(_memory),
+                PublicKey = r.Key.In(_memory),
+                Signature = r.Signature.In(_memory),
+                Sequence = r.Optional(r.Seq, Has.Seq),
+                TransactionId = _t.In(_memory),
+                Version = _v.In(_memory),
+                ExternalAddress = _ip.In(_memory),
+            };
+            error = default;
+            return true;
+        }
+
+        private bool BuildError([NotNullWhen(true)] out KrpcMessage? message, out KrpcDecodeError error)
+        {
+            message = null;
+            if (!_hasError || _errorCode is < int.MinValue or > int.MaxValue)
+            {
+                error = Drop("an error message needs 'e' = [code, message]", 0);
+                return false;
+            }
+
+            message = new KrpcError
+            {
+                Code = (int)_errorCode,
+                Message = _errorMessage.In(_memory),
+                TransactionId = _t.In(_memory),
+                Version = _v.In(_memory),
+                ExternalAddress = _ip.In(_memory),
+            };
+            error = default;
+            return true;
+        }
+
+        private readonly bool RequireId(ref DictFields a, string problem, out NodeId id, out KrpcDecodeError error) =>
+            Require20(a.Id, problem, out id, out error);
+
+        private readonly bool Require20(Slice slice, string problem, out NodeId id, out KrpcDecodeError error)
+        {
+            if (slice.Length != NodeId.Size)
+            {
+                id = default;
+                error = Reply(problem, slice.IsPresent ? slice.Start1 - 1 : 0, _t.In(_memory));
+                return false;
+            }
+
+            id = new NodeId(_memory.Span.Slice(slice.Start1 - 1, NodeId.Size));
+            error = default;
+            return true;
+        }
+
+        private readonly KrpcDecodeError BencodeProblem() =>
+            Drop(BencodeException.Describe(_reader.Error == BencodeError.None ? BencodeError.UnexpectedEnd : _reader.Error), _reader.ErrorOffset);
+
+        private static KrpcDecodeError Drop(string reason, int offset) => new(reason, offset, null, default);
+
+        private static KrpcDecodeError Reply(string reason, int offset, ReadOnlyMemory<byte> t) => new(reason, offset, KrpcErrorCode.Protocol, t);
+    }
+}

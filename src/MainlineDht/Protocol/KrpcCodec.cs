@@ -1,0 +1,29 @@
+using System.Diagnostics.CodeAnalysis;
+
+namespace MainlineDht.Protocol;
+
+/// <summary>
+/// Decodes and encodes KRPC messages (BEP 5 and the extensions' fields). Decoding is a single pass
+/// over the datagram that copies no bytes: the message's byte-string fields are slices of the input.
+/// Encoding writes canonical bencode (sorted keys) into a caller's span without allocating.
+/// </summary>
+public static partial class KrpcCodec
+{
+    /// <summary>The largest datagram a node should send; replies are kept under it.</summary>
+    public const int MaxDatagramSize = 1400;
+
+    /// <summary>
+    /// Decodes an untrusted datagram. Returns false with <paramref name="error"/> saying why (and
+    /// whether a 203/204 reply is due) instead of throwing.
+    /// </summary>
+    public static bool TryDecode(ReadOnlyMemory<byte> datagram, [NotNullWhen(true)] out KrpcMessage? message, out KrpcDecodeError error)
+    {
+        var decoder = new Decoder(datagram);
+        return decoder.Decode(out message, out error);
+    }
+
+    /// <summary>Decodes a datagram, throwing when it is not a valid KRPC message.</summary>
+    /// <exception cref="KrpcFormatException">The datagram is not a valid KRPC message.</exception>
+    public static KrpcMessage Decode(ReadOnlyMemory<byte> datagram) =>
+        TryDecode(datagram, out KrpcMessage? message, out KrpcDecodeError error) ? message : throw new KrpcFormatException(error);
+}

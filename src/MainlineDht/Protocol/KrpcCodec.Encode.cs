@@ -11,6 +11,13 @@ public static partial class KrpcCodec
     public static bool TryEncode(KrpcMessage message, Span<byte> destination, out int bytesWritten)
     {
         ArgumentNullException.ThrowIfNull(message);
+        return TryEncode(message, message.TransactionId.Span, destination, out bytesWritten);
+    }
+
+    /// <summary>Like <see cref="TryEncode(KrpcMessage, Span{byte}, out int)"/>, with the transaction id given apart from the message.</summary>
+    internal static bool TryEncode(KrpcMessage message, ReadOnlySpan<byte> transactionId, Span<byte> destination, out int bytesWritten)
+    {
+        ArgumentNullException.ThrowIfNull(message);
         var w = new BencodeWriter(destination);
         w.WriteStartDictionary();
         switch (message)
@@ -25,14 +32,14 @@ public static partial class KrpcCodec
                     w.WriteInteger("ro"u8, 1);
                 }
 
-                WriteTail(ref w, message, "q"u8);
+                WriteTail(ref w, message, transactionId, "q"u8);
                 break;
 
             case KrpcResponse response:
                 WriteIp(ref w, message);
                 w.WriteKey("r"u8);
                 WriteResponse(ref w, response);
-                WriteTail(ref w, message, "r"u8);
+                WriteTail(ref w, message, transactionId, "r"u8);
                 break;
 
             case KrpcError error:
@@ -42,7 +49,7 @@ public static partial class KrpcCodec
                 w.WriteString(error.Message.Span);
                 w.WriteEnd();
                 WriteIp(ref w, message);
-                WriteTail(ref w, message, "e"u8);
+                WriteTail(ref w, message, transactionId, "e"u8);
                 break;
 
             default:
@@ -99,9 +106,9 @@ public static partial class KrpcCodec
         }
     }
 
-    private static void WriteTail(ref BencodeWriter w, KrpcMessage message, ReadOnlySpan<byte> type)
+    private static void WriteTail(ref BencodeWriter w, KrpcMessage message, scoped ReadOnlySpan<byte> transactionId, ReadOnlySpan<byte> type)
     {
-        w.WriteString("t"u8, message.TransactionId.Span);
+        w.WriteString("t"u8, transactionId);
         if (!message.Version.IsEmpty)
         {
             w.WriteString("v"u8, message.Version.Span);

@@ -1,0 +1,6 @@
+using System.CommandLine;
+using MainlineDht.Cli;
+
+RootCommand root = new("mainline-dht: a BitTorrent Mainline DHT (BEP 5) node and lookup tool.");
+root.Subcommands.Add(NodeCommand.Create());
+return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

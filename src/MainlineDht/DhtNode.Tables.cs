@@ -1,0 +1,87 @@
+using System.Net;
+using System.Net.Sockets;
+using MainlineDht.Bencode;
+using MainlineDht.Protocol;
+using MainlineDht.Routing;
+
+namespace MainlineDht;
+
+// The node's use of its routing table and stores: everything here runs under the gate.
+public sealed partial class DhtNode
+{
+    private void RoutingOnQuery(NodeId id, IPEndPoint source, DateTimeOffset now)
+    {
+        if (_routing.OnQuery(id, source, now))
+        {
+            Verify(id, source);
+        }
+    }
+
+    private void RoutingOnReply(NodeId id, IPEndPoint source, TimeSpan roundTrip, DateTimeOffset now) =>
+        Follow(_routing.OnReply(id, source, roundTrip, now));
+
+    private void RoutingOnFailure(NodeId? id, IPEndPoint endPoint, DateTimeOffset now)
+    {
+        if (id is NodeId known)
+        {
+            Follow(_routing.OnFailure(known, endPoint, now));
+        }
+    }
+
+    /// <summary>Does what the routing table asks: ping a questionable node before it may be evicted.</summary>
+    private void Follow(RoutingOutcome outcome)
+    {
+        if (outcome.PingTarget is RoutingTableEntry entry)
+        {
+            Verify(entry.Id, entry.EndPoint);
+        }
+    }
+
+    /// <summary>Pings a node; its answer or its silence reaches the routing table through the reply and timeout paths.</summary>
+    private void Verify(NodeId id, IPEndPoint endPoint) =>
+        _ = SendQueryAsync(new PingQuery { Id = Id, ReadOnly = _options.ReadOnly, Version = _options.Version }, endPoint, id, CancellationToken.None);
+
+    private int ClosestNodes(NodeId target, NodeInfo[] destination) =>
+        _routing.FindClosest(target, destination, _time.GetUtcNow());
+
+    private void RefreshRouting(DateTimeOffset now)
+    {
+        foreach (RoutingTableEntry candidate in _routing.TakeCandidatesToVerify(BucketSize))
+        {
+            Verify(candidate.Id, candidate.EndPoint);
+        }
+    }
+
+    private void StorePeer(NodeId infoHash, IPEndPoint peer, bool seed, DateTimeOffset now) =>
+        _peers.Announce(infoHash, peer, seed, now);
+
+    /// <summary>Writes up to <paramref name="max"/> random stored peers as a bencoded <c>values</c> list.</summary>
+    private CompactPeerList WriteValues(NodeId infoHash, int max, AddressFamily family, bool noSeed, DateTimeOffset now)
+    {
+        Span<byte> compact = stackalloc byte[CompactFormat.PeerV6Size * 128];
+        int entrySize = family == AddressFamily.InterNetwork ? CompactFormat.PeerV4Size : CompactFormat.PeerV6Size;
+        max = Math.Min(max, compact.Length / entrySize);
+        int count = _peers.GetPeers(infoHash, compact[..(max * entrySize)], family, noSeed, now);
+        if (count == 0)
+        {
+            return default;
+        }
+
+        var writer = new BencodeWriter(_scratch.Values);
+        writer.WriteStartList();
+        for (int i = 0; i < count; i++)
+        {
+            writer.WriteString(compact.Slice(i * entrySize, entrySize));
+        }
+
+        writer.WriteEnd();
+        return CompactPeerList.FromValidatedList(_scratch.Values.AsMemory(0, writer.BytesWritten), count);
+    }
+
+    private (ReadOnlyMemory<byte> Seeds, ReadOnlyMemory<byte> Peers) ScrapeFilters(NodeId infoHash, DateTimeOffset now) =>
+        _peers.GetScrapeFilters(infoHash, now);
+
+    private int SampleInfoHashes(Span<byte> destination) => _peers.SampleInfoHashes(destination);
+
+    private int StoredInfoHashCount => _peers.InfoHashCount;
+}

@@ -1,0 +1,202 @@
+using System.Net;
+using MainlineDht.Protocol;
+using MainlineDht.Routing;
+using MainlineDht.Rpc;
+using MainlineDht.Storage;
+using MainlineDht.Transport;
+
+namespace MainlineDht;
+
+/// <summary>
+/// A Mainline DHT node (BEP 5): answers <c>ping</c>, <c>find_node</c>, <c>get_peers</c>,
+/// <c>announce_peer</c> and <c>sample_infohashes</c>, keeps a Kademlia routing table, stores
+/// announced peers, and sends queries of its own.
+/// </summary>
+/// <remarks>
+/// One node owns its state: every datagram, timer and API call is handled one at a time under
+/// the node's own gate (its event loop), so the routing table and stores need no locks of their
+/// own and two nodes in one process share nothing. A node costs no thread: on UDP its receive loop
+/// runs on the thread pool; on an <see cref="InMemoryNetwork"/> it runs on the network's clock.
+/// </remarks>
+public sealed partial class DhtNode : IAsyncDisposable
+{
+    private const int BucketSize = 8;
+
+    private readonly Lock _gate = new();
+    private readonly DhtNodeOptions _options;
+    private readonly IDatagramTransport _transport;
+    private readonly TimeProvider _time;
+    private readonly Random _random;
+    private readonly RoutingTable _routing;
+    private readonly TransactionTable _transactions;
+    private readonly WriteTokenManager _tokens;
+    private readonly PeerStore _peers;
+    private readonly QueryRateLimiter _rateLimiter;
+    private readonly ExternalAddressVote _externalAddress = new();
+    private readonly Counters _counters = new();
+    private readonly Scratch _scratch = new();
+    private ITimer? _maintenance;
+    private bool _started;
+    private bool _disposed;
+
+    /// <summary>
+    /// Creates a node on <paramref name="transport"/> (UDP, or an in-memory network for tests).
+    /// Call <see cref="Start"/> to begin serving. <see cref="StartAsync"/> does both over UDP.
+    /// </summary>
+    /// <exception cref="ArgumentException">An option is invalid; the message names it.</exception>
+    public DhtNode(DhtNodeOptions options, IDatagramTransport transport)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(transport);
+        options.Validate();
+        _options = options;
+        _transport = transport;
+        _time = options.TimeProvider;
+        _random = options.Random ?? new Random();
+        Id = options.NodeId ?? NodeId.CreateRandom(_random);
+        Id.WriteTo(_scratch.Id);
+        _routing = new RoutingTable(Id, new RoutingTableOptions());
+        _transactions = new TransactionTable(options.MaxOutstandingQueries, _random);
+        _tokens = new WriteTokenManager(_random);
+        _peers = new PeerStore(new PeerStoreOptions
+        {
+            MaxInfoHashes = options.MaxInfoHashes,
+            MaxPeersPerInfoHash = options.MaxPeersPerInfoHash,
+            PeerLifetime = options.PeerLifetime,
+        }, _random);
+        _rateLimiter = new QueryRateLimiter(options.QueriesPerSecondPerIp, options.QueryBurstPerIp, _time);
+    }
+
+    /// <summary>This node's id.</summary>
+    public NodeId Id { get; }
+
+    /// <summary>The endpoint this node receives on.</summary>
+    public IPEndPoint LocalEndPoint => _transport.LocalEndPoint;
+
+    /// <summary>The options the node was created with.</summary>
+    public DhtNodeOptions Options => _options;
+
+    /// <summary>BEP 42: our external address as most repliers report it, or null before any did.</summary>
+    public IPAddress? ExternalAddress
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _externalAddress.Leader;
+            }
+        }
+    }
+
+    /// <summary>Binds a UDP socket as <paramref name="options"/> say, and starts a node on it.</summary>
+    /// <exception cref="System.Net.Sockets.SocketException">The address cannot be bound (for example the port is in use).</exception>
+    public static Task<DhtNode> StartAsync(DhtNodeOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        cancellationToken.ThrowIfCancellationRequested();
+        options.Validate();
+        UdpTransport transport = UdpTransport.Bind(options.BindEndPoint, options.SendPolicy);
+        var node = new DhtNode(options, transport);
+        node.Start();
+        return Task.FromResult(node);
+    }
+
+    /// <summary>Starts receiving and the node's upkeep timer.</summary>
+    public void Start()
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_started)
+            {
+                return;
+            }
+
+            _started = true;
+            _maintenance = _time.CreateTimer(static s => ((DhtNode)s!).OnMaintenance(), this, MaintenanceInterval, MaintenanceInterval);
+        }
+
+        _transport.Start(new Receiver(this));
+    }
+
+    /// <summary>A snapshot of the node's counters.</summary>
+    public DhtNodeStatistics GetStatistics()
+    {
+        lock (_gate)
+        {
+            return _counters.Snapshot(_transactions.Count, _routing.Count, _peers.InfoHashCount, _peers.PeerCount);
+        }
+    }
+
+    /// <summary>A snapshot of the routing table's live entries.</summary>
+    public IReadOnlyList<RoutingTableEntry> GetRoutingTable()
+    {
+        lock (_gate)
+        {
+            return _routing.Snapshot(_time.GetUtcNow());
+        }
+    }
+
+    /// <summary>Stops the node: pending queries end as <see cref="RpcStatus.Cancelled"/>, the socket closes.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        List<PendingQuery> pending;
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            _maintenance?.Dispose();
+            pending = _transactions.TakeAll();
+        }
+
+        foreach (PendingQuery query in pending)
+        {
+            query.Timer?.Dispose();
+            query.Cancellation.Unregister();
+            query.Completion.TrySetResult(new RpcResult(RpcStatus.Cancelled, query.EndPoint, null, null, TimeSpan.Zero));
+        }
+
+        await _transport.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private static TimeSpan MaintenanceInterval => TimeSpan.FromSeconds(30);
+
+    private void OnMaintenance()
+    {
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            DateTimeOffset now = _time.GetUtcNow();
+            _peers.RemoveExpired(now);
+            RefreshRouting(now);
+        }
+    }
+
+    /// <summary>Receives for the node without making <see cref="IDatagramReceiver"/> part of its public surface.</summary>
+    private sealed class Receiver(DhtNode node) : IDatagramReceiver
+    {
+        public void OnDatagram(ReadOnlyMemory<byte> datagram, IPEndPoint source) => node.OnDatagram(datagram, source);
+    }
+
+    /// <summary>Buffers reused under the gate, so that answering a query allocates only the reply.</summary>
+    private sealed class Scratch
+    {
+        public readonly byte[] Id = new byte[NodeId.Size];
+        public readonly byte[] Send = new byte[KrpcCodec.MaxDatagramSize + 512];
+        public readonly byte[] Nodes = new byte[CompactFormat.NodeV4Size * BucketSize];
+        public readonly byte[] Nodes6 = new byte[CompactFormat.NodeV6Size * BucketSize];
+        public readonly byte[] Values = new byte[KrpcCodec.MaxDatagramSize];
+        public readonly byte[] Samples = new byte[NodeId.Size * MaxSamples];
+        public readonly byte[] Token = new byte[32];
+        public readonly byte[] Ip = new byte[CompactFormat.PeerV6Size];
+        public readonly NodeInfo[] Closest = new NodeInfo[BucketSize];
+    }
+}

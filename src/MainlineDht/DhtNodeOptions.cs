@@ -1,0 +1,165 @@
+using System.Net;
+using MainlineDht.Protocol;
+using MainlineDht.Transport;
+
+namespace MainlineDht;
+
+/// <summary>How a <see cref="DhtNode"/> is set up. Every property has a documented default.</summary>
+public sealed record DhtNodeOptions
+{
+    /// <summary>The node id; default: random (or the one in the state file, when there is one).</summary>
+    public NodeId? NodeId { get; init; }
+
+    /// <summary>The UDP endpoint to bind; default 0.0.0.0:6881.</summary>
+    public IPEndPoint BindEndPoint { get; init; } = new(IPAddress.Any, 6881);
+
+    /// <summary>
+    /// Nodes to join through, as <c>host:port</c>. When empty and there is no saved state, the
+    /// well-known public routers are used (see <see cref="DefaultBootstrapNodes"/>).
+    /// </summary>
+    public IReadOnlyList<string> BootstrapNodes { get; init; } = [];
+
+    /// <summary>Whether to fall back to <see cref="DefaultBootstrapNodes"/> when no bootstrap node and no state is given; default true.</summary>
+    public bool UsePublicRouters { get; init; } = true;
+
+    /// <summary>The public routers used only when nothing else is given.</summary>
+    public static IReadOnlyList<string> DefaultBootstrapNodes { get; } =
+    [
+        "router.bittorrent.com:6881",
+        "dht.transmissionbt.com:6881",
+        "router.utorrent.com:6881",
+        "dht.libtorrent.org:25401",
+    ];
+
+    /// <summary>A file to load the node id and routing table from at start and save them to at stop; default none.</summary>
+    public string? StateFile { get; init; }
+
+    /// <summary>How long a query may go unanswered before it counts as failed; default 4 s.</summary>
+    public TimeSpan QueryTimeout { get; init; } = TimeSpan.FromSeconds(4);
+
+    /// <summary>The most queries this node keeps in flight at once; default 2048.</summary>
+    public int MaxOutstandingQueries { get; init; } = 2048;
+
+    /// <summary>
+    /// Queries per second answered for one source IP (a token bucket with <see cref="QueryBurstPerIp"/>);
+    /// 0 turns the limit off. Default 200.
+    /// </summary>
+    public double QueriesPerSecondPerIp { get; init; } = 200;
+
+    /// <summary>The token bucket size of the per-IP limit; default 400.</summary>
+    public double QueryBurstPerIp { get; init; } = 400;
+
+    /// <summary>BEP 43: run read-only (send <c>ro</c> = 1, answer no queries); default false.</summary>
+    public bool ReadOnly { get; init; }
+
+    /// <summary>The client version sent as <c>v</c>: 2 letters and 2 version bytes; default "MD" 0.1.</summary>
+    public ReadOnlyMemory<byte> Version { get; init; } = new byte[] { (byte)'M', (byte)'D', 0, 1 };
+
+    /// <summary>Which destinations the node may send to; default all. Tests use <see cref="SendPolicy.LoopbackOnly"/>.</summary>
+    public SendPolicy SendPolicy { get; init; } = SendPolicy.AllowAll;
+
+    /// <summary>The clock; default <see cref="TimeProvider.System"/>.</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>The source of randomness for ids, transaction ids and sampling; default a new unseeded <see cref="System.Random"/>.</summary>
+    public Random? Random { get; init; }
+
+    /// <summary>How many peers one infohash may hold; default 500.</summary>
+    public int MaxPeersPerInfoHash { get; init; } = 500;
+
+    /// <summary>How many infohashes the node stores peers for; default 5000.</summary>
+    public int MaxInfoHashes { get; init; } = 5000;
+
+    /// <summary>How long an announced peer is kept after its last announce; default 30 min.</summary>
+    public TimeSpan PeerLifetime { get; init; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>
+    /// Completes query tasks inline on the thread that received the reply instead of on the thread
+    /// pool. Used by single-threaded simulations for determinism; default false.
+    /// </summary>
+    internal bool RunContinuationsInline { get; init; }
+
+    /// <summary>Checks the options; throws <see cref="ArgumentException"/> naming the first bad one.</summary>
+    public void Validate()
+    {
+        ArgumentNullException.ThrowIfNull(BindEndPoint, nameof(BindEndPoint));
+        ArgumentNullException.ThrowIfNull(BootstrapNodes, nameof(BootstrapNodes));
+        ArgumentNullException.ThrowIfNull(SendPolicy, nameof(SendPolicy));
+        ArgumentNullException.ThrowIfNull(TimeProvider, nameof(TimeProvider));
+        if (QueryTimeout <= TimeSpan.Zero)
+        {
+            throw new ArgumentException("QueryTimeout must be positive.", nameof(QueryTimeout));
+        }
+
+        if (MaxOutstandingQueries is < 1 or > 32_768)
+        {
+            throw new ArgumentException("MaxOutstandingQueries must be from 1 to 32768.", nameof(MaxOutstandingQueries));
+        }
+
+        if (QueriesPerSecondPerIp < 0 || QueryBurstPerIp < 0)
+        {
+            throw new ArgumentException("QueriesPerSecondPerIp and QueryBurstPerIp must not be negative.", nameof(QueriesPerSecondPerIp));
+        }
+
+        if (MaxPeersPerInfoHash < 1 || MaxInfoHashes < 1)
+        {
+            throw new ArgumentException("MaxPeersPerInfoHash and MaxInfoHashes must be at least 1.", nameof(MaxPeersPerInfoHash));
+        }
+
+        if (PeerLifetime <= TimeSpan.Zero)
+        {
+            throw new ArgumentException("PeerLifetime must be positive.", nameof(PeerLifetime));
+        }
+
+        foreach (string node in BootstrapNodes)
+        {
+            if (!HostEndPoint.TryParse(node, out _))
+            {
+                throw new ArgumentException($"Bootstrap node '{node}' is not host:port.", nameof(BootstrapNodes));
+            }
+        }
+    }
+}
+
+/// <summary>A <c>host:port</c> pair, the host being a name or an address (IPv6 in brackets).</summary>
+/// <param name="Host">The host name or address.</param>
+/// <param name="Port">The port, 1 to 65535.</param>
+public readonly record struct HostEndPoint(string Host, int Port)
+{
+    /// <summary>Parses <c>host:port</c> or <c>[v6]:port</c>.</summary>
+    public static bool TryParse(string? text, out HostEndPoint endPoint)
+    {
+        endPoint = default;
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return false;
+        }
+
+        int colon = text.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(text.AsSpan(colon + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int port) || port is < 1 or > 65535)
+        {
+            return false;
+        }
+
+        string host = text[..colon];
+        if (host.StartsWith('[') && host.EndsWith(']'))
+        {
+            host = host[1..^1];
+        }
+        else if (host.Contains(':', StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        if (host.Length == 0)
+        {
+            return false;
+        }
+
+        endPoint = new HostEndPoint(host, port);
+        return true;
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => Host.Contains(':', StringComparison.Ordinal) ? $"[{Host}]:{Port}" : $"{Host}:{Port}";
+}

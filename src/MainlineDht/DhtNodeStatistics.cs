@@ -1,0 +1,56 @@
+namespace MainlineDht;
+
+/// <summary>Counters of a node since it started. A snapshot: the values do not change afterwards.</summary>
+public sealed record DhtNodeStatistics
+{
+    /// <summary>Datagrams received.</summary>
+    public long DatagramsReceived { get; init; }
+
+    /// <summary>Datagrams that were not valid KRPC (dropped or answered with an error).</summary>
+    public long MalformedReceived { get; init; }
+
+    /// <summary>Queries answered with a response.</summary>
+    public long QueriesAnswered { get; init; }
+
+    /// <summary>Queries received, by method name (<c>ping</c>, <c>find_node</c>, …, <c>unknown</c>).</summary>
+    public IReadOnlyDictionary<string, long> QueriesReceived { get; init; } = new Dictionary<string, long>();
+
+    /// <summary>Queries sent, by method name.</summary>
+    public IReadOnlyDictionary<string, long> QueriesSent { get; init; } = new Dictionary<string, long>();
+
+    /// <summary>KRPC errors sent, by code.</summary>
+    public IReadOnlyDictionary<int, long> ErrorsSent { get; init; } = new Dictionary<int, long>();
+
+    /// <summary>Queries dropped by the per-IP rate limit.</summary>
+    public long QueriesRateLimited { get; init; }
+
+    /// <summary>Responses received that matched a query in flight.</summary>
+    public long ResponsesReceived { get; init; }
+
+    /// <summary>KRPC errors received that matched a query in flight.</summary>
+    public long ErrorsReceived { get; init; }
+
+    /// <summary>Replies that matched no query in flight (late, forged or from another endpoint).</summary>
+    public long UnmatchedReplies { get; init; }
+
+    /// <summary>Queries that timed out.</summary>
+    public long Timeouts { get; init; }
+
+    /// <summary>Queries in flight now.</summary>
+    public int OutstandingQueries { get; init; }
+
+    /// <summary>Nodes in the routing table now.</summary>
+    public int RoutingTableSize { get; init; }
+
+    /// <summary>Infohashes with stored peers now.</summary>
+    public int StoredInfoHashes { get; init; }
+
+    /// <summary>Stored peers now, over all infohashes.</summary>
+    public int StoredPeers { get; init; }
+
+    /// <summary>Announces accepted from other nodes.</summary>
+    public long AnnouncesAccepted { get; init; }
+
+    /// <summary>Datagrams whose handling failed inside the node (a bug: it is counted, never thrown into the receive loop).</summary>
+    public long InternalErrors { get; init; }
+}

@@ -1,0 +1,64 @@
+using System.Net;
+using System.Net.Sockets;
+using MainlineDht.Protocol;
+
+namespace MainlineDht.Tests.Support;
+
+/// <summary>
+/// A bare UDP socket on loopback that sends hand-made datagrams to one node and reads its raw
+/// replies: the byte-level view a real client has of our node.
+/// </summary>
+public sealed class RawKrpcClient : IDisposable
+{
+    private readonly Socket _socket;
+
+    public RawKrpcClient(IPAddress? bind = null)
+    {
+        bind ??= IPAddress.Loopback;
+        if (!IPAddress.IsLoopback(bind))
+        {
+            throw new ArgumentException("Test clients bind to loopback only.", nameof(bind));
+        }
+
+        _socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        _socket.Bind(new IPEndPoint(bind, 0));
+        LocalEndPoint = (IPEndPoint)_socket.LocalEndPoint!;
+    }
+
+    public IPEndPoint LocalEndPoint { get; }
+
+    public void Send(byte[] datagram, IPEndPoint destination)
+    {
+        if (!IPAddress.IsLoopback(destination.Address))
+        {
+            throw new InvalidOperationException($"Refusing to send outside loopback: {destination}");
+        }
+
+        _socket.SendTo(datagram, destination);
+    }
+
+    /// <summary>Receives one datagram, or null when none arrives within <paramref name="timeout"/>.</summary>
+    public byte[]? Receive(TimeSpan timeout)
+    {
+        if (!_socket.Poll(timeout, SelectMode.SelectRead))
+        {
+            return null;
+        }
+
+        byte[] buffer = new byte[65536];
+        EndPoint from = new IPEndPoint(IPAddress.Any, 0);
+        int n = _socket.ReceiveFrom(buffer, ref from);
+        return buffer[..n];
+    }
+
+    /// <summary>Sends and waits for one reply, decoded; fails the test when none comes.</summary>
+    public KrpcMessage Exchange(byte[] datagram, IPEndPoint destination, TimeSpan? timeout = null)
+    {
+        Send(datagram, destination);
+        byte[]? reply = Receive(timeout ?? TimeSpan.FromSeconds(5));
+        Assert.That(reply, Is.Not.Null, "no reply from the node");
+        return KrpcCodec.Decode(reply!);
+    }
+
+    public void Dispose() => _socket.Dispose();
+}

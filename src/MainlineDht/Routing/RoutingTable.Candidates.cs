@@ -1,0 +1,223 @@
+using System.Net;
+using MainlineDht.Protocol;
+
+namespace MainlineDht.Routing;
+
+// Unverified candidates: nodes that queried us or were named in a `nodes` reply. They wait in their
+// bucket's replacement cache and enter the live table only by answering a ping (OnReply).
+internal sealed partial class RoutingTable
+{
+    /// <summary>
+    /// A node queried us. A live node at the same endpoint has its last-query time updated (which
+    /// keeps a node that has answered us before good). Any other node is remembered as an unverified
+    /// candidate.
+    /// </summary>
+    /// <remarks>
+    /// Read-only nodes (BEP 43, a query with <c>ro</c> = 1) must never be passed here: the caller
+    /// answers them and forgets them. A query from an id that is live at another endpoint changes
+    /// nothing unless that entry is bad (anti-hijack).
+    /// </remarks>
+    /// <param name="id">The id the querying node gave.</param>
+    /// <param name="endPoint">The endpoint the query came from.</param>
+    /// <param name="now">The current time.</param>
+    /// <returns>
+    /// True when the caller should ping the node now to verify it: its bucket has room, or a bad or
+    /// questionable node that no verified replacement or pending verification already covers. Its
+    /// answer, reported through <see cref="OnReply"/>, brings it in.
+    /// </returns>
+    public bool OnQuery(NodeId id, IPEndPoint endPoint, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(endPoint);
+        if (!IsUsable(id, endPoint))
+        {
+            return false;
+        }
+
+        if (_byId.TryGetValue(id, out NodeEntry? live))
+        {
+            if (live.EndPoint.Equals(endPoint))
+            {
+                live.RecordQuery(now);
+                return false;
+            }
+
+            if (!live.IsBad(_options))
+            {
+                return false;
+            }
+        }
+
+        return RememberCandidate(id, endPoint, now, queried: true);
+    }
+
+    /// <summary>
+    /// Another node named this one in a <c>nodes</c> reply. It is remembered as an unverified
+    /// candidate; it never enters the live table until it answers one of our queries.
+    /// </summary>
+    /// <param name="id">The id named.</param>
+    /// <param name="endPoint">The endpoint named.</param>
+    /// <param name="now">The current time.</param>
+    /// <returns>
+    /// True when the caller should ping the node now to verify it: its bucket has room or a bad node
+    /// that no verified replacement or pending verification already covers. (Hearsay alone never
+    /// starts the eviction of a questionable node.)
+    /// </returns>
+    public bool OnHeard(NodeId id, IPEndPoint endPoint, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(endPoint);
+        if (!IsUsable(id, endPoint))
+        {
+            return false;
+        }
+
+        if (_byId.TryGetValue(id, out NodeEntry? live) && (live.EndPoint.Equals(endPoint) || !live.IsBad(_options)))
+        {
+            return false;
+        }
+
+        if (_byEndPoint.ContainsKey(endPoint))
+        {
+            // Hearsay naming a live node's endpoint with another id: not worth a slot.
+            return false;
+        }
+
+        return RememberCandidate(id, endPoint, now, queried: false);
+    }
+
+    /// <summary>
+    /// Hands out up to <paramref name="max"/> unverified candidates for the caller to ping, from the
+    /// buckets with room or bad nodes, nearest our id first, most recently heard first. Each one is
+    /// handed out once (again only if its ping is not reported back within a minute).
+    /// </summary>
+    /// <param name="max">The most candidates to return.</param>
+    /// <param name="now">The current time.</param>
+    public NodeContact[] TakeCandidatesToVerify(int max, DateTimeOffset now)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(max);
+        List<NodeContact>? taken = null;
+        for (int i = _buckets.Count - 1; i >= 0 && (taken?.Count ?? 0) < max; i--)
+        {
+            RoutingBucket bucket = _buckets[i];
+            while ((taken?.Count ?? 0) < max && TryRequestVerification(bucket, now, countQuestionable: false) is { } candidate)
+            {
+                (taken ??= []).Add(new NodeContact(candidate.Id, candidate.EndPoint));
+            }
+        }
+
+        return taken?.ToArray() ?? [];
+    }
+
+    private bool RememberCandidate(NodeId id, IPEndPoint endPoint, DateTimeOffset now, bool queried)
+    {
+        RoutingBucket bucket = _buckets[BucketIndexOf(id)];
+        ReplacementEntry? candidate = bucket.FindReplacement(id);
+        if (candidate is null)
+        {
+            if (bucket.FindReplacement(endPoint) is { } atEndPoint)
+            {
+                if (atEndPoint.IsVerified)
+                {
+                    // A proven node at that endpoint outranks an unproven claim.
+                    return false;
+                }
+
+                bucket.RemoveReplacement(atEndPoint);
+            }
+
+            candidate = new ReplacementEntry(id, endPoint, now);
+            if (!bucket.TryAddReplacement(candidate))
+            {
+                return false;
+            }
+        }
+        else
+        {
+            if (!candidate.EndPoint.Equals(endPoint))
+            {
+                if (candidate.IsVerified)
+                {
+                    return false;
+                }
+
+                candidate.EndPoint = endPoint;
+                candidate.VerificationRequested = null;
+            }
+
+            if (now > candidate.LastHeard)
+            {
+                candidate.LastHeard = now;
+            }
+        }
+
+        if (queried)
+        {
+            candidate.LastQuery = now;
+        }
+
+        if (candidate.IsVerified || IsPending(candidate.VerificationRequested, now)
+            || VerificationDemand(bucket, now, countQuestionable: queried) <= 0)
+        {
+            return false;
+        }
+
+        candidate.VerificationRequested = now;
+        return true;
+    }
+
+    /// <summary>
+    /// How many more nodes the bucket could use: its free room and its bad nodes (and, when asked,
+    /// its questionable ones), less the verified replacements and pending verifications that
+    /// already stand ready for them.
+    /// </summary>
+    private int VerificationDemand(RoutingBucket bucket, DateTimeOffset now, bool countQuestionable)
+    {
+        int demand = _options.BucketSize - bucket.Count;
+        foreach (NodeEntry e in bucket.Nodes)
+        {
+            NodeState state = e.GetState(now, _options);
+            if (state == NodeState.Bad || (countQuestionable && state == NodeState.Questionable))
+            {
+                demand++;
+            }
+        }
+
+        foreach (ReplacementEntry r in bucket.Replacements)
+        {
+            if (r.IsVerified || IsPending(r.VerificationRequested, now))
+            {
+                demand--;
+            }
+        }
+
+        return demand;
+    }
+
+    /// <summary>
+    /// When the bucket has demand, marks the most recently heard unverified candidate that is not
+    /// already being verified and returns it.
+    /// </summary>
+    private ReplacementEntry? TryRequestVerification(RoutingBucket bucket, DateTimeOffset now, bool countQuestionable)
+    {
+        if (VerificationDemand(bucket, now, countQuestionable) <= 0)
+        {
+            return null;
+        }
+
+        ReplacementEntry? best = null;
+        foreach (ReplacementEntry r in bucket.Replacements)
+        {
+            if (!r.IsVerified && !IsPending(r.VerificationRequested, now) && !_byEndPoint.ContainsKey(r.EndPoint)
+                && (best is null || r.LastHeard > best.LastHeard))
+            {
+                best = r;
+            }
+        }
+
+        if (best is not null)
+        {
+            best.VerificationRequested = now;
+        }
+
+        return best;
+    }
+}

@@ -1,0 +1,47 @@
+using MainlineDht.Protocol;
+
+namespace MainlineDht.Routing;
+
+// Refresh and inspection.
+internal sealed partial class RoutingTable
+{
+    /// <summary>
+    /// The targets of the bucket refreshes now due: for each bucket unchanged for
+    /// <see cref="RoutingTableOptions.BucketRefreshInterval"/>, a random id in its range (the node
+    /// runs a find_node for it). Handing out a refresh counts as a change of the bucket, so the same
+    /// bucket is not handed out again before another interval has passed.
+    /// </summary>
+    /// <param name="now">The current time.</param>
+    /// <param name="random">The source of the random ids (injected, never shared between nodes).</param>
+    public IReadOnlyList<NodeId> GetBucketsNeedingRefresh(DateTimeOffset now, Random random)
+    {
+        ArgumentNullException.ThrowIfNull(random);
+        List<NodeId>? targets = null;
+        foreach (RoutingBucket bucket in _buckets)
+        {
+            if (now - bucket.LastChanged >= _options.BucketRefreshInterval)
+            {
+                (targets ??= []).Add(NodeId.CreateRandomInRange(bucket.Prefix, bucket.PrefixLength, random));
+                bucket.LastChanged = now;
+            }
+        }
+
+        return targets ?? (IReadOnlyList<NodeId>)[];
+    }
+
+    /// <summary>Every live node as it stands at <paramref name="now"/>, bucket by bucket from the farthest.</summary>
+    public RoutingTableEntry[] Snapshot(DateTimeOffset now)
+    {
+        RoutingTableEntry[] entries = new RoutingTableEntry[_byId.Count];
+        int k = 0;
+        foreach (RoutingBucket bucket in _buckets)
+        {
+            foreach (NodeEntry e in bucket.Nodes)
+            {
+                entries[k++] = e.ToSnapshot(now, _options);
+            }
+        }
+
+        return entries;
+    }
+}

@@ -1,0 +1,39 @@
+namespace MainlineDht.Routing;
+
+/// <summary>The numbers that shape a routing table. The defaults are the ones BEP 5 fixes.</summary>
+public sealed record RoutingTableOptions
+{
+    /// <summary>The options BEP 5 prescribes.</summary>
+    public static RoutingTableOptions Default { get; } = new();
+
+    /// <summary>K: how many live nodes a bucket holds. Default 8.</summary>
+    public int BucketSize { get; init; } = 8;
+
+    /// <summary>
+    /// How many waiting nodes (answered but no room yet, or heard of and not yet verified) each bucket
+    /// remembers beside its live nodes. Default 8; 0 keeps none.
+    /// </summary>
+    public int ReplacementCacheSize { get; init; } = 8;
+
+    /// <summary>How long a node stays good after its last answer (or query, once it has answered). Default 15 minutes.</summary>
+    public TimeSpan GoodFor { get; init; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>How many failures in a row make a node bad. Default 2.</summary>
+    public int MaxFailures { get; init; } = 2;
+
+    /// <summary>How long a bucket may stay unchanged before it is due for a refresh. Default 15 minutes.</summary>
+    public TimeSpan BucketRefreshInterval { get; init; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>Throws when a value is out of range.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A value is out of range.</exception>
+    public void Validate()
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(BucketSize, 1, nameof(BucketSize));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(BucketSize, 1024, nameof(BucketSize));
+        ArgumentOutOfRangeException.ThrowIfNegative(ReplacementCacheSize, nameof(ReplacementCacheSize));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(ReplacementCacheSize, 1024, nameof(ReplacementCacheSize));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(GoodFor, TimeSpan.Zero, nameof(GoodFor));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxFailures, 1, nameof(MaxFailures));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(BucketRefreshInterval, TimeSpan.Zero, nameof(BucketRefreshInterval));
+    }
+}

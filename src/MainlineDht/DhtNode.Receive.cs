@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using MainlineDht.Bencode;
 using MainlineDht.Protocol;
+using MainlineDht.Routing;
 using MainlineDht.Rpc;
 
 namespace MainlineDht;
@@ -193,10 +194,10 @@ public sealed partial class DhtNode
         int written = 0;
         for (int i = 0; i < count; i++)
         {
-            NodeInfo node = _scratch.Closest[i];
+            NodeEntry node = _scratch.Closest[i];
             if (CompactFormat.IsV4(node.EndPoint.Address) == v4)
             {
-                written += CompactFormat.WriteNode(node, buffer.AsSpan(written));
+                written += CompactFormat.WriteNode(new NodeInfo(node.Id, node.EndPoint), buffer.AsSpan(written));
             }
         }
 

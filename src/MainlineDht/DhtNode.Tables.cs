@@ -31,9 +31,9 @@ public sealed partial class DhtNode
     /// <summary>Does what the routing table asks: ping a questionable node before it may be evicted.</summary>
     private void Follow(RoutingOutcome outcome)
     {
-        if (outcome.PingTarget is RoutingTableEntry entry)
+        if (outcome.ShouldPing)
         {
-            Verify(entry.Id, entry.EndPoint);
+            Verify(outcome.PingTarget.Id, outcome.PingTarget.EndPoint);
         }
     }
 
@@ -41,12 +41,12 @@ public sealed partial class DhtNode
     private void Verify(NodeId id, IPEndPoint endPoint) =>
         _ = SendQueryAsync(new PingQuery { Id = Id, ReadOnly = _options.ReadOnly, Version = _options.Version }, endPoint, id, CancellationToken.None);
 
-    private int ClosestNodes(NodeId target, NodeInfo[] destination) =>
-        _routing.FindClosest(target, destination, _time.GetUtcNow());
+    private int ClosestNodes(NodeId target, NodeEntry[] destination) =>
+        _routing.FindClosest(target, destination, includeQuestionable: true, _time.GetUtcNow());
 
     private void RefreshRouting(DateTimeOffset now)
     {
-        foreach (RoutingTableEntry candidate in _routing.TakeCandidatesToVerify(BucketSize))
+        foreach (NodeContact candidate in _routing.TakeCandidatesToVerify(BucketSize, now))
         {
             Verify(candidate.Id, candidate.EndPoint);
         }

@@ -55,7 +55,7 @@ public sealed partial class DhtNode : IAsyncDisposable
         _random = options.Random ?? new Random();
         Id = options.NodeId ?? NodeId.CreateRandom(_random);
         Id.WriteTo(_scratch.Id);
-        _routing = new RoutingTable(Id, new RoutingTableOptions());
+        _routing = new RoutingTable(Id, System.Net.Sockets.AddressFamily.InterNetwork, new RoutingTableOptions());
         _transactions = new TransactionTable(options.MaxOutstandingQueries, _random);
         _tokens = new WriteTokenManager(_random);
         _peers = new PeerStore(new PeerStoreOptions
@@ -197,6 +197,6 @@ public sealed partial class DhtNode : IAsyncDisposable
         public readonly byte[] Samples = new byte[NodeId.Size * MaxSamples];
         public readonly byte[] Token = new byte[32];
         public readonly byte[] Ip = new byte[CompactFormat.PeerV6Size];
-        public readonly NodeInfo[] Closest = new NodeInfo[BucketSize];
+        public readonly NodeEntry[] Closest = new NodeEntry[BucketSize];
     }
 }

@@ -1,0 +1,226 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using MainlineDht.Lookups;
+using MainlineDht.Protocol;
+using MainlineDht.Routing;
+using MainlineDht.Rpc;
+
+namespace MainlineDht;
+
+public sealed partial class DhtNode
+{
+    /// <summary>A node that has not answered within this time frees its lookup slot (it may still answer).</summary>
+    private static readonly TimeSpan SlowAfter = TimeSpan.FromSeconds(1);
+
+    private IReadOnlyList<IPEndPoint> _bootstrapEndPoints = [];
+
+    /// <summary>
+    /// Joins the network: resolves the bootstrap nodes (or, when none were given and the routing
+    /// table is empty, the public routers if <see cref="DhtNodeOptions.UsePublicRouters"/>), then
+    /// looks up our own id to fill the routing table. Returns the lookup's report.
+    /// </summary>
+    public async Task<LookupReport> JoinAsync(CancellationToken cancellationToken = default)
+    {
+        IReadOnlyList<string> names = _options.BootstrapNodes;
+        bool empty;
+        lock (_gate)
+        {
+            empty = _routing.Count == 0;
+        }
+
+        if (names.Count == 0 && empty && _options.UsePublicRouters)
+        {
+            names = DhtNodeOptions.DefaultBootstrapNodes;
+        }
+
+        _bootstrapEndPoints = await ResolveAsync(names, cancellationToken).ConfigureAwait(false);
+        return await FindNodeAsync(Id, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Looks up the nodes closest to <paramref name="target"/> (an iterative <c>find_node</c>).</summary>
+    public async Task<LookupReport> FindNodeAsync(NodeId target, CancellationToken cancellationToken = default)
+    {
+        var clock = Stopwatch.StartNew();
+        Traversal traversal = NewTraversal(target, (c, ct) =>
+            SendQueryAsync(new FindNodeQuery { Id = Id, Target = target, ReadOnly = _options.ReadOnly, Version = _options.Version }, c.EndPoint, c.Id, ct));
+        await traversal.RunAsync(cancellationToken).ConfigureAwait(false);
+        return Report(traversal, target, clock, cancellationToken.IsCancellationRequested);
+    }
+
+    /// <summary>
+    /// Finds peers for <paramref name="infoHash"/> with an iterative <c>get_peers</c>, yielding each
+    /// distinct peer as soon as a node returns it. Stops early when the caller stops enumerating.
+    /// </summary>
+    public async IAsyncEnumerable<IPEndPoint> GetPeersAsync(NodeId infoHash, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var peers = Channel.CreateUnbounded<IPEndPoint>(new UnboundedChannelOptions { SingleReader = true });
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Task<PeerLookupResult> lookup = LookupPeersAsync(infoHash, peers.Writer, stop.Token);
+        try
+        {
+            await foreach (IPEndPoint peer in peers.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                yield return peer;
+            }
+        }
+        finally
+        {
+            await stop.CancelAsync().ConfigureAwait(false);
+            await lookup.ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Finds peers for <paramref name="infoHash"/> and returns them all with the lookup's report.</summary>
+    public Task<PeerLookupResult> LookupPeersAsync(NodeId infoHash, CancellationToken cancellationToken = default) =>
+        LookupPeersAsync(infoHash, null, cancellationToken);
+
+    /// <summary>
+    /// Announces that a peer for <paramref name="infoHash"/> listens on <paramref name="port"/>
+    /// (or, with <paramref name="impliedPort"/>, on our UDP source port): a <c>get_peers</c> lookup,
+    /// then <c>announce_peer</c> to the K closest nodes that gave a token.
+    /// </summary>
+    public async Task<LookupReport> AnnounceAsync(NodeId infoHash, int port, bool impliedPort = false, CancellationToken cancellationToken = default)
+    {
+        if (!impliedPort)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(port, 1);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(port, 65535);
+        }
+
+        var clock = Stopwatch.StartNew();
+        (Traversal traversal, _) = await RunGetPeersAsync(infoHash, null, cancellationToken).ConfigureAwait(false);
+        var targets = traversal.ClosestResponded(Traversal.K).Where(c => c.Token is not null).ToList();
+        Task<RpcResult>[] sends = targets.Select(c => SendQueryAsync(
+            new AnnouncePeerQuery { Id = Id, InfoHash = infoHash, Port = impliedPort ? 0 : port, ImpliedPort = impliedPort, Token = c.Token, ReadOnly = _options.ReadOnly, Version = _options.Version },
+            c.EndPoint,
+            c.Id,
+            cancellationToken)).ToArray();
+        RpcResult[] results = await Task.WhenAll(sends).ConfigureAwait(false);
+        var accepted = new List<NodeInfo>();
+        for (int i = 0; i < results.Length; i++)
+        {
+            if (results[i].Status == RpcStatus.Response)
+            {
+                accepted.Add(new NodeInfo(targets[i].Id!.Value, targets[i].EndPoint));
+            }
+        }
+
+        return Report(traversal, infoHash, clock, cancellationToken.IsCancellationRequested) with { AnnouncedTo = accepted };
+    }
+
+    private async Task<PeerLookupResult> LookupPeersAsync(NodeId infoHash, ChannelWriter<IPEndPoint>? sink, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            (Traversal traversal, List<IPEndPoint> peers) = await RunGetPeersAsync(infoHash, sink, cancellationToken).ConfigureAwait(false);
+            return new PeerLookupResult(peers, Report(traversal, infoHash, clock, cancellationToken.IsCancellationRequested) with { PeersFound = peers.Count });
+        }
+        finally
+        {
+            sink?.TryComplete();
+        }
+    }
+
+    private async Task<(Traversal Traversal, List<IPEndPoint> Peers)> RunGetPeersAsync(NodeId infoHash, ChannelWriter<IPEndPoint>? sink, CancellationToken cancellationToken)
+    {
+        var peers = new List<IPEndPoint>();
+        var seen = new HashSet<IPEndPoint>();
+        var peersGate = new Lock();
+        Traversal traversal = NewTraversal(
+            infoHash,
+            (c, ct) => SendQueryAsync(new GetPeersQuery { Id = Id, InfoHash = infoHash, ReadOnly = _options.ReadOnly, Version = _options.Version }, c.EndPoint, c.Id, ct),
+            (_, response) =>
+            {
+                foreach (ReadOnlySpan<byte> entry in response.Values)
+                {
+                    if (CompactFormat.TryReadPeer(entry, out IPEndPoint? peer) && peer.Port != 0)
+                    {
+                        lock (peersGate)
+                        {
+                            if (seen.Count < 10_000 && seen.Add(peer))
+                            {
+                                peers.Add(peer);
+                                sink?.TryWrite(peer);
+                            }
+                        }
+                    }
+                }
+            });
+        await traversal.RunAsync(cancellationToken).ConfigureAwait(false);
+        return (traversal, peers);
+    }
+
+    private Traversal NewTraversal(NodeId target, Func<Traversal.Candidate, CancellationToken, Task<RpcResult>> query, Action<Traversal.Candidate, KrpcResponse>? onResponse = null)
+    {
+        var traversal = new Traversal(target, _time, SlowAfter, query, onResponse);
+        NodeEntry[] closest;
+        lock (_gate)
+        {
+            closest = _routing.FindClosest(target, Traversal.K * 2, includeQuestionable: true, _time.GetUtcNow());
+        }
+
+        foreach (NodeEntry entry in closest)
+        {
+            traversal.AddCandidate(entry.Id, entry.EndPoint, 0);
+        }
+
+        if (closest.Length < Traversal.K)
+        {
+            foreach (IPEndPoint endPoint in _bootstrapEndPoints)
+            {
+                traversal.AddCandidate(null, endPoint, 0);
+            }
+        }
+
+        return traversal;
+    }
+
+    private static LookupReport Report(Traversal traversal, NodeId target, Stopwatch clock, bool cancelled) => new()
+    {
+        Target = target,
+        NodesQueried = traversal.Queried,
+        Replies = traversal.Replies,
+        Errors = traversal.Errors,
+        Timeouts = traversal.Timeouts,
+        RoundTrips = traversal.RoundTrips,
+        Elapsed = clock.Elapsed,
+        ClosestNodes = traversal.ClosestResponded(Traversal.K).Select(c => new NodeInfo(c.Id!.Value, c.EndPoint)).ToList(),
+        Cancelled = cancelled,
+    };
+
+    private static async Task<IReadOnlyList<IPEndPoint>> ResolveAsync(IReadOnlyList<string> names, CancellationToken cancellationToken)
+    {
+        var endPoints = new List<IPEndPoint>();
+        foreach (string name in names)
+        {
+            if (!HostEndPoint.TryParse(name, out HostEndPoint host))
+            {
+                continue;
+            }
+
+            if (IPAddress.TryParse(host.Host, out IPAddress? address))
+            {
+                endPoints.Add(new IPEndPoint(address, host.Port));
+                continue;
+            }
+
+            try
+            {
+                foreach (IPAddress resolved in await Dns.GetHostAddressesAsync(host.Host, AddressFamily.InterNetwork, cancellationToken).ConfigureAwait(false))
+                {
+                    endPoints.Add(new IPEndPoint(resolved, host.Port));
+                }
+            }
+            catch (SocketException)
+            {
+                // An unresolvable name is skipped; the others may still work.
+            }
+        }
+
+        return endPoints;
+    }
+}

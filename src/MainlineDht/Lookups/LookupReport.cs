@@ -1,0 +1,46 @@
+using System.Net;
+using MainlineDht.Protocol;
+
+namespace MainlineDht.Lookups;
+
+/// <summary>What a lookup did: who was asked, who answered, how long it took.</summary>
+public sealed record LookupReport
+{
+    /// <summary>The id or infohash looked up.</summary>
+    public NodeId Target { get; init; }
+
+    /// <summary>Queries sent (one per node asked).</summary>
+    public int NodesQueried { get; init; }
+
+    /// <summary>Queries answered with a response.</summary>
+    public int Replies { get; init; }
+
+    /// <summary>Queries answered with a KRPC error.</summary>
+    public int Errors { get; init; }
+
+    /// <summary>Queries that timed out (or could not be sent).</summary>
+    public int Timeouts { get; init; }
+
+    /// <summary>The longest chain of replies, each node learned from the previous one's answer.</summary>
+    public int RoundTrips { get; init; }
+
+    /// <summary>Wall-clock (or virtual) time from start to end.</summary>
+    public TimeSpan Elapsed { get; init; }
+
+    /// <summary>The closest nodes (at most K) that answered, nearest first.</summary>
+    public IReadOnlyList<NodeInfo> ClosestNodes { get; init; } = [];
+
+    /// <summary>Distinct peers found (get_peers lookups).</summary>
+    public int PeersFound { get; init; }
+
+    /// <summary>For an announce: the nodes that accepted our <c>announce_peer</c>.</summary>
+    public IReadOnlyList<NodeInfo> AnnouncedTo { get; init; } = [];
+
+    /// <summary>True when the lookup was cancelled before it ended.</summary>
+    public bool Cancelled { get; init; }
+}
+
+/// <summary>The result of a <c>get_peers</c> lookup: the peers and the report.</summary>
+/// <param name="Peers">Distinct peers, in the order they arrived.</param>
+/// <param name="Report">What the lookup did.</param>
+public sealed record PeerLookupResult(IReadOnlyList<IPEndPoint> Peers, LookupReport Report);

@@ -37,7 +37,37 @@ public sealed partial class DhtNode
         }
 
         _bootstrapEndPoints = await ResolveAsync(names, cancellationToken).ConfigureAwait(false);
-        return await FindNodeAsync(Id, cancellationToken).ConfigureAwait(false);
+        LookupReport report = await FindNodeAsync(Id, cancellationToken).ConfigureAwait(false);
+        await RefreshAllBucketsAsync(cancellationToken).ConfigureAwait(false);
+        return report;
+    }
+
+    /// <summary>
+    /// Fills the routing table beyond our own neighbourhood: one <c>find_node</c> for a random id
+    /// at each distance from ours that the table covers (as a node does after bootstrapping).
+    /// </summary>
+    private async Task RefreshAllBucketsAsync(CancellationToken cancellationToken)
+    {
+        int buckets;
+        lock (_gate)
+        {
+            buckets = _routing.BucketCount;
+        }
+
+        var lookups = new List<Task<LookupReport>>(buckets);
+        for (int depth = 0; depth < buckets; depth++)
+        {
+            NodeId target;
+            lock (_gate)
+            {
+                NodeId flipped = Id ^ (NodeId.PrefixMask(depth + 1) ^ NodeId.PrefixMask(depth));
+                target = NodeId.CreateRandomInRange(flipped, depth + 1, _random);
+            }
+
+            lookups.Add(FindNodeAsync(target, cancellationToken));
+        }
+
+        await Task.WhenAll(lookups).ConfigureAwait(false);
     }
 
     /// <summary>Looks up the nodes closest to <paramref name="target"/> (an iterative <c>find_node</c>).</summary>
@@ -68,7 +98,7 @@ public sealed partial class DhtNode
         }
         finally
         {
-            await stop.CancelAsync().ConfigureAwait(false);
+            stop.Cancel();
             await lookup.ConfigureAwait(false);
         }
     }

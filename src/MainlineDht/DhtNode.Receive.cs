@@ -76,11 +76,6 @@ public sealed partial class DhtNode
     {
         _counters.QueriesReceived[(int)query.Method]++;
         DateTimeOffset now = _time.GetUtcNow();
-        if (!query.ReadOnly && query.Id != Id)
-        {
-            RoutingOnQuery(query.Id, source, now);
-        }
-
         switch (query)
         {
             case PingQuery:
@@ -117,6 +112,12 @@ public sealed partial class DhtNode
             default:
                 SendError(query.TransactionId.Span, KrpcErrorCode.MethodUnknown, "method unknown", source);
                 break;
+        }
+
+        // After the answer, so that verifying an unknown querier never delays its reply.
+        if (!query.ReadOnly && query.Id != Id)
+        {
+            RoutingOnQuery(query.Id, source, now);
         }
     }
 

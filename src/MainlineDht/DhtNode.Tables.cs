@@ -44,8 +44,20 @@ public sealed partial class DhtNode
     private int ClosestNodes(NodeId target, NodeEntry[] destination) =>
         _routing.FindClosest(target, destination, includeQuestionable: true, _time.GetUtcNow());
 
+    /// <summary>
+    /// Upkeep: a bucket untouched for 15 minutes gets a <c>find_node</c> for a random id in its
+    /// range, and candidates waiting for room are pinged.
+    /// </summary>
     private void RefreshRouting(DateTimeOffset now)
     {
+        if (_started && _routing.Count > 0)
+        {
+            foreach (NodeId target in _routing.GetBucketsNeedingRefresh(now, _random))
+            {
+                _ = FindNodeAsync(target, CancellationToken.None);
+            }
+        }
+
         foreach (NodeContact candidate in _routing.TakeCandidatesToVerify(BucketSize, now))
         {
             Verify(candidate.Id, candidate.EndPoint);
@@ -61,7 +73,7 @@ public sealed partial class DhtNode
         Span<byte> compact = stackalloc byte[CompactFormat.PeerV6Size * 128];
         int entrySize = family == AddressFamily.InterNetwork ? CompactFormat.PeerV4Size : CompactFormat.PeerV6Size;
         max = Math.Min(max, compact.Length / entrySize);
-        int count = _peers.GetPeers(infoHash, compact[..(max * entrySize)], family, noSeed, now);
+        int count = _peers.GetPeers(infoHash, max, family, now, compact[..(max * entrySize)], noSeed);
         if (count == 0)
         {
             return default;
@@ -78,10 +90,30 @@ public sealed partial class DhtNode
         return CompactPeerList.FromValidatedList(_scratch.Values.AsMemory(0, writer.BytesWritten), count);
     }
 
-    private (ReadOnlyMemory<byte> Seeds, ReadOnlyMemory<byte> Peers) ScrapeFilters(NodeId infoHash, DateTimeOffset now) =>
-        _peers.GetScrapeFilters(infoHash, now);
+    /// <summary>BEP 33: the seeds' and downloaders' bloom filters, or empty ones when no peer is stored.</summary>
+    private (ReadOnlyMemory<byte> Seeds, ReadOnlyMemory<byte> Peers) ScrapeFilters(NodeId infoHash, DateTimeOffset now)
+    {
+        if (!_peers.Scrape(infoHash, now, _scratch.SeedsFilter, _scratch.PeersFilter))
+        {
+            return default;
+        }
 
-    private int SampleInfoHashes(Span<byte> destination) => _peers.SampleInfoHashes(destination);
+        _scratch.SeedsFilter.Bits.CopyTo(_scratch.SeedsBits);
+        _scratch.PeersFilter.Bits.CopyTo(_scratch.PeersBits);
+        return (_scratch.SeedsBits, _scratch.PeersBits);
+    }
+
+    /// <summary>BEP 51: writes a random sample of stored infohashes, 20 bytes each; returns how many.</summary>
+    private int SampleInfoHashes(Span<byte> destination)
+    {
+        int count = _peers.SampleInfoHashes(destination.Length / NodeId.Size, _random, _time.GetUtcNow(), _scratch.SampledIds);
+        for (int i = 0; i < count; i++)
+        {
+            _scratch.SampledIds[i].WriteTo(destination[(i * NodeId.Size)..]);
+        }
+
+        return count;
+    }
 
     private int StoredInfoHashCount => _peers.InfoHashCount;
 }

@@ -57,7 +57,7 @@ public sealed partial class DhtNode : IAsyncDisposable
         Id.WriteTo(_scratch.Id);
         _routing = new RoutingTable(Id, System.Net.Sockets.AddressFamily.InterNetwork, new RoutingTableOptions());
         _transactions = new TransactionTable(options.MaxOutstandingQueries, _random);
-        _tokens = new WriteTokenManager(_random);
+        _tokens = new WriteTokenManager(_time.GetUtcNow());
         _peers = new PeerStore(new PeerStoreOptions
         {
             MaxInfoHashes = options.MaxInfoHashes,
@@ -198,5 +198,10 @@ public sealed partial class DhtNode : IAsyncDisposable
         public readonly byte[] Token = new byte[32];
         public readonly byte[] Ip = new byte[CompactFormat.PeerV6Size];
         public readonly NodeEntry[] Closest = new NodeEntry[BucketSize];
+        public readonly NodeId[] SampledIds = new NodeId[MaxSamples];
+        public readonly ScrapeBloomFilter SeedsFilter = new();
+        public readonly ScrapeBloomFilter PeersFilter = new();
+        public readonly byte[] SeedsBits = new byte[ScrapeBloomFilter.Size];
+        public readonly byte[] PeersBits = new byte[ScrapeBloomFilter.Size];
     }
 }

@@ -148,7 +148,7 @@ internal sealed class Traversal
         }
 
         Task first = await Task.WhenAny(tasks).ConfigureAwait(false);
-        await delayCancel.CancelAsync().ConfigureAwait(false);
+        delayCancel.Cancel();
         return first;
     }
 

@@ -172,6 +172,12 @@ internal sealed partial class RoutingTable
     private int VerificationDemand(RoutingBucket bucket, DateTimeOffset now, bool countQuestionable)
     {
         int demand = _options.BucketSize - bucket.Count;
+        if (demand <= 0 && ReferenceEquals(bucket, _buckets[^1]) && _buckets.Count < MaxBuckets)
+        {
+            // Our own bucket is full but splits when a verified node arrives: it can use a
+            // bucket's worth of candidates (fewer those already pending, below).
+            demand = _options.BucketSize;
+        }
         foreach (NodeEntry e in bucket.Nodes)
         {
             NodeState state = e.GetState(now, _options);

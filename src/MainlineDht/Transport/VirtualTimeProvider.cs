@@ -150,7 +150,20 @@ public sealed class VirtualTimeProvider : TimeProvider
             }
         }
 
-        timer.Fire();
+        // Callbacks run as on a bare thread: a caller's synchronization context (a test
+        // framework's, say) would otherwise push every continuation onto the thread pool and
+        // out of virtual time.
+        SynchronizationContext? context = SynchronizationContext.Current;
+        SynchronizationContext.SetSynchronizationContext(null);
+        try
+        {
+            timer.Fire();
+        }
+        finally
+        {
+            SynchronizationContext.SetSynchronizationContext(context);
+        }
+
         return true;
     }
 

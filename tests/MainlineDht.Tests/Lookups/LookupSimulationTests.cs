@@ -45,6 +45,7 @@ public sealed class LookupSimulationTests
                 UsePublicRouters = false,
                 BootstrapNodes = bootstrap is null ? [] : [bootstrap.ToString()],
                 SendPolicy = NetworkGuard.Policy,
+                RunContinuationsInline = true,
                 QueriesPerSecondPerIp = 0,
             },
             _network.CreateTransport(endPoint));
@@ -55,7 +56,8 @@ public sealed class LookupSimulationTests
 
     private T Run<T>(Task<T> task, TimeSpan? limit = null)
     {
-        Assert.That(_clock.RunUntil(() => task.IsCompleted, limit ?? TimeSpan.FromMinutes(2)), Is.True, "did not complete on virtual time");
+        bool done = _clock.RunUntil(() => task.IsCompleted, limit ?? TimeSpan.FromMinutes(2));
+        Assert.That(done, Is.True, $"did not complete on virtual time: {task.Status} at {_clock.Elapsed}, {_clock.PendingTimers} timers, {_nodes.Count} nodes, sync {SynchronizationContext.Current?.GetType().Name}, sched {TaskScheduler.Current.GetType().Name}, {task.Exception}");
         return task.GetAwaiter().GetResult();
     }
 

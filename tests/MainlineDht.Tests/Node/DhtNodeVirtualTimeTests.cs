@@ -28,6 +28,7 @@ public sealed class DhtNodeVirtualTimeTests
                 Random = new Random(seed),
                 UsePublicRouters = false,
                 SendPolicy = NetworkGuard.Policy,
+                RunContinuationsInline = true,
             },
             _network.CreateTransport(new IPEndPoint(IPAddress.Parse(address), 6881)));
         node.Start();

@@ -156,4 +156,23 @@ public sealed class RoutingTableCandidateTests
         // A query really coming from that endpoint with a new id is worth a ping: the node may have restarted.
         Assert.That(table.OnQuery(kit.IdAt(5), ep, T0), Is.True);
     }
+
+    [Test]
+    public void A_full_bucket_that_holds_our_id_still_verifies_queriers_because_it_can_split()
+    {
+        var kit = new RoutingTestKit();
+        RoutingTable table = kit.NewTable();
+        for (int i = 0; i < 4; i++)
+        {
+            kit.AddLive(table, kit.IdAt(0), T0);
+            kit.AddLive(table, kit.IdAt(2), T0);
+        }
+
+        Assert.That(table.BucketCount, Is.EqualTo(1));
+        NodeId querier = kit.IdAt(5);
+        IPEndPoint endPoint = kit.NextEndPoint();
+        Assert.That(table.OnQuery(querier, endPoint, T0), Is.True, "our own bucket can split, so a querier is worth verifying");
+        Assert.That(table.OnReply(querier, endPoint, Rtt, T0).Result, Is.EqualTo(RoutingResult.Added));
+        Assert.That(table.BucketCount, Is.GreaterThan(1));
+    }
 }

@@ -416,11 +416,12 @@ public sealed class RoutingTableTests
         var near = Enumerable.Range(0, 4).Select(_ => kit.AddLive(table, kit.IdAt(2), T0).Id).ToList();
         Assert.That(table.BucketCount, Is.EqualTo(1));
 
-        // The single bucket is full of good nodes: hearsay waits unverified.
+        // The single bucket is full of good nodes, but it holds our id and splits when a verified
+        // node arrives: hearsay waits in its cache and is worth a ping to verify.
         NodeId farHeard = kit.IdAt(0);
         NodeId nearHeard = kit.IdAt(5);
-        Assert.That(table.OnHeard(farHeard, kit.NextEndPoint(), T0), Is.False);
-        Assert.That(table.OnHeard(nearHeard, kit.NextEndPoint(), T0), Is.False);
+        Assert.That(table.OnHeard(farHeard, kit.NextEndPoint(), T0), Is.True);
+        Assert.That(table.OnHeard(nearHeard, kit.NextEndPoint(), T0), Is.True);
         Assert.That(table.ReplacementCount, Is.EqualTo(2));
 
         NodeId newcomer = kit.IdAt(1);

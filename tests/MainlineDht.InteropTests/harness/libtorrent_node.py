@@ -27,6 +27,7 @@ import libtorrent as lt
 
 CLIENT = "libtorrent " + lt.__version__
 DEFAULT_TIMEOUT = 10.0
+ANNOUNCE_TIMEOUT = 30.0  # the traversal waits for its slowest node (libtorrent's RPC timeout)
 LIVE_NODES_POLL = 0.2  # seconds between dht_live_nodes requests while waiting for a node
 
 _stdout_lock = threading.Lock()
@@ -86,6 +87,16 @@ def endpoint_text(host, port):
     return "[%s]:%d" % (host, port) if ":" in host else "%s:%d" % (host, port)
 
 
+def only_loopback_interfaces():
+    """True when this process's network namespace has no interface but lo."""
+    try:
+        with open("/proc/self/net/dev") as f:
+            names = [line.split(":")[0].strip() for line in f.readlines()[2:]]
+    except OSError:
+        return False
+    return names == ["lo"]
+
+
 def make_settings(bind, port, verbose):
     host = str(bind)
     iface = endpoint_text(host, port)
@@ -106,6 +117,7 @@ def make_settings(bind, port, verbose):
         "enable_outgoing_utp": False,
         "enable_incoming_utp": False,  # also: no implied_port in our announces
         "listen_system_port_fallback": False,
+        "max_retry_port_bind": 0,  # else a taken port silently becomes port+1
         # A loopback DHT (see shared INTEROP.md): one node per IP, rate limits, BEP 42 checks
         # and the "dark internet" filter all work against many nodes on 127.x.
         "dht_restrict_routing_ips": False,
@@ -263,7 +275,9 @@ class AnnounceOp(Pending):
             if m and m.group(1) == self.info_hash and self.started > self.ended:
                 self.ended += 1
                 self.announced_port = int(m.group(2))
-                self.sent_to += int(m.group(3))
+                # several traversals may run (the one adding the torrent starts and the forced
+                # one): report the largest number of nodes one of them announced to
+                self.sent_to = max(self.sent_to, int(m.group(3)))
         return None
 
 
@@ -286,26 +300,37 @@ class Node:
 
     # startup
 
-    def wait_ready(self, timeout=15.0):
+    def wait_ready(self, requested_port, timeout=15.0):
         deadline = time.monotonic() + timeout
-        udp_ok = False
+        tcp_port = udp_port = None
         while time.monotonic() < deadline:
             self.ses.wait_for_alert(100)
             for a in self.ses.pop_alerts():
                 self.log_alert(a)
                 if isinstance(a, lt.listen_failed_alert):
                     raise RuntimeError("listen failed: " + a.message())
-                if isinstance(a, lt.listen_succeeded_alert) and "[uTP]" in a.message():
-                    # the UDP socket (carries uTP and the DHT) is reported as [uTP]
-                    udp_ok = True
+                if isinstance(a, lt.listen_succeeded_alert):
+                    # the UDP socket (DHT and uTP) is reported as socket type utp
+                    if a.socket_type == lt.socket_type_t.tcp:
+                        tcp_port = a.port
+                    elif a.socket_type in (lt.socket_type_t.utp, lt.socket_type_t.udp):
+                        udp_port = a.port
                 if isinstance(a, lt.dht_log_alert):
                     m = re.search(r"with node id: ([0-9a-f]{40})", a.message())
                     if m:
                         self.node_id = m.group(1)
-            if udp_ok and self.node_id is None:
+            if udp_port and tcp_port and self.node_id is None:
                 self.node_id = self.node_id_from_state()
-            if udp_ok and self.node_id:
-                self.port = self.ses.listen_port()
+            if udp_port and tcp_port and self.node_id:
+                # libtorrent opens TCP and UDP on one port, but if the UDP port is taken it
+                # quietly takes the next one for UDP only: the DHT would answer elsewhere and
+                # announce the TCP port. Refuse that.
+                if udp_port != tcp_port:
+                    raise RuntimeError("TCP listens on %d but UDP (DHT) on %d: port %d taken for UDP?"
+                                       % (tcp_port, udp_port, tcp_port))
+                if requested_port and udp_port != requested_port:
+                    raise RuntimeError("asked for port %d, got %d" % (requested_port, udp_port))
+                self.port = udp_port
                 return
         raise RuntimeError("DHT did not start within %.0f s" % timeout)
 
@@ -380,7 +405,7 @@ class Node:
                 requested = port_arg(requested, "port")
             h = self.torrent_for(ih)
             h.force_dht_announce()
-            self.pending.append(AnnounceOp(seq, now + timeout_arg(cmd), ih, requested, self.ses.listen_port()))
+            self.pending.append(AnnounceOp(seq, now + timeout_arg(cmd, ANNOUNCE_TIMEOUT), ih, requested, self.ses.listen_port()))
             return None
         if name == "get_peers":
             ih = info_hash_arg(cmd)
@@ -443,10 +468,14 @@ def main():
     except CommandError as e:
         emit({"event": "error", "error": str(e)})
         return 2
+    if not only_loopback_interfaces():
+        emit({"event": "error", "error": "not in a loopback-only network namespace: run me under "
+                                          "unshare --net -- bash -c 'ip link set lo up && exec ...'"})
+        return 2
 
     node = Node(bind, args.port, args.verbose)
     try:
-        node.wait_ready()
+        node.wait_ready(args.port)
     except RuntimeError as e:
         emit({"event": "error", "error": str(e)})
         log(str(e))

@@ -17,6 +17,7 @@ import DHT from 'bittorrent-dht'
 const VERSION = JSON.parse(readFileSync(new URL('./node_modules/bittorrent-dht/package.json', import.meta.url))).version
 const CLIENT = `bittorrent-dht ${VERSION}`
 const DEFAULT_TIMEOUT = 10
+const ANNOUNCE_TIMEOUT = 30
 
 function emit (obj) {
   process.stdout.write(JSON.stringify(obj) + '\n')
@@ -76,6 +77,17 @@ function parseArgs (argv) {
   return out
 }
 
+// True when this process's network namespace has no interface but lo.
+function onlyLoopbackInterfaces () {
+  try {
+    const names = readFileSync('/proc/self/net/dev', 'utf8').split('\n').slice(2)
+      .map(l => l.split(':')[0].trim()).filter(Boolean)
+    return names.length === 1 && names[0] === 'lo'
+  } catch {
+    return false
+  }
+}
+
 function routingTable (dht) {
   return dht.nodes.toArray().map(n => ({
     id: Buffer.from(n.id).toString('hex'),
@@ -107,7 +119,7 @@ async function handle (dht, cmd) {
     case 'announce': {
       const infoHash = infoHashArg(cmd)
       const port = cmd.port === undefined ? 0 : portArg(cmd.port, 'port')
-      const timeoutMs = timeoutArg(cmd.timeout) * 1000
+      const timeoutMs = timeoutArg(cmd.timeout, ANNOUNCE_TIMEOUT) * 1000
       // announce() = get_peers lookup (unless one ran in the last 5 min), then announce_peer
       // to the closest nodes that returned a token. port 0 sends implied_port=1.
       const result = await new Promise(resolve => {
@@ -167,6 +179,11 @@ async function main () {
     args = parseArgs(process.argv.slice(2))
   } catch (e) {
     emit({ event: 'error', error: e.message })
+    process.exitCode = 2
+    return
+  }
+  if (!onlyLoopbackInterfaces()) {
+    emit({ event: 'error', error: "not in a loopback-only network namespace: run me under unshare --net -- bash -c 'ip link set lo up && exec ...'" })
     process.exitCode = 2
     return
   }

@@ -206,23 +206,40 @@ class AddNodeWaitOp(Pending):
 
 
 class GetPeersOp(Pending):
+    """session.dht_get_peers() posts a dht_get_peers_reply_alert for every reply that carries
+    values, and nothing when the lookup ends. The end is read from libtorrent's own DHT log:
+    "DHT traversal: [N] NEW target: <info-hash>" opens traversal N, "[N] COMPLETED" ends it."""
+
+    NEW = re.compile(r"\[(\d+)\] NEW target: ([0-9a-f]{40})")
+    COMPLETED = re.compile(r"\[(\d+)\] COMPLETED")
+
     def __init__(self, seq, deadline, info_hash):
         super().__init__(seq, deadline)
         self.info_hash = info_hash
+        self.traversal = None
+        self.peers = []
 
     def step(self, now, node):
         if now >= self.deadline:
-            return {"ok": True, "peers": [], "timed_out": True}
+            return {"ok": True, "peers": self.peers, "timed_out": True}
         return None
 
     def on_alert(self, alert, node):
         if isinstance(alert, lt.dht_get_peers_reply_alert) and str(alert.info_hash) == self.info_hash:
-            peers = []
             for p in alert.peers():
                 text = endpoint_text(p[0], p[1])
-                if text not in peers:
-                    peers.append(text)
-            return {"ok": True, "peers": peers}
+                if text not in self.peers:
+                    self.peers.append(text)
+        elif isinstance(alert, lt.dht_log_alert):
+            msg = alert.message()
+            if self.traversal is None:
+                m = self.NEW.search(msg)
+                if m and m.group(2) == self.info_hash:
+                    self.traversal = m.group(1)
+            else:
+                m = self.COMPLETED.search(msg)
+                if m and m.group(1) == self.traversal:
+                    return {"ok": True, "peers": self.peers}
         return None
 
 

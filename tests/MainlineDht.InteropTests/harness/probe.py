@@ -182,13 +182,13 @@ class Krpc:
         self.sock.close()
 
 
-def probe_node_responder(stored):
+def probe_node_responder(stored, node_id):
     """Minimal, well-behaved node answering the clients: ping, find_node, get_peers (token,
     and values when `stored` has peers for the hash), announce_peer (stores the peer)."""
     def respond(msg, addr):
         q = msg.get(b"q")
         a = msg.get(b"a", {})
-        r = {b"id": PROBE_NODE_ID}
+        r = {b"id": node_id}
         if q == b"find_node":
             r[b"nodes"] = b""
         elif q == b"get_peers":
@@ -414,8 +414,9 @@ def cross_check(lt, wt):
 
 
 def bytes_literal(b):
-    """C#-friendly rendering: printable ASCII as is, everything else as \\xNN."""
-    return "".join(chr(c) if 32 <= c < 127 and c != 0x5c else "\\x%02x" % c for c in b)
+    """C#-friendly rendering: printable ASCII as is, everything else as \\xNN (and the
+    backslash and backtick too, so it sits safely in a markdown code span)."""
+    return "".join(chr(c) if 32 <= c < 127 and c not in (0x5c, 0x60) else "\\x%02x" % c for c in b)
 
 
 def captures_markdown():
@@ -437,7 +438,7 @@ def captures_markdown():
             out.append("  - hex `%s`" % raw.hex())
             out.append("  - bytes `%s`" % bytes_literal(raw))
             try:
-                out.append("  - decoded `%s`" % show(bdecode(raw)))
+                out.append("  - decoded `` %s ``" % show(bdecode(raw)))
             except ValueError:
                 out.append("  - (not bencode)")
     return "\n".join(out) + "\n"
@@ -454,8 +455,16 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", help="write every capture (hex) to this file")
     ap.add_argument("--markdown", help="write every capture as markdown to this file")
+    ap.add_argument("--render", metavar="JSON", help="only turn a --json capture file into --markdown")
     ap.add_argument("--only", choices=["libtorrent", "webtorrent"], help="probe one client")
     args = ap.parse_args()
+
+    if args.render:
+        with open(args.render) as f:
+            CAPTURES.extend(json.load(f))
+        with open(args.markdown or "/dev/stdout", "w") as f:
+            f.write(captures_markdown())
+        return 0
 
     if not isolated():
         if os.environ.get("PROBE_IN_NETNS"):
@@ -474,8 +483,8 @@ def main():
     stored = {}
     # Both probe sockets answer queries: a silent node in a client's table makes its lookups
     # wait for the client's RPC timeout (libtorrent: ~15 s before it sends announce_peer).
-    k = Krpc(PROBE_QUERY_PORT, PROBE_ID, probe_node_responder(stored))
-    node_k = Krpc(PROBE_NODE_PORT, PROBE_NODE_ID, probe_node_responder(stored))
+    k = Krpc(PROBE_QUERY_PORT, PROBE_ID, probe_node_responder(stored, PROBE_ID))
+    node_k = Krpc(PROBE_NODE_PORT, PROBE_NODE_ID, probe_node_responder(stored, PROBE_NODE_ID))
     harnesses = {}
     try:
         if args.only in (None, "libtorrent"):

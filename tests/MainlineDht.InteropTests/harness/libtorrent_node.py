@@ -13,7 +13,6 @@ See README.md beside this file for the protocol and the quirks.
 import argparse
 import ipaddress
 import json
-import os
 import queue
 import re
 import shutil
@@ -97,7 +96,7 @@ def only_loopback_interfaces():
     return names == ["lo"]
 
 
-def make_settings(bind, port, verbose):
+def make_settings(bind, port):
     host = str(bind)
     iface = endpoint_text(host, port)
     cat = lt.alert.category_t
@@ -307,7 +306,7 @@ class Node:
         self.verbose = verbose
         self.save_dir = tempfile.mkdtemp(prefix="lt-harness-")
         params = lt.session_params()
-        params.settings = make_settings(bind, port, verbose)
+        params.settings = make_settings(bind, port)
         params.ip_filter = make_ip_filter()
         self.ses = lt.session(params)
         self.node_id = None
@@ -363,7 +362,7 @@ class Node:
     # helpers
 
     def log_alert(self, a):
-        if isinstance(a, (lt.listen_failed_alert, lt.dht_error_alert if hasattr(lt, "dht_error_alert") else ())):
+        if isinstance(a, lt.listen_failed_alert):
             log(a.message())
         elif self.verbose:
             if isinstance(a, lt.dht_pkt_alert):
@@ -437,10 +436,7 @@ class Node:
         raise CommandError("unknown cmd %r" % (name,))
 
     def finish(self, op, reply):
-        reply = dict(reply)
-        out = {"seq": op.seq}
-        out.update(reply)
-        emit(out)
+        emit(dict({"seq": op.seq}, **reply))
 
     def pump(self, wait_ms):
         self.ses.wait_for_alert(wait_ms)

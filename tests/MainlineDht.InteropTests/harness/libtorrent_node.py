@@ -1,0 +1,546 @@
+#!/usr/bin/python3
+"""One libtorrent-rasterbar 2.0.8 DHT node, driven over a line-oriented JSON protocol.
+
+Run it with Debian's /usr/bin/python3 (package python3-libtorrent), inside a loopback-only
+network namespace:
+
+    unshare --net -- bash -c 'ip link set lo up && exec /usr/bin/python3 libtorrent_node.py --bind 127.0.0.3 --port 0'
+
+stdout carries only protocol lines (one JSON object each); everything else goes to stderr.
+See README.md beside this file for the protocol and the quirks.
+"""
+
+import argparse
+import ipaddress
+import json
+import queue
+import re
+import shutil
+import sys
+import tempfile
+import threading
+import time
+import warnings
+
+import libtorrent as lt
+
+CLIENT = "libtorrent " + lt.__version__
+DEFAULT_TIMEOUT = 10.0
+ANNOUNCE_TIMEOUT = 30.0  # the traversal waits for its slowest node (libtorrent's RPC timeout)
+LIVE_NODES_POLL = 0.2  # seconds between dht_live_nodes requests while waiting for a node
+
+_stdout_lock = threading.Lock()
+
+
+def emit(obj):
+    line = json.dumps(obj, separators=(",", ":"))
+    with _stdout_lock:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+
+
+def log(msg):
+    sys.stderr.write("[libtorrent_node] %s\n" % msg)
+    sys.stderr.flush()
+
+
+class CommandError(Exception):
+    pass
+
+
+def loopback_address(text, what):
+    try:
+        addr = ipaddress.ip_address(text)
+    except ValueError:
+        raise CommandError("%s %r is not an IP address" % (what, text))
+    if not addr.is_loopback:
+        # Network safety: this harness only ever talks to 127.0.0.0/8 and ::1.
+        raise CommandError("%s %s is not a loopback address (only 127.0.0.0/8 and ::1 allowed)" % (what, text))
+    return addr
+
+
+def port_arg(value, what, allow_zero=False):
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise CommandError("%s must be an integer" % what)
+    if not ((0 if allow_zero else 1) <= value <= 65535):
+        raise CommandError("%s %d out of range" % (what, value))
+    return value
+
+
+def info_hash_arg(cmd):
+    text = cmd.get("info_hash")
+    if not isinstance(text, str) or not re.fullmatch(r"[0-9a-fA-F]{40}", text):
+        raise CommandError("info_hash must be 40 hex digits")
+    return text.lower()
+
+
+def timeout_arg(cmd, default=DEFAULT_TIMEOUT):
+    value = cmd.get("timeout", default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or value > 600:
+        raise CommandError("timeout must be a number of seconds in [0, 600]")
+    return float(value)
+
+
+def endpoint_text(host, port):
+    host = str(host)
+    return "[%s]:%d" % (host, port) if ":" in host else "%s:%d" % (host, port)
+
+
+def only_loopback_interfaces():
+    """True when this process's network namespace has no interface but lo."""
+    try:
+        with open("/proc/self/net/dev") as f:
+            names = [line.split(":")[0].strip() for line in f.readlines()[2:]]
+    except OSError:
+        return False
+    return names == ["lo"]
+
+
+def make_settings(bind, port):
+    host = str(bind)
+    iface = endpoint_text(host, port)
+    cat = lt.alert.category_t
+    mask = (cat.error_notification | cat.status_notification | cat.dht_notification
+            | cat.dht_operation_notification | cat.dht_log_notification)
+    return {
+        # Everything in the constructor: a session changed after creation briefly runs its
+        # defaults (DHT on 0.0.0.0 with the public bootstrap node, LSD, UPnP, NAT-PMP).
+        "enable_dht": True,
+        "dht_bootstrap_nodes": "",
+        "enable_lsd": False,
+        "enable_upnp": False,
+        "enable_natpmp": False,
+        "enable_ip_notifier": False,
+        "listen_interfaces": iface,
+        "outgoing_interfaces": host,
+        "enable_outgoing_utp": False,
+        "enable_incoming_utp": False,  # also: no implied_port in our announces
+        "listen_system_port_fallback": False,
+        "max_retry_port_bind": 0,  # else a taken port silently becomes port+1
+        # A loopback DHT (see shared INTEROP.md): one node per IP, rate limits, BEP 42 checks
+        # and the "dark internet" filter all work against many nodes on 127.x.
+        "dht_restrict_routing_ips": False,
+        "dht_restrict_search_ips": False,
+        "dht_block_ratelimit": 100000,
+        "dht_enforce_node_id": False,
+        "dht_prefer_verified_node_ids": False,
+        "dht_ignore_dark_internet": False,
+        "dht_upload_rate_limit": 10_000_000,
+        "dht_sample_infohashes_interval": 0,
+        "dht_read_only": False,
+        "alert_mask": mask,
+        "alert_queue_size": 100000,
+    }
+
+
+def make_ip_filter():
+    # Allow only 127.0.0.0/8 and ::1: otherwise a torrent opens TCP connections to any peer
+    # address a DHT reply hands it.
+    f = lt.ip_filter()
+    f.add_rule("0.0.0.0", "255.255.255.255", 1)
+    f.add_rule("127.0.0.0", "127.255.255.255", 0)
+    f.add_rule("::", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 1)
+    f.add_rule("::1", "::1", 0)
+    return f
+
+
+# --- pending operations -------------------------------------------------------------------
+
+
+class Pending:
+    """A command waiting for alerts or time. step() returns a reply dict when done."""
+
+    def __init__(self, seq, deadline):
+        self.seq = seq
+        self.deadline = deadline
+
+    def on_alert(self, alert, node):
+        return None
+
+    def step(self, now, node):
+        return None
+
+
+class RoutingTableOp(Pending):
+    def __init__(self, seq, deadline):
+        super().__init__(seq, deadline)
+        self.requested = False
+
+    def step(self, now, node):
+        if not self.requested:
+            node.request_live_nodes()
+            self.requested = True
+        if now >= self.deadline:
+            return {"ok": False, "error": "no dht_live_nodes_alert within timeout"}
+        return None
+
+    def on_alert(self, alert, node):
+        if isinstance(alert, lt.dht_live_nodes_alert):
+            return {"ok": True, "nodes": node.live_nodes_json(alert)}
+        return None
+
+
+class AddNodeWaitOp(Pending):
+    """add_node with "wait": poll dht_live_nodes until host:port is in the routing table."""
+
+    def __init__(self, seq, deadline, host, port):
+        super().__init__(seq, deadline)
+        self.key = (str(host), port)
+        self.next_poll = 0.0
+
+    def step(self, now, node):
+        if now >= self.deadline:
+            return {"ok": True, "in_table": False}
+        if now >= self.next_poll:
+            node.request_live_nodes()
+            self.next_poll = now + LIVE_NODES_POLL
+        return None
+
+    def on_alert(self, alert, node):
+        if isinstance(alert, lt.dht_live_nodes_alert):
+            for n in node.live_nodes_json(alert):
+                if (n["host"], n["port"]) == self.key:
+                    return {"ok": True, "in_table": True, "id": n["id"]}
+        return None
+
+
+class GetPeersOp(Pending):
+    """session.dht_get_peers() posts a dht_get_peers_reply_alert for every reply that carries
+    values, and nothing when the lookup ends. The end is read from libtorrent's own DHT log:
+    "DHT traversal: [N] NEW target: <info-hash>" opens traversal N, "[N] COMPLETED" ends it."""
+
+    NEW = re.compile(r"\[(\d+)\] NEW target: ([0-9a-f]{40})")
+    COMPLETED = re.compile(r"\[(\d+)\] COMPLETED")
+
+    def __init__(self, seq, deadline, info_hash):
+        super().__init__(seq, deadline)
+        self.info_hash = info_hash
+        self.traversal = None
+        self.peers = []
+
+    def step(self, now, node):
+        if now >= self.deadline:
+            return {"ok": True, "peers": self.peers, "timed_out": True}
+        return None
+
+    def on_alert(self, alert, node):
+        if isinstance(alert, lt.dht_get_peers_reply_alert) and str(alert.info_hash) == self.info_hash:
+            for p in alert.peers():
+                text = endpoint_text(p[0], p[1])
+                if text not in self.peers:
+                    self.peers.append(text)
+        elif isinstance(alert, lt.dht_log_alert):
+            msg = alert.message()
+            if self.traversal is None:
+                m = self.NEW.search(msg)
+                if m and m.group(2) == self.info_hash:
+                    self.traversal = m.group(1)
+            else:
+                m = self.COMPLETED.search(msg)
+                if m and m.group(1) == self.traversal:
+                    return {"ok": True, "peers": self.peers}
+        return None
+
+
+class AnnounceOp(Pending):
+    """Waits for libtorrent's own DHT log: each announce is a get_peers traversal
+    ("DHT node: announcing [ ih: X p: 0 ]") that ends with
+    "DHT node: sending announce_peer [ ih: X  p: PORT nodes: N ]" (N = nodes that returned a
+    token and got announce_peer). Adding the torrent triggers one announce by itself and
+    force_dht_announce() another; the op is done when every traversal it saw start has ended."""
+
+    STARTED = re.compile(r"announcing \[ ih: ([0-9a-f]{40}) ")
+    SENT = re.compile(r"sending announce_peer \[ ih: ([0-9a-f]{40})\s+p: (\d+) nodes: (\d+)")
+
+    def __init__(self, seq, deadline, info_hash, requested_port, listen_port):
+        super().__init__(seq, deadline)
+        self.info_hash = info_hash
+        self.requested_port = requested_port
+        self.announced_port = listen_port
+        self.started = 0
+        self.ended = 0
+        self.sent_to = 0
+
+    def reply(self, ok):
+        r = {"ok": ok, "announced_port": self.announced_port, "sent_to": self.sent_to}
+        if self.requested_port is not None:
+            r["requested_port"] = self.requested_port
+            if self.requested_port != self.announced_port:
+                r["note"] = ("libtorrent announces its listen port (TCP and DHT share it); "
+                             "start this harness with --port %d to announce that port" % self.requested_port)
+        if not ok:
+            r["error"] = ("announce_peer sent to no node (none answered get_peers with a token)"
+                          if self.ended else "announce did not finish within timeout")
+        return r
+
+    def step(self, now, node):
+        if self.started and self.ended >= self.started:
+            return self.reply(self.sent_to > 0)
+        if now >= self.deadline:
+            return self.reply(self.sent_to > 0)
+        return None
+
+    def on_alert(self, alert, node):
+        if isinstance(alert, lt.dht_log_alert):
+            msg = alert.message()
+            m = self.STARTED.search(msg)
+            if m and m.group(1) == self.info_hash:
+                self.started += 1
+                return None
+            m = self.SENT.search(msg)
+            if m and m.group(1) == self.info_hash and self.started > self.ended:
+                self.ended += 1
+                self.announced_port = int(m.group(2))
+                # several traversals may run (the one adding the torrent starts and the forced
+                # one): report the largest number of nodes one of them announced to
+                self.sent_to = max(self.sent_to, int(m.group(3)))
+        return None
+
+
+# --- the node -----------------------------------------------------------------------------
+
+
+class Node:
+    def __init__(self, bind, port, verbose):
+        self.bind = bind
+        self.verbose = verbose
+        self.save_dir = tempfile.mkdtemp(prefix="lt-harness-")
+        params = lt.session_params()
+        params.settings = make_settings(bind, port)
+        params.ip_filter = make_ip_filter()
+        self.ses = lt.session(params)
+        self.node_id = None
+        self.port = None
+        self.torrents = {}  # info_hash hex -> torrent_handle
+        self.pending = []
+
+    # startup
+
+    def wait_ready(self, requested_port, timeout=15.0):
+        deadline = time.monotonic() + timeout
+        tcp_port = udp_port = None
+        while time.monotonic() < deadline:
+            self.ses.wait_for_alert(100)
+            for a in self.ses.pop_alerts():
+                self.log_alert(a)
+                if isinstance(a, lt.listen_failed_alert):
+                    raise RuntimeError("listen failed: " + a.message())
+                if isinstance(a, lt.listen_succeeded_alert):
+                    # the UDP socket (DHT and uTP) is reported as socket type utp
+                    if a.socket_type == lt.socket_type_t.tcp:
+                        tcp_port = a.port
+                    elif a.socket_type in (lt.socket_type_t.utp, lt.socket_type_t.udp):
+                        udp_port = a.port
+                if isinstance(a, lt.dht_log_alert):
+                    m = re.search(r"with node id: ([0-9a-f]{40})", a.message())
+                    if m:
+                        self.node_id = m.group(1)
+            if udp_port and tcp_port and self.node_id is None:
+                self.node_id = self.node_id_from_state()
+            if udp_port and tcp_port and self.node_id:
+                # libtorrent opens TCP and UDP on one port, but if the UDP port is taken it
+                # quietly takes the next one for UDP only: the DHT would answer elsewhere and
+                # announce the TCP port. Refuse that.
+                if udp_port != tcp_port:
+                    raise RuntimeError("TCP listens on %d but UDP (DHT) on %d: port %d taken for UDP?"
+                                       % (tcp_port, udp_port, tcp_port))
+                if requested_port and udp_port != requested_port:
+                    raise RuntimeError("asked for port %d, got %d" % (requested_port, udp_port))
+                self.port = udp_port
+                return
+        raise RuntimeError("DHT did not start within %.0f s" % timeout)
+
+    def node_id_from_state(self):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            state = self.ses.dht_state()
+        ids = state.get(b"node-id") if isinstance(state, dict) else None
+        if ids:
+            return bytes(ids[0][:20]).hex()
+        return None
+
+    # helpers
+
+    def log_alert(self, a):
+        if isinstance(a, lt.listen_failed_alert):
+            log(a.message())
+        elif self.verbose:
+            if isinstance(a, lt.dht_pkt_alert):
+                log("pkt %s | %r" % (a.message()[:60], bytes(a.pkt_buf)))
+            else:
+                log("%s: %s" % (type(a).__name__, a.message()))
+
+    def request_live_nodes(self):
+        self.ses.dht_live_nodes(lt.sha1_hash(bytes.fromhex(self.node_id)))
+
+    @staticmethod
+    def live_nodes_json(alert):
+        out = []
+        for n in alert.nodes:
+            # each entry: {'nid': sha1_hash, 'endpoint': (ip, port)}
+            nid = n["nid"] if isinstance(n, dict) else n[0]
+            ep = n["endpoint"] if isinstance(n, dict) else n[1]
+            out.append({"id": str(nid), "host": str(ep[0]), "port": int(ep[1])})
+        return out
+
+    def torrent_for(self, info_hash):
+        h = self.torrents.get(info_hash)
+        if h is not None and h.is_valid():
+            return h
+        atp = lt.add_torrent_params()
+        atp.info_hashes = lt.info_hash_t(lt.sha1_hash(bytes.fromhex(info_hash)))
+        atp.save_path = self.save_dir
+        atp.name = info_hash
+        # metadata-less, never downloads or writes anything; not paused, not auto-managed
+        atp.flags = (lt.torrent_flags.upload_mode | lt.torrent_flags.apply_ip_filter
+                     | lt.torrent_flags.disable_lsd | lt.torrent_flags.disable_pex)
+        h = self.ses.add_torrent(atp)
+        self.torrents[info_hash] = h
+        return h
+
+    # commands
+
+    def handle(self, cmd):
+        """Returns a reply dict now, or None when a Pending was queued."""
+        name = cmd.get("cmd")
+        seq = cmd.get("seq")
+        now = time.monotonic()
+        if name == "add_node":
+            host = loopback_address(cmd.get("host"), "host")
+            port = port_arg(cmd.get("port"), "port")
+            self.ses.add_dht_node((str(host), port))
+            if "wait" in cmd:
+                wait = timeout_arg({"timeout": cmd["wait"]})
+                self.pending.append(AddNodeWaitOp(seq, now + wait, host, port))
+                return None
+            return {"ok": True}
+        if name == "announce":
+            ih = info_hash_arg(cmd)
+            requested = cmd.get("port")
+            if requested is not None:
+                requested = port_arg(requested, "port")
+            h = self.torrent_for(ih)
+            h.force_dht_announce()
+            self.pending.append(AnnounceOp(seq, now + timeout_arg(cmd, ANNOUNCE_TIMEOUT), ih, requested, self.ses.listen_port()))
+            return None
+        if name == "get_peers":
+            ih = info_hash_arg(cmd)
+            self.ses.dht_get_peers(lt.sha1_hash(bytes.fromhex(ih)))
+            self.pending.append(GetPeersOp(seq, now + timeout_arg(cmd), ih))
+            return None
+        if name == "routing_table":
+            self.pending.append(RoutingTableOp(seq, now + timeout_arg(cmd, 5.0)))
+            return None
+        if name == "quit":
+            raise SystemExit(0)
+        raise CommandError("unknown cmd %r" % (name,))
+
+    def finish(self, op, reply):
+        emit(dict({"seq": op.seq}, **reply))
+
+    def pump(self, wait_ms):
+        self.ses.wait_for_alert(wait_ms)
+        alerts = self.ses.pop_alerts()
+        now = time.monotonic()
+        for a in alerts:
+            self.log_alert(a)
+            for op in list(self.pending):
+                r = op.on_alert(a, self)
+                if r is not None:
+                    self.pending.remove(op)
+                    self.finish(op, r)
+        for op in list(self.pending):
+            r = op.step(now, self)
+            if r is not None:
+                self.pending.remove(op)
+                self.finish(op, r)
+
+    def close(self):
+        try:
+            self.ses.pause()
+            del self.ses
+        finally:
+            shutil.rmtree(self.save_dir, ignore_errors=True)
+
+
+def stdin_reader(q):
+    for line in sys.stdin:
+        q.put(line)
+    q.put(None)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--bind", required=True, help="loopback address, e.g. 127.0.0.3 (or ::1)")
+    ap.add_argument("--port", type=int, default=0, help="DHT (and TCP listen) port; 0 = ephemeral")
+    ap.add_argument("--verbose", action="store_true", help="log DHT packets and alerts to stderr")
+    args = ap.parse_args()
+    try:
+        bind = loopback_address(args.bind, "--bind")
+        port_arg(args.port, "--port", allow_zero=True)
+    except CommandError as e:
+        emit({"event": "error", "error": str(e)})
+        return 2
+    if not only_loopback_interfaces():
+        emit({"event": "error", "error": "not in a loopback-only network namespace: run me under "
+                                          "unshare --net -- bash -c 'ip link set lo up && exec ...'"})
+        return 2
+
+    node = Node(bind, args.port, args.verbose)
+    try:
+        node.wait_ready(args.port)
+    except RuntimeError as e:
+        emit({"event": "error", "error": str(e)})
+        log(str(e))
+        node.close()
+        return 1
+    emit({"event": "ready", "port": node.port, "id": node.node_id, "host": str(bind), "client": CLIENT})
+    log("ready on %s, node id %s" % (endpoint_text(bind, node.port), node.node_id))
+
+    q = queue.Queue()
+    threading.Thread(target=stdin_reader, args=(q,), daemon=True).start()
+    code = 0
+    try:
+        while True:
+            node.pump(20)
+            stop = False
+            while True:
+                try:
+                    line = q.get_nowait()
+                except queue.Empty:
+                    break
+                if line is None:
+                    log("stdin closed, exiting")
+                    stop = True
+                    break
+                line = line.strip()
+                if not line:
+                    continue
+                seq = None
+                try:
+                    cmd = json.loads(line)
+                    if not isinstance(cmd, dict):
+                        raise CommandError("command must be a JSON object")
+                    seq = cmd.get("seq")
+                    reply = node.handle(cmd)
+                    if reply is not None:
+                        emit(dict({"seq": seq}, **reply))
+                except SystemExit:
+                    emit({"seq": seq, "ok": True})
+                    stop = True
+                    break
+                except (CommandError, ValueError, TypeError, RuntimeError) as e:
+                    emit({"seq": seq, "ok": False, "error": str(e)})
+            if stop:
+                break
+    except KeyboardInterrupt:
+        code = 130
+    finally:
+        for op in node.pending:
+            emit({"seq": op.seq, "ok": False, "error": "node shutting down"})
+        node.close()
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -13,8 +13,9 @@ internal sealed class QueryRateLimiter
 
     private readonly double _ratePerSecond;
     private readonly double _burst;
-    private readonly double[] _tokens = new double[Slots];
-    private readonly long[] _lastRefill = new long[Slots];
+    // Allocated at the first query: a node with the limit off (simulations) pays nothing.
+    private double[]? _tokens;
+    private long[]? _lastRefill;
     private readonly TimeProvider _time;
 
     public QueryRateLimiter(double ratePerSecond, double burst, TimeProvider time)
@@ -22,7 +23,6 @@ internal sealed class QueryRateLimiter
         _ratePerSecond = ratePerSecond;
         _burst = Math.Max(1, burst);
         _time = time;
-        Array.Fill(_tokens, _burst);
     }
 
     /// <summary>False when the rate is unlimited.</summary>
@@ -36,10 +36,18 @@ internal sealed class QueryRateLimiter
             return true;
         }
 
+        if (_tokens is null)
+        {
+            _tokens = new double[Slots];
+            _lastRefill = new long[Slots];
+            Array.Fill(_tokens, _burst);
+        }
+
+        long[] lastRefill = _lastRefill!;
         int slot = (int)((uint)address.GetHashCode() % Slots);
         long now = _time.GetTimestamp();
-        double elapsed = _time.GetElapsedTime(_lastRefill[slot], now).TotalSeconds;
-        _lastRefill[slot] = now;
+        double elapsed = _time.GetElapsedTime(lastRefill[slot], now).TotalSeconds;
+        lastRefill[slot] = now;
         double tokens = Math.Min(_burst, _tokens[slot] + (elapsed * _ratePerSecond));
         if (tokens < 1)
         {

@@ -112,6 +112,11 @@ public sealed partial class DhtNode
     /// (or, with <paramref name="impliedPort"/>, on our UDP source port): a <c>get_peers</c> lookup,
     /// then <c>announce_peer</c> to the K closest nodes that gave a token.
     /// </summary>
+    /// <remarks>
+    /// With <paramref name="impliedPort"/>, the query still carries <c>port</c> (BEP 5 requires it
+    /// and libtorrent rejects an announce without it): <paramref name="port"/> when it is a valid
+    /// port, else our UDP port. Nodes that honour <c>implied_port</c> store the source port.
+    /// </remarks>
     public async Task<LookupReport> AnnounceAsync(NodeId infoHash, int port, bool impliedPort = false, CancellationToken cancellationToken = default)
     {
         if (!impliedPort)
@@ -120,11 +125,14 @@ public sealed partial class DhtNode
             ArgumentOutOfRangeException.ThrowIfGreaterThan(port, 65535);
         }
 
+        // BEP 5 makes 'port' mandatory even with implied_port (libtorrent rejects an announce
+        // without it): with implied_port, send the given port, or else our UDP port.
+        int portToSend = impliedPort && port is < 1 or > 65535 ? LocalEndPoint.Port : port;
         var clock = Stopwatch.StartNew();
         (Traversal traversal, _) = await RunGetPeersAsync(infoHash, null, cancellationToken).ConfigureAwait(false);
         var targets = traversal.ClosestResponded(Traversal.K).Where(c => c.Token is not null).ToList();
         Task<RpcResult>[] sends = targets.Select(c => SendQueryAsync(
-            new AnnouncePeerQuery { Id = Id, InfoHash = infoHash, Port = impliedPort ? 0 : port, ImpliedPort = impliedPort, Token = c.Token, ReadOnly = _options.ReadOnly, Version = _options.Version },
+            new AnnouncePeerQuery { Id = Id, InfoHash = infoHash, Port = portToSend, ImpliedPort = impliedPort, Token = c.Token, ReadOnly = _options.ReadOnly, Version = _options.Version },
             c.EndPoint,
             c.Id,
             cancellationToken)).ToArray();
@@ -186,7 +194,7 @@ public sealed partial class DhtNode
 
     private Traversal NewTraversal(NodeId target, Func<Traversal.Candidate, CancellationToken, Task<RpcResult>> query, Action<Traversal.Candidate, KrpcResponse>? onResponse = null)
     {
-        var traversal = new Traversal(target, _time, SlowAfter, query, onResponse);
+        var traversal = new Traversal(target, _time, SlowAfter, query, onResponse) { Self = Id };
         NodeEntry[] closest;
         lock (_gate)
         {

@@ -39,6 +39,12 @@ internal sealed class Traversal
         _onResponse = onResponse;
     }
 
+    /// <summary>
+    /// Our own id: never a candidate. Real clients (libtorrent, bittorrent-dht) list a querier
+    /// in the <c>nodes</c> they return to it; without this we would query and announce to ourselves.
+    /// </summary>
+    public NodeId? Self { get; init; }
+
     public int Queried { get; private set; }
 
     public int Replies { get; private set; }
@@ -52,7 +58,7 @@ internal sealed class Traversal
     /// <summary>Adds a node to consider; its id may be unknown (a bootstrap endpoint).</summary>
     public void AddCandidate(NodeId? id, IPEndPoint endPoint, int depth)
     {
-        if (!_seen.Add(endPoint))
+        if ((id is not null && id == Self) || !_seen.Add(endPoint))
         {
             return;
         }

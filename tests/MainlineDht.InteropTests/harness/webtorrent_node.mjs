@@ -54,6 +54,27 @@ function infoHashArg (cmd) {
   return text.toLowerCase()
 }
 
+function hexIdArg (text, what) {
+  if (typeof text !== 'string' || !/^[0-9a-fA-F]{40}$/.test(text)) {
+    throw new CommandError(`${what} must be 40 hex digits`)
+  }
+  return text.toLowerCase()
+}
+
+// Compact node info (BEP 5): 20-byte id, 4-byte IPv4 address, 2-byte port, repeated.
+function compactNodes (buf) {
+  const out = []
+  if (!Buffer.isBuffer(buf)) return out
+  for (let i = 0; i + 26 <= buf.length; i += 26) {
+    out.push({
+      id: buf.subarray(i, i + 20).toString('hex'),
+      host: `${buf[i + 20]}.${buf[i + 21]}.${buf[i + 22]}.${buf[i + 23]}`,
+      port: buf.readUInt16BE(i + 24)
+    })
+  }
+  return out
+}
+
 function timeoutArg (value, def = DEFAULT_TIMEOUT) {
   if (value === undefined) return def
   if (typeof value !== 'number' || !(value >= 0 && value <= 600)) {
@@ -163,6 +184,25 @@ async function handle (dht, cmd) {
       }
       if (result.err) return { ok: false, error: String(result.err.message || result.err), peers }
       return { ok: true, peers, nodes_visited: result.n }
+    }
+    case 'find_node': {
+      // One find_node query straight to host:port (bittorrent-dht itself sends find_node only
+      // while bootstrapping from a router list, which this harness never gives it).
+      const host = loopbackV4(cmd.host, 'host')
+      const port = portArg(cmd.port, 'port')
+      const target = hexIdArg(cmd.target, 'target')
+      const timeoutMs = timeoutArg(cmd.timeout) * 1000
+      const result = await new Promise(resolve => {
+        const timer = setTimeout(() => resolve({ err: new Error('no find_node reply within timeout') }), timeoutMs)
+        dht._rpc.query({ host, port }, { q: 'find_node', a: { id: dht._rpc.id, target: Buffer.from(target, 'hex') } }, (err, reply) => {
+          clearTimeout(timer)
+          resolve({ err, reply })
+        })
+      })
+      if (result.err) return { ok: false, error: String(result.err.message || result.err) }
+      const r = result.reply && result.reply.r
+      if (!r || !Buffer.isBuffer(r.id) || r.id.length !== 20) return { ok: false, error: 'reply without a 20-byte r.id' }
+      return { ok: true, id: r.id.toString('hex'), nodes: compactNodes(r.nodes) }
     }
     case 'routing_table':
       return { ok: true, nodes: routingTable(dht) }

@@ -1,0 +1,37 @@
+using System.Net;
+using MainlineDht.Protocol;
+
+namespace MainlineDht.InteropTests.Support;
+
+/// <summary>Starts our own nodes the way every interop test wants them: loopback, guarded, no public routers.</summary>
+public static class OurNodes
+{
+    /// <summary>
+    /// Starts one of our nodes on <paramref name="address"/> (an ephemeral port), joining through
+    /// <paramref name="bootstrap"/> when <see cref="DhtNode.JoinAsync"/> is called.
+    /// </summary>
+    public static Task<DhtNode> StartAsync(IPAddress address, params IPEndPoint[] bootstrap) =>
+        DhtNode.StartAsync(new DhtNodeOptions
+        {
+            BindEndPoint = new IPEndPoint(address, 0),
+            BootstrapNodes = bootstrap.Select(e => e.ToString()).ToList(),
+            UsePublicRouters = false,
+            SendPolicy = NetworkGuard.Policy,
+            QueryTimeout = TimeSpan.FromSeconds(3),
+        });
+
+    /// <summary>Disposes every node, whatever state each is in.</summary>
+    public static async Task DisposeAllAsync(IEnumerable<DhtNode?> nodes)
+    {
+        foreach (DhtNode? node in nodes)
+        {
+            if (node is not null)
+            {
+                await node.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>A random infohash (tests never share one).</summary>
+    public static NodeId RandomInfoHash() => new(Guid.NewGuid().ToByteArray().Concat(Guid.NewGuid().ToByteArray()).Take(NodeId.Size).ToArray());
+}

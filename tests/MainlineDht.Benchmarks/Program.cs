@@ -1,0 +1,7 @@
+namespace MainlineDht.Benchmarks;
+
+internal static class Program
+{
+    public static void Main(string[] args) =>
+        BenchmarkDotNet.Running.BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+}

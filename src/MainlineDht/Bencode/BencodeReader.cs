@@ -298,31 +298,24 @@ public ref struct BencodeReader
         }
     }
 
+    // The caller has seen a digit at _pos. Lengths are parsed with one check per digit; a leading
+    // zero is only possible as the first digit, so it is checked once.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool ReadString()
     {
         int start = _pos;
-        int p = start;
         ReadOnlySpan<byte> data = _data;
-        long length = 0;
-        while (true)
+        long length = data[start] - '0';
+        if (length > data.Length)
         {
-            if ((uint)p >= (uint)data.Length)
-            {
-                return Fail(BencodeError.StringPastEnd, start);
-            }
+            return Fail(BencodeError.StringPastEnd, start);
+        }
 
-            uint digit = (uint)(data[p] - '0');
-            if (digit > 9)
-            {
-                if (data[p] == (byte)':' && p > start)
-                {
-                    break;
-                }
-
-                return Fail(BencodeError.InvalidStringLength, p);
-            }
-
-            if (p > start && data[start] == (byte)'0')
+        int p = start + 1;
+        uint digit;
+        while ((uint)p < (uint)data.Length && (digit = (uint)(data[p] - '0')) <= 9)
+        {
+            if (length == 0)
             {
                 return Fail(BencodeError.LeadingZero, start);
             }
@@ -334,6 +327,16 @@ public ref struct BencodeReader
             }
 
             p++;
+        }
+
+        if ((uint)p >= (uint)data.Length)
+        {
+            return Fail(BencodeError.StringPastEnd, start);
+        }
+
+        if (data[p] != (byte)':')
+        {
+            return Fail(BencodeError.InvalidStringLength, p);
         }
 
         p++; // ':'

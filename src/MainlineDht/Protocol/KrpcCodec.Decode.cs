@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 using MainlineDht.Bencode;
 
 namespace MainlineDht.Protocol;
@@ -12,10 +13,23 @@ public static partial class KrpcCodec
     {
         public bool IsPresent => Start1 != 0;
 
-        public static Slice Of(in BencodeReader reader) => new(reader.ValueStart + 1, reader.ValueLength);
-
         public ReadOnlyMemory<byte> In(ReadOnlyMemory<byte> memory) =>
             IsPresent ? memory.Slice(Start1 - 1, Length) : default;
+
+        public ReadOnlySpan<byte> In(ReadOnlySpan<byte> span) =>
+            IsPresent ? span.Slice(Start1 - 1, Length) : default;
+    }
+
+    /// <summary>A value just scanned: a consumed string or integer, or the first byte of a list or dictionary.</summary>
+    private struct Value
+    {
+        public BencodeTokenType Kind;
+        public int TokenStart;
+        public int Start;
+        public int Length;
+        public long Integer;
+
+        public readonly Slice Slice => new(Start + 1, Length);
     }
 
     [Flags]
@@ -60,8 +74,17 @@ public static partial class KrpcCodec
 
     private ref struct Decoder
     {
+        // How many containers enclose a top-level value, a field of 'a'/'r' (or an element of
+        // 'e'), and an element of a list inside 'a'/'r': a nested value is skipped with the
+        // remaining depth allowance.
+        private const int TopDepth = 1;
+        private const int FieldDepth = 2;
+        private const int ListDepth = 3;
+
         private readonly ReadOnlyMemory<byte> _memory;
-        private BencodeReader _reader;
+        private readonly ReadOnlySpan<byte> _data;
+        private BencodeError _error;
+        private int _errorOffset;
         private DictFields _args;
         private DictFields _response;
         private Slice _t, _y, _q, _v, _ip, _errorMessage;
@@ -72,7 +95,7 @@ public static partial class KrpcCodec
         public Decoder(ReadOnlyMemory<byte> memory)
         {
             _memory = memory;
-            _reader = new BencodeReader(memory.Span, ReaderOptions);
+            _data = memory.Span;
         }
 
         public bool Decode([NotNullWhen(true)] out KrpcMessage? message, out KrpcDecodeError error)
@@ -89,7 +112,7 @@ public static partial class KrpcCodec
                 return false;
             }
 
-            ReadOnlySpan<byte> y = _y.In(_memory).Span;
+            ReadOnlySpan<byte> y = _y.In(_data);
             if (y.Length == 1)
             {
                 switch (y[0])
@@ -107,321 +130,448 @@ public static partial class KrpcCodec
             return false;
         }
 
+        // The scan keeps its position in a local and reads strings and integers in line; only
+        // nested values (want, values, e, v, unknown keys) go through helpers, which return the
+        // position after what they read, or -1. Every malformation is reported exactly as
+        // BencodeReader reports it, at the same offset.
         private bool ReadTopLevel(out KrpcDecodeError error)
         {
-            ref BencodeReader r = ref _reader;
-            if (!r.TryRead())
+            ReadOnlySpan<byte> data = _data;
+            if (data.IsEmpty || data[0] != (byte)'d')
             {
-                error = BencodeProblem();
+                // Not a dictionary: the general reader says what it is instead.
+                var reader = new BencodeReader(data, ReaderOptions);
+                error = reader.TryRead()
+                    ? Drop("a KRPC message is a bencoded dictionary", 0)
+                    : Drop(BencodeException.Describe(reader.Error), reader.ErrorOffset);
                 return false;
             }
 
-            if (r.TokenType != BencodeTokenType.StartDictionary)
-            {
-                error = Drop("a KRPC message is a bencoded dictionary", 0);
-                return false;
-            }
-
+            int p = 1;
             while (true)
             {
-                if (!r.TryRead())
+                if ((uint)p >= (uint)data.Length)
                 {
-                    error = BencodeProblem();
-                    return false;
+                    return Fail(BencodeError.UnterminatedContainer, p, out error);
                 }
 
-                if (r.TokenType == BencodeTokenType.EndDictionary)
+                if (data[p] == (byte)'e')
                 {
+                    p++;
                     break;
                 }
 
-                ReadOnlySpan<byte> key = r.ValueSpan;
-                if (!r.TryRead())
+                if (!ReadKey(data, ref p, out ReadOnlySpan<byte> key) || !ReadValue(data, ref p, out Value value))
                 {
-                    error = BencodeProblem();
-                    return false;
+                    return Fail(out error);
                 }
 
-                bool ok = key.Length switch
+                p = key.Length switch
                 {
                     1 => key[0] switch
                     {
-                        (byte)'t' => TopString(ref _t),
-                        (byte)'y' => TopString(ref _y),
-                        (byte)'q' => TopString(ref _q),
-                        (byte)'v' => TopString(ref _v),
-                        (byte)'a' => TopDictionary(ref _args, ref _hasArgs, isArgs: true),
-                        (byte)'r' => TopDictionary(ref _response, ref _hasResponse, isArgs: false),
-                        (byte)'e' => TopError(),
-                        _ => r.TrySkip(),
+                        (byte)'t' => TopString(ref _t, value, p),
+                        (byte)'y' => TopString(ref _y, value, p),
+                        (byte)'q' => TopString(ref _q, value, p),
+                        (byte)'v' => TopString(ref _v, value, p),
+                        (byte)'a' => TopDictionary(ref _args, ref _hasArgs, isArgs: true, value, p),
+                        (byte)'r' => TopDictionary(ref _response, ref _hasResponse, isArgs: false, value, p),
+                        (byte)'e' => TopError(value, p),
+                        _ => Skip(value, p, TopDepth),
                     },
-                    2 when key.SequenceEqual("ip"u8) => TopString(ref _ip),
-                    2 when key.SequenceEqual("ro"u8) => TopInteger(ref _ro),
-                    _ => r.TrySkip(),
+                    2 when key.SequenceEqual("ip"u8) => TopString(ref _ip, value, p),
+                    2 when key.SequenceEqual("ro"u8) => TopInteger(ref _ro, value, p),
+                    _ => Skip(value, p, TopDepth),
                 };
 
-                if (!ok)
+                if (p < 0)
                 {
-                    error = BencodeProblem();
-                    return false;
+                    return Fail(out error);
                 }
             }
 
-            if (r.TryRead() || r.Error != BencodeError.None)
+            if (p < data.Length)
             {
-                error = BencodeProblem();
-                return false;
+                return Fail(BencodeError.TrailingBytes, p, out error);
             }
 
             error = default;
             return true;
         }
 
+        /// <summary>Reads a dictionary key; the caller has checked that a byte is there and is not <c>e</c>.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private bool ReadKey(ReadOnlySpan<byte> data, ref int p, out ReadOnlySpan<byte> key)
+        {
+            key = default;
+            if ((uint)(data[p] - '0') > 9)
+            {
+                return Failed(BencodeError.KeyNotString, p);
+            }
+
+            BencodeError e = BencodeReader.ParseString(data, ref p, out int start, out int length, out int errorOffset);
+            if (e != BencodeError.None)
+            {
+                return Failed(e, errorOffset);
+            }
+
+            key = data.Slice(start, length);
+            return true;
+        }
+
+        /// <summary>
+        /// Reads the value after a key. Strings and integers are consumed; a list or dictionary is
+        /// left for the caller, <paramref name="p"/> on its first byte.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private bool ReadValue(ReadOnlySpan<byte> data, ref int p, out Value value)
+        {
+            value = new Value { TokenStart = p };
+            if ((uint)p >= (uint)data.Length)
+            {
+                return Failed(BencodeError.UnterminatedContainer, p);
+            }
+
+            return data[p] == (byte)'e' ? Failed(BencodeError.MissingValue, p) : ReadElement(data, ref p, ref value);
+        }
+
+        /// <summary>Reads a value, like <see cref="ReadValue"/>, where <c>e</c> has been ruled out.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private bool ReadElement(ReadOnlySpan<byte> data, ref int p, ref Value value)
+        {
+            byte b = data[p];
+            BencodeError e;
+            int errorOffset;
+            if ((uint)(b - '0') <= 9)
+            {
+                value.Kind = BencodeTokenType.String;
+                e = BencodeReader.ParseString(data, ref p, out value.Start, out value.Length, out errorOffset);
+            }
+            else if (b == (byte)'i')
+            {
+                value.Kind = BencodeTokenType.Integer;
+                e = BencodeReader.ParseInteger(data, ref p, out value.Integer, out errorOffset);
+            }
+            else if (b is (byte)'l' or (byte)'d')
+            {
+                value.Kind = b == (byte)'l' ? BencodeTokenType.StartList : BencodeTokenType.StartDictionary;
+                return true;
+            }
+            else
+            {
+                return Failed(BencodeError.InvalidToken, p);
+            }
+
+            return e == BencodeError.None || Failed(e, errorOffset);
+        }
+
+        /// <summary>
+        /// The position after <paramref name="value"/>: <paramref name="p"/> for a string or an
+        /// integer (already consumed), after its end for a list or dictionary.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private int Skip(in Value value, int p, int depth) =>
+            value.Kind is BencodeTokenType.StartList or BencodeTokenType.StartDictionary ? SkipContainer(p, depth) : p;
+
+        /// <summary>Skips the list or dictionary at <paramref name="p"/>, inside <paramref name="depth"/> open containers.</summary>
+        private int SkipContainer(int p, int depth)
+        {
+            var reader = new BencodeReader(_data, p, new BencodeReaderOptions { MaxDepth = ReaderOptions.MaxDepth - depth });
+            if (reader.TryRead() && reader.TrySkip())
+            {
+                return reader.BytesConsumed;
+            }
+
+            return FailedAt(reader.Error, reader.ErrorOffset);
+        }
+
         // Top-level fields of the wrong type are skipped: the message is then judged by what is missing.
-        private bool TopString(ref Slice slot)
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private int TopString(ref Slice slot, in Value value, int p)
         {
-            if (_reader.TokenType == BencodeTokenType.String)
+            if (value.Kind == BencodeTokenType.String)
             {
-                slot = Slice.Of(_reader);
-                return true;
+                slot = value.Slice;
+                return p;
             }
 
-            return _reader.TrySkip();
+            return Skip(value, p, TopDepth);
         }
 
-        private bool TopInteger(ref long slot)
+        private int TopInteger(ref long slot, in Value value, int p)
         {
-            if (_reader.TokenType == BencodeTokenType.Integer)
+            if (value.Kind == BencodeTokenType.Integer)
             {
-                slot = _reader.IntegerValue;
-                return true;
+                slot = value.Integer;
+                return p;
             }
 
-            return _reader.TrySkip();
+            return Skip(value, p, TopDepth);
         }
 
-        private bool TopDictionary(ref DictFields fields, ref bool present, bool isArgs)
+        private int TopDictionary(ref DictFields fields, ref bool present, bool isArgs, in Value value, int p)
         {
-            if (_reader.TokenType != BencodeTokenType.StartDictionary)
+            if (value.Kind != BencodeTokenType.StartDictionary)
             {
                 if (isArgs)
                 {
                     _argsWrongType = true;
-                    _argsOffset = _reader.TokenStartIndex;
+                    _argsOffset = value.TokenStart;
                 }
 
-                return _reader.TrySkip();
+                return Skip(value, p, TopDepth);
             }
 
             present = true;
-            return ReadFields(ref fields);
+            return ReadFields(ref fields, p);
         }
 
-        private bool TopError()
+        private int TopError(in Value value, int p)
         {
-            ref BencodeReader r = ref _reader;
-            if (r.TokenType != BencodeTokenType.StartList)
+            if (value.Kind != BencodeTokenType.StartList)
             {
-                return r.TrySkip();
+                return Skip(value, p, TopDepth);
             }
 
+            ReadOnlySpan<byte> data = _data;
+            p++; // 'l'
             int index = 0;
             bool codeSeen = false;
-            while (r.TryRead())
+            while (true)
             {
-                if (r.TokenType == BencodeTokenType.EndList && r.CurrentDepth == 1)
+                if ((uint)p >= (uint)data.Length)
                 {
-                    _hasError = codeSeen;
-                    return true;
+                    return FailedAt(BencodeError.UnterminatedContainer, p);
                 }
 
-                if (index == 0 && r.TokenType == BencodeTokenType.Integer)
+                if (data[p] == (byte)'e')
                 {
-                    _errorCode = r.IntegerValue;
+                    _hasError = codeSeen;
+                    return p + 1;
+                }
+
+                var element = new Value { TokenStart = p };
+                if (!ReadElement(data, ref p, ref element))
+                {
+                    return -1;
+                }
+
+                if (index == 0 && element.Kind == BencodeTokenType.Integer)
+                {
+                    _errorCode = element.Integer;
                     codeSeen = true;
                 }
-                else if (index == 1 && r.TokenType == BencodeTokenType.String)
+                else if (index == 1 && element.Kind == BencodeTokenType.String)
                 {
-                    _errorMessage = Slice.Of(r);
+                    _errorMessage = element.Slice;
                 }
-                else if (!r.TrySkip())
+                else if ((p = Skip(element, p, FieldDepth)) < 0)
                 {
-                    return false;
+                    return -1;
                 }
 
                 index++;
             }
-
-            return false;
         }
 
-        private bool ReadFields(ref DictFields f)
+        /// <summary>Reads the <c>a</c> or <c>r</c> dictionary at <paramref name="p"/>.</summary>
+        private int ReadFields(ref DictFields f, int p)
         {
-            ref BencodeReader r = ref _reader;
+            ReadOnlySpan<byte> data = _data;
+            p++; // 'd'
             while (true)
             {
-                if (!r.TryRead())
+                if ((uint)p >= (uint)data.Length)
                 {
-                    return false;
+                    return FailedAt(BencodeError.UnterminatedContainer, p);
                 }
 
-                if (r.TokenType == BencodeTokenType.EndDictionary)
+                if (data[p] == (byte)'e')
                 {
-                    return true;
+                    return p + 1;
                 }
 
-                ReadOnlySpan<byte> key = r.ValueSpan;
-                if (!r.TryRead())
+                if (!ReadKey(data, ref p, out ReadOnlySpan<byte> key) || !ReadValue(data, ref p, out Value v))
                 {
-                    return false;
+                    return -1;
                 }
 
-                bool ok = key.Length switch
+                p = key.Length switch
                 {
                     1 => key[0] switch
                     {
-                        (byte)'k' => String(ref f, ref f.Key, "'k' must be a string"),
-                        (byte)'v' => AnyValue(ref f.Value),
-                        _ => r.TrySkip(),
+                        (byte)'k' => String(ref f, ref f.Key, "'k' must be a string", v, p),
+                        (byte)'v' => AnyValue(ref f.Value, v, p),
+                        _ => Skip(v, p, FieldDepth),
                     },
-                    2 when key.SequenceEqual("id"u8) => String(ref f, ref f.Id, "'id' must be a string"),
-                    3 when key.SequenceEqual("cas"u8) => Integer(ref f, ref f.Cas, Has.Cas, "'cas' must be an integer"),
-                    3 when key.SequenceEqual("num"u8) => Integer(ref f, ref f.Num, Has.Num, "'num' must be an integer"),
-                    3 when key.SequenceEqual("seq"u8) => Integer(ref f, ref f.Seq, Has.Seq, "'seq' must be an integer"),
-                    3 when key.SequenceEqual("sig"u8) => String(ref f, ref f.Signature, "'sig' must be a string"),
-                    4 when key.SequenceEqual("port"u8) => Integer(ref f, ref f.Port, Has.Port, "'port' must be an integer"),
-                    4 when key.SequenceEqual("salt"u8) => String(ref f, ref f.Salt, "'salt' must be a string"),
-                    4 when key.SequenceEqual("seed"u8) => Integer(ref f, ref f.Seed, Has.Seed, "'seed' must be an integer"),
-                    4 when key.SequenceEqual("want"u8) => Want(ref f),
-                    4 when key.SequenceEqual("BFsd"u8) => String(ref f, ref f.SeedsFilter, "'BFsd' must be a string"),
-                    4 when key.SequenceEqual("BFpe"u8) => String(ref f, ref f.PeersFilter, "'BFpe' must be a string"),
-                    5 when key.SequenceEqual("nodes"u8) => String(ref f, ref f.Nodes, "'nodes' must be a string"),
-                    5 when key.SequenceEqual("token"u8) => String(ref f, ref f.Token, "'token' must be a string"),
-                    6 when key.SequenceEqual("target"u8) => String(ref f, ref f.Target, "'target' must be a string"),
-                    6 when key.SequenceEqual("values"u8) => Values(ref f),
-                    6 when key.SequenceEqual("nodes6"u8) => String(ref f, ref f.Nodes6, "'nodes6' must be a string"),
-                    6 when key.SequenceEqual("noseed"u8) => Integer(ref f, ref f.NoSeed, Has.NoSeed, "'noseed' must be an integer"),
-                    6 when key.SequenceEqual("scrape"u8) => Integer(ref f, ref f.Scrape, Has.Scrape, "'scrape' must be an integer"),
-                    7 when key.SequenceEqual("samples"u8) => String(ref f, ref f.Samples, "'samples' must be a string"),
-                    8 when key.SequenceEqual("interval"u8) => Integer(ref f, ref f.Interval, Has.Interval, "'interval' must be an integer"),
-                    9 when key.SequenceEqual("info_hash"u8) => String(ref f, ref f.InfoHash, "'info_hash' must be a string"),
-                    12 when key.SequenceEqual("implied_port"u8) => Integer(ref f, ref f.ImpliedPort, Has.ImpliedPort, "'implied_port' must be an integer"),
-                    _ => r.TrySkip(),
+                    2 when key.SequenceEqual("id"u8) => String(ref f, ref f.Id, "'id' must be a string", v, p),
+                    3 when key.SequenceEqual("cas"u8) => Integer(ref f, ref f.Cas, Has.Cas, "'cas' must be an integer", v, p),
+                    3 when key.SequenceEqual("num"u8) => Integer(ref f, ref f.Num, Has.Num, "'num' must be an integer", v, p),
+                    3 when key.SequenceEqual("seq"u8) => Integer(ref f, ref f.Seq, Has.Seq, "'seq' must be an integer", v, p),
+                    3 when key.SequenceEqual("sig"u8) => String(ref f, ref f.Signature, "'sig' must be a string", v, p),
+                    4 when key.SequenceEqual("port"u8) => Integer(ref f, ref f.Port, Has.Port, "'port' must be an integer", v, p),
+                    4 when key.SequenceEqual("salt"u8) => String(ref f, ref f.Salt, "'salt' must be a string", v, p),
+                    4 when key.SequenceEqual("seed"u8) => Integer(ref f, ref f.Seed, Has.Seed, "'seed' must be an integer", v, p),
+                    4 when key.SequenceEqual("want"u8) => Want(ref f, v, p),
+                    4 when key.SequenceEqual("BFsd"u8) => String(ref f, ref f.SeedsFilter, "'BFsd' must be a string", v, p),
+                    4 when key.SequenceEqual("BFpe"u8) => String(ref f, ref f.PeersFilter, "'BFpe' must be a string", v, p),
+                    5 when key.SequenceEqual("nodes"u8) => String(ref f, ref f.Nodes, "'nodes' must be a string", v, p),
+                    5 when key.SequenceEqual("token"u8) => String(ref f, ref f.Token, "'token' must be a string", v, p),
+                    6 when key.SequenceEqual("target"u8) => String(ref f, ref f.Target, "'target' must be a string", v, p),
+                    6 when key.SequenceEqual("values"u8) => Values(ref f, v, p),
+                    6 when key.SequenceEqual("nodes6"u8) => String(ref f, ref f.Nodes6, "'nodes6' must be a string", v, p),
+                    6 when key.SequenceEqual("noseed"u8) => Integer(ref f, ref f.NoSeed, Has.NoSeed, "'noseed' must be an integer", v, p),
+                    6 when key.SequenceEqual("scrape"u8) => Integer(ref f, ref f.Scrape, Has.Scrape, "'scrape' must be an integer", v, p),
+                    7 when key.SequenceEqual("samples"u8) => String(ref f, ref f.Samples, "'samples' must be a string", v, p),
+                    8 when key.SequenceEqual("interval"u8) => Integer(ref f, ref f.Interval, Has.Interval, "'interval' must be an integer", v, p),
+                    9 when key.SequenceEqual("info_hash"u8) => String(ref f, ref f.InfoHash, "'info_hash' must be a string", v, p),
+                    12 when key.SequenceEqual("implied_port"u8) => Integer(ref f, ref f.ImpliedPort, Has.ImpliedPort, "'implied_port' must be an integer", v, p),
+                    _ => Skip(v, p, FieldDepth),
                 };
 
-                if (!ok)
+                if (p < 0)
                 {
-                    return false;
+                    return -1;
                 }
             }
         }
 
-        private bool String(ref DictFields f, ref Slice slot, string problem)
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private int String(ref DictFields f, ref Slice slot, string problem, in Value value, int p)
         {
-            if (_reader.TokenType == BencodeTokenType.String)
+            if (value.Kind == BencodeTokenType.String)
             {
-                slot = Slice.Of(_reader);
-                return true;
+                slot = value.Slice;
+                return p;
             }
 
-            f.Note(problem, _reader.TokenStartIndex);
-            return _reader.TrySkip();
+            f.Note(problem, value.TokenStart);
+            return Skip(value, p, FieldDepth);
         }
 
-        private bool Integer(ref DictFields f, ref long slot, Has flag, string problem)
+        private int Integer(ref DictFields f, ref long slot, Has flag, string problem, in Value value, int p)
         {
-            if (_reader.TokenType == BencodeTokenType.Integer)
+            if (value.Kind == BencodeTokenType.Integer)
             {
-                slot = _reader.IntegerValue;
+                slot = value.Integer;
                 f.Has |= flag;
-                return true;
+                return p;
             }
 
-            f.Note(problem, _reader.TokenStartIndex);
-            return _reader.TrySkip();
+            f.Note(problem, value.TokenStart);
+            return Skip(value, p, FieldDepth);
         }
 
-        private bool AnyValue(ref Slice slot)
+        // BEP 44's 'v' is kept as raw bencode, whatever its type.
+        private int AnyValue(ref Slice slot, in Value value, int p)
         {
-            int start = _reader.TokenStartIndex;
-            if (!_reader.TrySkip())
+            p = Skip(value, p, FieldDepth);
+            if (p >= 0)
             {
-                return false;
+                slot = new Slice(value.TokenStart + 1, p - value.TokenStart);
             }
 
-            slot = new Slice(start + 1, _reader.BytesConsumed - start);
-            return true;
+            return p;
         }
 
-        private bool Want(ref DictFields f)
+        private int Want(ref DictFields f, in Value value, int p)
         {
-            ref BencodeReader r = ref _reader;
-            if (r.TokenType != BencodeTokenType.StartList)
+            if (value.Kind != BencodeTokenType.StartList)
             {
-                f.Note("'want' must be a list", r.TokenStartIndex);
-                return r.TrySkip();
+                f.Note("'want' must be a list", value.TokenStart);
+                return Skip(value, p, FieldDepth);
             }
 
-            while (r.TryRead())
+            ReadOnlySpan<byte> data = _data;
+            p++; // 'l'
+            while (true)
             {
-                if (r.TokenType == BencodeTokenType.EndList)
+                if ((uint)p >= (uint)data.Length)
                 {
-                    return true;
+                    return FailedAt(BencodeError.UnterminatedContainer, p);
                 }
 
-                if (r.TokenType == BencodeTokenType.String && r.ValueLength == 2 && r.ValueSpan[0] == (byte)'n')
+                if (data[p] == (byte)'e')
                 {
-                    f.Want |= r.ValueSpan[1] switch
+                    return p + 1;
+                }
+
+                var element = new Value { TokenStart = p };
+                if (!ReadElement(data, ref p, ref element))
+                {
+                    return -1;
+                }
+
+                if (element.Kind == BencodeTokenType.String && element.Length == 2 && data[element.Start] == (byte)'n')
+                {
+                    f.Want |= data[element.Start + 1] switch
                     {
                         (byte)'4' => WantFamilies.IPv4,
                         (byte)'6' => WantFamilies.IPv6,
                         _ => WantFamilies.None,
                     };
                 }
-                else if (!r.TrySkip())
+                else if ((p = Skip(element, p, ListDepth)) < 0)
                 {
-                    return false;
+                    return -1;
                 }
             }
-
-            return false;
         }
 
-        private bool Values(ref DictFields f)
+        private int Values(ref DictFields f, in Value value, int p)
         {
-            ref BencodeReader r = ref _reader;
-            if (r.TokenType != BencodeTokenType.StartList)
+            if (value.Kind != BencodeTokenType.StartList)
             {
-                f.Note("'values' must be a list", r.TokenStartIndex);
-                return r.TrySkip();
+                f.Note("'values' must be a list", value.TokenStart);
+                return Skip(value, p, FieldDepth);
             }
 
-            int start = r.TokenStartIndex;
+            ReadOnlySpan<byte> data = _data;
+            int start = p;
             int count = 0;
-            while (r.TryRead())
+            p++; // 'l'
+            while (true)
             {
-                if (r.TokenType == BencodeTokenType.EndList)
+                if ((uint)p >= (uint)data.Length)
                 {
-                    f.Values = new Slice(start + 1, r.BytesConsumed - start);
-                    f.ValuesCount = count;
-                    return true;
+                    return FailedAt(BencodeError.UnterminatedContainer, p);
                 }
 
-                if (r.TokenType != BencodeTokenType.String)
+                byte b = data[p];
+                if (b == (byte)'e')
                 {
-                    f.Note("'values' must hold strings", r.TokenStartIndex);
-                    if (!r.TrySkip())
-                    {
-                        return false;
-                    }
+                    p++;
+                    f.Values = new Slice(start + 1, p - start);
+                    f.ValuesCount = count;
+                    return p;
+                }
 
+                if (b == (byte)'6' && p + 8 <= data.Length && data[p + 1] == (byte)':')
+                {
+                    // The common case, an IPv4 compact peer "6:xxxxxx", needs no further checks.
+                    p += 8;
+                    count++;
                     continue;
                 }
 
-                count++;
-            }
+                var element = new Value { TokenStart = p };
+                if (!ReadElement(data, ref p, ref element))
+                {
+                    return -1;
+                }
 
-            return false;
+                if (element.Kind == BencodeTokenType.String)
+                {
+                    count++;
+                    continue;
+                }
+
+                f.Note("'values' must hold strings", element.TokenStart);
+                if ((p = Skip(element, p, ListDepth)) < 0)
+                {
+                    return -1;
+                }
+            }
         }
 
         private bool BuildQuery([NotNullWhen(true)] out KrpcMessage? message, out KrpcDecodeError error)
@@ -452,7 +602,7 @@ public static partial class KrpcCodec
                 return false;
             }
 
-            KrpcMethod method = KrpcMethodNames.Parse(_q.In(_memory).Span);
+            KrpcMethod method = KrpcMethodNames.Parse(_q.In(_data));
             KrpcQuery? query;
             switch (method)
             {
@@ -524,8 +674,8 @@ public static partial class KrpcCodec
                     query = new UnknownQuery
                     {
                         Id = id, MethodName = _q.In(_memory), Want = a.Want,
-                        Target = a.Target.IsPresent && a.Target.Length == NodeId.Size ? new NodeId(a.Target.In(_memory).Span) : null,
-                        InfoHash = a.InfoHash.IsPresent && a.InfoHash.Length == NodeId.Size ? new NodeId(a.InfoHash.In(_memory).Span) : null,
+                        Target = a.Target.IsPresent && a.Target.Length == NodeId.Size ? new NodeId(a.Target.In(_data)) : null,
+                        InfoHash = a.InfoHash.IsPresent && a.InfoHash.Length == NodeId.Size ? new NodeId(a.InfoHash.In(_data)) : null,
                         TransactionId = t, Version = _v.In(_memory), ExternalAddress = _ip.In(_memory), ReadOnly = _ro == 1,
                     };
                     break;
@@ -638,7 +788,7 @@ public static partial class KrpcCodec
 
             message = new KrpcResponse
             {
-                Id = new NodeId(r.Id.In(_memory).Span),
+                Id = new NodeId(r.Id.In(_data)),
                 Nodes = r.Nodes.In(_memory),
                 Nodes6 = r.Nodes6.In(_memory),
                 Token = r.Token.In(_memory),
@@ -693,13 +843,37 @@ public static partial class KrpcCodec
                 return false;
             }
 
-            id = new NodeId(_memory.Span.Slice(slice.Start1 - 1, NodeId.Size));
+            id = new NodeId(_data.Slice(slice.Start1 - 1, NodeId.Size));
             error = default;
             return true;
         }
 
-        private readonly KrpcDecodeError BencodeProblem() =>
-            Drop(BencodeException.Describe(_reader.Error == BencodeError.None ? BencodeError.UnexpectedEnd : _reader.Error), _reader.ErrorOffset);
+        /// <summary>Records a bencode error; always false.</summary>
+        private bool Failed(BencodeError error, int offset)
+        {
+            _error = error;
+            _errorOffset = offset;
+            return false;
+        }
+
+        /// <summary>Records a bencode error; always -1, the position that means failure.</summary>
+        private int FailedAt(BencodeError error, int offset)
+        {
+            Failed(error, offset);
+            return -1;
+        }
+
+        private readonly bool Fail(out KrpcDecodeError error)
+        {
+            error = Drop(BencodeException.Describe(_error), _errorOffset);
+            return false;
+        }
+
+        private bool Fail(BencodeError bencodeError, int offset, out KrpcDecodeError error)
+        {
+            Failed(bencodeError, offset);
+            return Fail(out error);
+        }
 
         private static KrpcDecodeError Drop(string reason, int offset) => new(reason, offset, null, default);
 

@@ -13,6 +13,7 @@ namespace MainlineDht.Benchmarks.Protocol;
 public class KrpcCodecBenchmarks
 {
     private readonly byte[] _buffer = new byte[1500];
+    private readonly NodeId _self = NodeId.CreateRandom(new Random(2));
     private byte[] _ping = [];
     private byte[] _nodesReply = [];
     private byte[] _valuesReply = [];
@@ -79,9 +80,9 @@ public class KrpcCodecBenchmarks
     private int Encode(KrpcMessage message) =>
         KrpcCodec.TryEncode(message, _buffer, out int written) ? written : -1;
 
-    // What a node's dispatch reads: the transaction id and type, then the sender id and, for a
-    // reply, the nodes, token and values it carries.
-    private static int Touch(byte[] datagram)
+    // What a node's dispatch reads: the transaction id and type, then the sender id (compared
+    // with our own) and, for a reply, the nodes, token and values it carries.
+    private int Touch(byte[] datagram)
     {
         if (!KrpcCodec.TryDecode(datagram, out KrpcMessage? message, out _))
         {
@@ -91,8 +92,8 @@ public class KrpcCodecBenchmarks
         int t = message.TransactionId.Length;
         return message switch
         {
-            KrpcQuery q => t + (int)q.Method + q.Id.GetHashCode(),
-            KrpcResponse r => t + r.Id.GetHashCode() + r.Nodes.Length + r.Token.Length + r.Values.Count,
+            KrpcQuery q => t + (int)q.Method + (q.Id == _self ? 0 : 1),
+            KrpcResponse r => t + (r.Id == _self ? 0 : 1) + r.Nodes.Length + r.Token.Length + r.Values.Count,
             _ => t,
         };
     }

@@ -65,6 +65,8 @@ internal sealed class DhtNodeHostedService : BackgroundService, IAsyncDisposable
     {
         DhtNode node = _node ?? throw new InvalidOperationException("The node was not started.");
         TimeSpan delay = _options.JoinRetryDelay;
+        bool nothingToJoinThrough = _options.BootstrapNodes.Count == 0 && !_options.UsePublicRouters;
+        bool toldAwaiting = false;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -83,7 +85,16 @@ internal sealed class DhtNodeHostedService : BackgroundService, IAsyncDisposable
                     return;
                 }
 
-                Log.JoinFoundNoNodes(_logger, _options.BootstrapNodes.Count, _options.UsePublicRouters ? "on" : "off", delay);
+                if (!nothingToJoinThrough)
+                {
+                    Log.JoinFoundNoNodes(_logger, _options.BootstrapNodes.Count, _options.UsePublicRouters ? "on" : "off", delay);
+                }
+                else if (!toldAwaiting)
+                {
+                    // A first node of its own network: others join through it; the table fills as they do.
+                    Log.AwaitingContact(_logger);
+                    toldAwaiting = true;
+                }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -116,18 +127,26 @@ internal sealed class DhtNodeHostedService : BackgroundService, IAsyncDisposable
         }
         finally
         {
-            await StopNodeAsync().ConfigureAwait(false);
+            await StopNodeAsync(rethrow: true).ConfigureAwait(false);
         }
     }
 
     public async ValueTask DisposeAsync()
     {
-        // Reached without StopAsync when the host is disposed after a failed start: the socket still closes.
-        await StopNodeAsync().ConfigureAwait(false);
-        Dispose();
+        // Reached without StopAsync when the host is disposed after a failed or skipped stop: the socket still closes.
+        await StopNodeAsync(rethrow: false).ConfigureAwait(false);
+        base.Dispose();
     }
 
-    private async Task StopNodeAsync()
+    public override void Dispose()
+    {
+        // The synchronous path of the same (a host disposed with Dispose, not DisposeAsync). Disposing
+        // a node does no network I/O: it closes the socket and, when set, writes the state file.
+        StopNodeAsync(rethrow: false).GetAwaiter().GetResult();
+        base.Dispose();
+    }
+
+    private async Task StopNodeAsync(bool rethrow)
     {
         DhtNode? node = Interlocked.Exchange(ref _node, null);
         if (node is null)
@@ -150,7 +169,12 @@ internal sealed class DhtNodeHostedService : BackgroundService, IAsyncDisposable
         catch (Exception e)
         {
             Log.StopFailed(_logger, e, id);
-            throw;
+            if (rethrow)
+            {
+                throw;
+            }
+
+            return;
         }
 
         Log.NodeStopped(_logger, id);

@@ -18,6 +18,7 @@ internal static partial class Log
     public const int StopFailedId = 8;
     public const int NodeWarningId = 9;
     public const int StateFileStatusId = 10;
+    public const int AwaitingContactId = 11;
 
     [LoggerMessage(EventId = NodeStartedId, EventName = "NodeStarted", Level = LogLevel.Information,
         Message = "DHT node {NodeId} started on {EndPoint}")]
@@ -58,4 +59,8 @@ internal static partial class Log
     [LoggerMessage(EventId = StateFileStatusId, EventName = "StateFileStatus", Level = LogLevel.Information,
         Message = "DHT state file: {Status}")]
     public static partial void StateFileStatus(ILogger logger, string status);
+
+    [LoggerMessage(EventId = AwaitingContactId, EventName = "AwaitingContact", Level = LogLevel.Information,
+        Message = "DHT node has no bootstrap node and the public routers are off: it joins when other nodes contact it")]
+    public static partial void AwaitingContact(ILogger logger);
 }

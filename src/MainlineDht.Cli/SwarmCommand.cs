@@ -173,11 +173,11 @@ internal static class SwarmCommand
         var table = new Table().Border(TableBorder.Rounded)
             .AddColumn("infohash").AddColumn("announced by").AddColumn(new TableColumn("accepted").RightAligned())
             .AddColumn("found").AddColumn(new TableColumn("peers").RightAligned()).AddColumn(new TableColumn("queried").RightAligned())
-            .AddColumn(new TableColumn("round trips").RightAligned()).AddColumn(new TableColumn("ms").RightAligned());
+            .AddColumn(new TableColumn("hops").RightAligned()).AddColumn(new TableColumn("ms").RightAligned());
         foreach (SwarmRow row in result.Rows)
         {
             table.AddRow(
-                row.InfoHash.ToString()[..12] + "…",
+                row.InfoHash.ToString()[..8],
                 row.AnnouncedBy.ToString(),
                 row.Accepted.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 row.Found ? "[green]yes[/]" : "[red]no[/]",

@@ -114,11 +114,7 @@ public sealed partial class DhtNode
     /// </summary>
     public async Task<LookupReport> AnnounceAsync(NodeId infoHash, int port, bool impliedPort = false, CancellationToken cancellationToken = default)
     {
-        if (!impliedPort)
-        {
-            ArgumentOutOfRangeException.ThrowIfLessThan(port, 1);
-            ArgumentOutOfRangeException.ThrowIfGreaterThan(port, 65535);
-        }
+        CheckPeerPort(port, impliedPort);
 
         var clock = Stopwatch.StartNew();
         (Traversal traversal, _) = await RunGetPeersAsync(infoHash, null, cancellationToken).ConfigureAwait(false);
@@ -272,11 +268,7 @@ public sealed partial class DhtNode
     /// </summary>
     public DhtAnnouncement StartAnnouncing(NodeId infoHash, int port, bool impliedPort = false, TimeSpan? interval = null)
     {
-        if (!impliedPort)
-        {
-            ArgumentOutOfRangeException.ThrowIfLessThan(port, 1);
-            ArgumentOutOfRangeException.ThrowIfGreaterThan(port, 65535);
-        }
+        CheckPeerPort(port, impliedPort);
 
         TimeSpan every = interval ?? DefaultReannounceInterval;
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(every, TimeSpan.Zero);
@@ -289,6 +281,15 @@ public sealed partial class DhtNode
 
         announcement.Start(_time);
         return announcement;
+    }
+
+    private static void CheckPeerPort(int port, bool impliedPort)
+    {
+        if (!impliedPort)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(port, 1);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(port, 65535);
+        }
     }
 
     internal void Forget(DhtAnnouncement announcement)

@@ -9,7 +9,7 @@ using Microsoft.Extensions.Hosting;
 namespace MainlineDht.Hosting.Tests;
 
 /// <summary>The hosted node starts with the host, joins, and stops with it; all on loopback.</summary>
-public sealed class HostedServiceTests
+public sealed class HostedServiceTests : LoopbackTest
 {
     private static readonly string Category = typeof(DhtNodeHostedService).FullName!;
 

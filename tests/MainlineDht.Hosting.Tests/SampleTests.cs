@@ -5,7 +5,7 @@ namespace MainlineDht.Hosting.Tests;
 
 /// <summary>The samples, built with the solution, run as a user runs them, on loopback only.</summary>
 [NonParallelizable]
-public sealed class SampleTests
+public sealed class SampleTests : LoopbackTest
 {
     private static readonly TimeSpan ProcessTimeout = TimeSpan.FromSeconds(90);
 

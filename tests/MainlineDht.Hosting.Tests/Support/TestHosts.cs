@@ -17,6 +17,9 @@ internal static class TestHosts
 {
     public static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
 
+    /// <summary>Destinations outside loopback that a plain test node was refused; <see cref="LoopbackTest"/> fails on any.</summary>
+    public static readonly ConcurrentQueue<IPEndPoint> Refused = new();
+
     /// <summary>Options of a hosted node on <paramref name="bindAddress"/>:0 that joins through <paramref name="bootstrap"/> only.</summary>
     public static Action<MainlineDhtOptions> Loopback(string bindAddress, params string[] bootstrap) => o =>
     {
@@ -53,7 +56,7 @@ internal static class TestHosts
             BindEndPoint = new IPEndPoint(IPAddress.Parse(bindAddress), 0),
             BootstrapNodes = bootstrap,
             UsePublicRouters = false,
-            SendPolicy = SendPolicy.LoopbackOnly(),
+            SendPolicy = SendPolicy.LoopbackOnly(Refused.Enqueue),
         });
 
     public static string HostPort(this DhtNode node) => node.LocalEndPoint.ToString();
@@ -69,6 +72,17 @@ internal static class TestHosts
         Assert.That(holder.GetStatistics().StoredPeers, Is.EqualTo(1));
         return (holder, announcer);
     }
+}
+
+/// <summary>Base of tests that run nodes: fails a test whose plain nodes tried to send outside loopback.</summary>
+public abstract class LoopbackTest
+{
+    [SetUp]
+    public void ClearRefused() => TestHosts.Refused.Clear();
+
+    [TearDown]
+    public void CheckRefused() =>
+        Assert.That(TestHosts.Refused, Is.Empty, "a test node tried to send outside 127.0.0.0/8 and ::1");
 }
 
 /// <summary>Keeps every log record written through it, for tests that check event ids and messages.</summary>

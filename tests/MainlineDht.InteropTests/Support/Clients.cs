@@ -52,6 +52,23 @@ public static class Clients
         return true;
     }
 
+    /// <summary>Waits until <paramref name="condition"/> holds, asking every 200 ms, for at most <paramref name="timeout"/>.</summary>
+    public static async Task<bool> UntilAsync(Func<Task<bool>> condition, TimeSpan timeout)
+    {
+        DateTime deadline = DateTime.UtcNow + timeout;
+        while (!await condition())
+        {
+            if (DateTime.UtcNow >= deadline)
+            {
+                return false;
+            }
+
+            await Task.Delay(200);
+        }
+
+        return true;
+    }
+
     /// <summary>Awaits <paramref name="task"/> for at most <paramref name="timeout"/> (every wait in this suite is bounded).</summary>
     public static Task<T> Within<T>(this Task<T> task, TimeSpan timeout) => task.WaitAsync(timeout);
 

@@ -10,9 +10,13 @@ public static class OurNodes
     /// Starts one of our nodes on <paramref name="address"/> (an ephemeral port), joining through
     /// <paramref name="bootstrap"/> when <see cref="DhtNode.JoinAsync"/> is called.
     /// </summary>
-    public static Task<DhtNode> StartAsync(IPAddress address, params IPEndPoint[] bootstrap) =>
+    public static Task<DhtNode> StartAsync(IPAddress address, params IPEndPoint[] bootstrap) => StartAsync(address, null, bootstrap);
+
+    /// <summary>As <see cref="StartAsync(IPAddress, IPEndPoint[])"/>, with the node id <paramref name="id"/> (null: a random one).</summary>
+    public static Task<DhtNode> StartAsync(IPAddress address, NodeId? id, params IPEndPoint[] bootstrap) =>
         DhtNode.StartAsync(new DhtNodeOptions
         {
+            NodeId = id,
             BindEndPoint = new IPEndPoint(address, 0),
             BootstrapNodes = bootstrap.Select(e => e.ToString()).ToList(),
             UsePublicRouters = false,
@@ -34,4 +38,11 @@ public static class OurNodes
 
     /// <summary>A random infohash (tests never share one).</summary>
     public static NodeId RandomInfoHash() => new(Guid.NewGuid().ToByteArray().Concat(Guid.NewGuid().ToByteArray()).Take(NodeId.Size).ToArray());
+
+    /// <summary>
+    /// A random id that shares its first <paramref name="bits"/> bits with <paramref name="near"/>:
+    /// a target that a lookup knowing the node <paramref name="near"/> converges on, however many
+    /// other nodes it knows.
+    /// </summary>
+    public static NodeId Near(NodeId near, Random random, int bits = 140) => NodeId.CreateRandomInRange(near, bits, random);
 }

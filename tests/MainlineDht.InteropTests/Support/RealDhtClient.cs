@@ -121,8 +121,10 @@ public sealed class RealDhtClient : IAsyncDisposable
     /// <summary>
     /// Starts the client on <paramref name="bind"/>:<paramref name="port"/> (0: an ephemeral port)
     /// and waits for its ready line. Throws, with the harness's log, when it does not start.
+    /// <paramref name="arguments"/> go to the harness as they are (e.g. libtorrent's <c>--plain-buckets</c>).
     /// </summary>
-    public static async Task<RealDhtClient> StartAsync(DhtClientKind kind, IPAddress bind, int port = 0, CancellationToken cancellationToken = default)
+    public static async Task<RealDhtClient> StartAsync(
+        DhtClientKind kind, IPAddress bind, int port = 0, IReadOnlyList<string>? arguments = null, CancellationToken cancellationToken = default)
     {
         if (!IPAddress.IsLoopback(bind))
         {
@@ -145,6 +147,11 @@ public sealed class RealDhtClient : IAsyncDisposable
         start.ArgumentList.Add(bind.ToString());
         start.ArgumentList.Add("--port");
         start.ArgumentList.Add(port.ToString(CultureInfo.InvariantCulture));
+        foreach (string argument in arguments ?? [])
+        {
+            start.ArgumentList.Add(argument);
+        }
+
         if (Environment.GetEnvironmentVariable("MAINLINEDHT_INTEROP_VERBOSE") == "1")
         {
             start.ArgumentList.Add("--verbose");

@@ -96,7 +96,7 @@ def only_loopback_interfaces():
     return names == ["lo"]
 
 
-def make_settings(bind, port):
+def make_settings(bind, port, plain_buckets=False):
     host = str(bind)
     iface = endpoint_text(host, port)
     cat = lt.alert.category_t
@@ -128,6 +128,9 @@ def make_settings(bind, port):
         "dht_upload_rate_limit": 10_000_000,
         "dht_sample_infohashes_interval": 0,
         "dht_read_only": False,
+        # --plain-buckets: every bucket holds 8 nodes (libtorrent's default lets the farthest
+        # buckets hold 128, 64, 32, 16), so a test can fill one with a few dozen nodes.
+        "dht_extended_routing_table": not plain_buckets,
         "alert_mask": mask,
         "alert_queue_size": 100000,
     }
@@ -301,12 +304,12 @@ class AnnounceOp(Pending):
 
 
 class Node:
-    def __init__(self, bind, port, verbose):
+    def __init__(self, bind, port, verbose, plain_buckets=False):
         self.bind = bind
         self.verbose = verbose
         self.save_dir = tempfile.mkdtemp(prefix="lt-harness-")
         params = lt.session_params()
-        params.settings = make_settings(bind, port)
+        params.settings = make_settings(bind, port, plain_buckets)
         params.ip_filter = make_ip_filter()
         self.ses = lt.session(params)
         self.node_id = None
@@ -474,6 +477,8 @@ def main():
     ap.add_argument("--bind", required=True, help="loopback address, e.g. 127.0.0.3 (or ::1)")
     ap.add_argument("--port", type=int, default=0, help="DHT (and TCP listen) port; 0 = ephemeral")
     ap.add_argument("--verbose", action="store_true", help="log DHT packets and alerts to stderr")
+    ap.add_argument("--plain-buckets", action="store_true",
+                    help="dht_extended_routing_table off: every bucket holds 8 nodes")
     args = ap.parse_args()
     try:
         bind = loopback_address(args.bind, "--bind")
@@ -486,7 +491,7 @@ def main():
                                           "unshare --net -- bash -c 'ip link set lo up && exec ...'"})
         return 2
 
-    node = Node(bind, args.port, args.verbose)
+    node = Node(bind, args.port, args.verbose, args.plain_buckets)
     try:
         node.wait_ready(args.port)
     except RuntimeError as e:

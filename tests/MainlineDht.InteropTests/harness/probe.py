@@ -32,6 +32,8 @@ PROBE_QUERY_PORT = 7001     # the socket the probe sends its own queries from
 PROBE_NODE_PORT = 7002      # the socket the probe answers the clients' queries on
 LT_HOST, LT_PORT = "127.0.0.3", 6881
 WT_HOST = "127.0.0.4"
+LT_PING_HOST = "127.0.0.5"  # a second libtorrent, with 8-node buckets, for its ping
+PROBE_FAR_PORT = 7100       # the 20 probe nodes on 127.0.1.1-20 that fill its bucket
 
 PROBE_ID = b"probe-node-id-000001"          # 20 bytes, readable in captures
 PROBE_NODE_ID = b"probe-node-id-000002"
@@ -125,9 +127,10 @@ class Krpc:
     """One UDP socket on 127.0.0.2. Queries we receive are answered by `responder` and
     recorded; responses are handed to whoever waits on their transaction id."""
 
-    def __init__(self, port, node_id, responder=None):
+    def __init__(self, port, node_id, responder=None, host=PROBE_HOST):
+        self.host = host
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind((PROBE_HOST, port))
+        self.sock.bind((host, port))
         self.node_id = node_id
         self.responder = responder
         self.waiting = {}
@@ -393,6 +396,43 @@ def probe_client_queries(client, h, node_k, stored):
         print("  decoded %s" % show(msg))
 
 
+def probe_libtorrent_ping():
+    """libtorrent sends `ping` only to refresh a node whose bucket is full (8 live + 8
+    replacements): a libtorrent with 8-node buckets (--plain-buckets) is given 20 probe nodes
+    whose ids lie in the half of the id space away from its own; they all land in its bucket 0,
+    and its tick (every 5 s) pings one of them."""
+    print("\n## libtorrent -> a full bucket (its ping)")
+    lt = Harness("libtorrent-plain", [LT_PYTHON, "libtorrent_node.py", "--bind", LT_PING_HOST, "--port", "0", "--plain-buckets"])
+    nodes = []
+    try:
+        far = bytes([bytes.fromhex(lt.id)[0] ^ 0x80])
+        for i in range(20):
+            node_id = far + (b"probe-far-node-%04d" % i)[:19]
+            k = Krpc(PROBE_FAR_PORT, node_id, probe_node_responder({}, node_id), host="127.0.1.%d" % (i + 1))
+            nodes.append(k)
+            lt.cmd("add_node", host=k.host, port=PROBE_FAR_PORT)
+        deadline = time.monotonic() + 30
+        pinged = None
+        while pinged is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+            pinged = next(((k, q) for k in nodes for q in list(k.received_queries)
+                           if bdecode(q[1]).get(b"q") == b"ping"), None)
+        check(pinged is not None, "libtorrent pings a node of its full bucket")
+        if pinged is not None:
+            k, (addr, raw, reply) = pinged
+            CAPTURES.append({"client": "libtorrent", "label": "client query: ping (refresh of a full bucket)",
+                             "sent": raw.hex(), "reply": reply.hex() if reply else None,
+                             "note": "sent from %s:%d to the probe node %s:%d; reply is the probe's" % (addr + (k.host, PROBE_FAR_PORT))})
+            print("  raw (%d B) %r" % (len(raw), raw))
+            print("  hex %s" % raw.hex())
+            print("  decoded %s" % show(bdecode(raw)))
+    finally:
+        rc = lt.quit()
+        check(rc == 0, "libtorrent-plain exits cleanly on quit (rc %s)" % rc)
+        for k in nodes:
+            k.close()
+
+
 def cross_check(lt, wt):
     print("\n## libtorrent <-> bittorrent-dht")
     r1 = lt.cmd("add_node", host=WT_HOST, port=wt.port, wait=10)
@@ -456,7 +496,8 @@ def main():
     ap.add_argument("--json", help="write every capture (hex) to this file")
     ap.add_argument("--markdown", help="write every capture as markdown to this file")
     ap.add_argument("--render", metavar="JSON", help="only turn a --json capture file into --markdown")
-    ap.add_argument("--only", choices=["libtorrent", "webtorrent"], help="probe one client")
+    ap.add_argument("--only", choices=["libtorrent", "webtorrent", "libtorrent-ping"],
+                    help="probe one client (libtorrent-ping: only libtorrent's ping to a full bucket)")
     args = ap.parse_args()
 
     if args.render:
@@ -504,6 +545,8 @@ def main():
             probe_client_queries("bittorrent-dht", wt, node_k, stored)
         if len(harnesses) == 2:
             cross_check(harnesses["libtorrent"], harnesses["webtorrent"])
+        if args.only in (None, "libtorrent-ping"):
+            probe_libtorrent_ping()
     finally:
         for name, h in harnesses.items():
             rc = h.quit()

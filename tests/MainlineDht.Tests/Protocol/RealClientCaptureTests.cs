@@ -181,6 +181,12 @@ public sealed class RealClientCaptureTests
     private const string LtAnnouncePeerQuery =
         "64313a6164323a696432303a1bceafe66cf38d964feed7b735d9dbc00f71dbb1393a696e666f5f6861736832303a696e666f686173682d666f722d70726f62652d32343a706f7274693638383165343a73656564693065353a746f6b656e343a746f6b3165313a7131333a616e6e6f756e63655f70656572313a74323a083b313a76343a4c540208313a79313a7165";
 
+    // libtorrent — client query: ping (refresh of a full bucket), from a second libtorrent (id
+    // 1b7324a4..., run with --plain-buckets) to a probe node in the far half of its id space:
+    //   d1:ad2:id20:\x1bs$\xa4\x13p\x11i\x8a{p\xe5f\xf9\x1f\x82\x01\x05\xab\xefe1:q4:ping1:t2:\xfb\x971:v4:LT\x02\x081:y1:qe
+    private const string LtPingQuery =
+        "64313a6164323a696432303a1b7324a4137011698a7b70e566f91f820105abef65313a71343a70696e67313a74323afb97313a76343a4c540208313a79313a7165";
+
     // bittorrent-dht — client query: ping:
     //   d1:ad2:id20:-\xda\x140J\x8aR\x89K\xa7\xa6f\x0d\xad\x1a\xa7\x9f\xbf\xcfge1:q4:ping1:t2:\x00\x011:y1:qe
     private const string WtPingQuery =
@@ -400,6 +406,25 @@ public sealed class RealClientCaptureTests
         }
     }
 
+    /// <summary>
+    /// libtorrent's only <c>ping</c>: the refresh of a node in a full bucket (otherwise its
+    /// refreshes, bootstrap included, are <c>get_peers</c>, and it never sends <c>find_node</c>).
+    /// </summary>
+    [Test]
+    public void Libtorrent_ping_query_carries_v_and_a_2_byte_transaction_id()
+    {
+        var query = DecodeAs<PingQuery>(LtPingQuery);
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(query.Id, Is.EqualTo(NodeId.Parse("1b7324a4137011698a7b70e566f91f820105abef")));
+            Assert.That(Convert.ToHexStringLower(query.TransactionId.Span), Is.EqualTo("fb97"));
+            Assert.That(query.Version.ToArray(), Is.EqualTo(LibtorrentVersion));
+            Assert.That(query.ReadOnly, Is.False);
+        }
+
+        Assert.That(KrpcCodec.Encode(query), Is.EqualTo(Convert.FromHexString(LtPingQuery)));
+    }
+
     // ---- bittorrent-dht replies ------------------------------------------------------------
 
     [Test]
@@ -537,7 +562,8 @@ public sealed class RealClientCaptureTests
     private static IEnumerable<TestCaseData> ExactRoundTrips() => Named(
         nameof(WtPingReply), nameof(WtPingTx1Reply), nameof(WtPingTx5Reply), nameof(WtFindNodeReply), nameof(WtGetPeersNodesReply),
         nameof(WtGetPeersValuesReply), nameof(WtGetPeersTwoValuesReply), nameof(WtAnnounceReply), nameof(WtBadTokenError),
-        nameof(WtMissingTargetError), nameof(WtPingQuery), nameof(WtGetPeersQuery), nameof(LtGetPeersQuery), nameof(LtMissingArgumentsError));
+        nameof(WtMissingTargetError), nameof(WtPingQuery), nameof(WtGetPeersQuery), nameof(LtGetPeersQuery), nameof(LtMissingArgumentsError),
+        nameof(LtPingQuery));
 
     private static IEnumerable<TestCaseData> AllCaptures() =>
         typeof(RealClientCaptureTests)

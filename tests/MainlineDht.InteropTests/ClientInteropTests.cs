@@ -49,14 +49,19 @@ public sealed class ClientInteropTests(DhtClientKind kind) : GuardedTest
     [OneTimeTearDown]
     public async Task StopAll()
     {
-        if (_client is not null)
+        try
         {
-            await _client.DisposeAsync();
-            _client = null;
+            if (_client is not null)
+            {
+                await _client.DisposeAsync();
+                _client = null;
+            }
         }
-
-        await OurNodes.DisposeAllAsync(_nodes);
-        _nodes.Clear();
+        finally
+        {
+            await OurNodes.DisposeAllAsync(_nodes);
+            _nodes.Clear();
+        }
     }
 
     [Test]

@@ -28,17 +28,24 @@ public sealed class MixedSwarmTests(DhtClientKind kind) : GuardedTest
     [TearDown]
     public async Task StopAll()
     {
-        if (_client is not null)
+        try
         {
-            if (TestContext.CurrentContext.Result.Outcome.Status == NUnit.Framework.Interfaces.TestStatus.Failed)
+            if (_client is not null)
             {
-                await TestContext.Out.WriteLineAsync($"--- {kind} harness stderr (last lines) ---\n{_client.StderrTail}");
+                if (TestContext.CurrentContext.Result.Outcome.Status == NUnit.Framework.Interfaces.TestStatus.Failed)
+                {
+                    await TestContext.Out.WriteLineAsync($"--- {kind} harness stderr (last lines) ---\n{_client.StderrTail}");
+                }
+
+                await _client.DisposeAsync();
+                _client = null;
             }
-
-            await _client.DisposeAsync();
         }
-
-        await OurNodes.DisposeAllAsync(_nodes);
+        finally
+        {
+            await OurNodes.DisposeAllAsync(_nodes);
+            _nodes.Clear();
+        }
     }
 
     [Test]

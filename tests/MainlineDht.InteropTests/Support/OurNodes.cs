@@ -24,15 +24,28 @@ public static class OurNodes
             QueryTimeout = TimeSpan.FromSeconds(3),
         });
 
-    /// <summary>Disposes every node, whatever state each is in.</summary>
+    /// <summary>Disposes every node, whatever state each is in; a failure does not stop the others, and is thrown at the end.</summary>
     public static async Task DisposeAllAsync(IEnumerable<DhtNode?> nodes)
     {
+        List<Exception> failures = [];
         foreach (DhtNode? node in nodes)
         {
-            if (node is not null)
+            try
             {
-                await node.DisposeAsync();
+                if (node is not null)
+                {
+                    await node.DisposeAsync();
+                }
             }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                failures.Add(e);
+            }
+        }
+
+        if (failures.Count > 0)
+        {
+            throw new AggregateException("Disposing our nodes failed.", failures);
         }
     }
 

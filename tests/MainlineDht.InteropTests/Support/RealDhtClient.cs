@@ -339,36 +339,53 @@ public sealed class RealDhtClient : IAsyncDisposable
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or InvalidOperationException)
         {
-            // It did not quit in time, or its stdin is already closed: kill it below.
+            // It did not quit in time, or its stdin was already closed: KillAsync ends it.
+            OnStderr($"(test) {Kind} harness did not quit ({e.GetType().Name}: {e.Message}); killing it");
         }
 
-        await KillAsync();
         try
         {
+            await KillAsync();
             await _reader.WaitAsync(QuitTimeout);
         }
         catch (TimeoutException)
         {
-            // The reader ends with the process's stdout; nothing else to wait for.
+            // The process is gone (KillAsync made sure) but its stdout reader has not seen the end.
+            OnStderr($"(test) {Kind} harness's stdout did not close within {QuitTimeout.TotalSeconds:0} s of its exit");
         }
-
-        _process.Dispose();
+        finally
+        {
+            _process.Dispose();
+        }
     }
 
+    /// <summary>Kills the process tree; throws when it is still running afterwards (a leaked child).</summary>
     private async Task KillAsync()
     {
         try
         {
-            if (!_process.HasExited)
+            if (_process.HasExited)
             {
-                _process.Kill(entireProcessTree: true);
-                using var wait = new CancellationTokenSource(QuitTimeout);
-                await _process.WaitForExitAsync(wait.Token);
+                return;
             }
+
+            _process.Kill(entireProcessTree: true);
         }
-        catch (Exception e) when (e is InvalidOperationException or OperationCanceledException or System.ComponentModel.Win32Exception)
+        catch (InvalidOperationException e)
         {
-            // Already gone, or not killable: nothing more can be done from here.
+            // Process.Kill throws this when the process exited after HasExited was read.
+            OnStderr($"(test) {Kind} harness exited before the kill: {e.Message}");
+            return;
+        }
+
+        using var wait = new CancellationTokenSource(QuitTimeout);
+        try
+        {
+            await _process.WaitForExitAsync(wait.Token);
+        }
+        catch (OperationCanceledException e)
+        {
+            throw new InvalidOperationException($"{Kind} harness (pid {_process.Id}) is still running {QuitTimeout.TotalSeconds:0} s after it was killed.", e);
         }
     }
 

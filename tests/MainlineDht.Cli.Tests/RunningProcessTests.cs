@@ -3,6 +3,8 @@ using System.Text;
 using System.Text.Json;
 using MainlineDht.Protocol;
 
+using MainlineDht.Cli.Tests.Support;
+
 namespace MainlineDht.Cli.Tests;
 
 /// <summary>
@@ -12,7 +14,6 @@ namespace MainlineDht.Cli.Tests;
 [NonParallelizable]
 public sealed class RunningProcessTests
 {
-    private static readonly string Tool = Path.Combine(AppContext.BaseDirectory, "mainline-dht.dll");
     private const string SwarmFirst = "127.0.24.1:7101";
     private const string NodeEndPoint = "127.0.24.100:7102";
 
@@ -23,12 +24,12 @@ public sealed class RunningProcessTests
     [OneTimeSetUp]
     public async Task StartSwarmAndNode()
     {
-        _swarm = Start("swarm", "--nodes", "16", "--bind", "127.0.24.1", "--port", "7101", "--duration", "300", "--json");
+        _swarm = Tool.Start("swarm", "--nodes", "16", "--bind", "127.0.24.1", "--port", "7101", "--duration", "300", "--json");
         string document = await ReadJsonDocumentAsync(_swarm, TimeSpan.FromSeconds(90));
         _swarmResult = JsonDocument.Parse(document).RootElement.Clone();
         Assert.That(_swarmResult.GetProperty("found_all").GetBoolean(), Is.True, document);
 
-        _node = Start("node", "--bind", "127.0.24.100", "--port", "7102", "--bootstrap", SwarmFirst, "--duration", "300");
+        _node = Tool.Start("node", "--bind", "127.0.24.100", "--port", "7102", "--bootstrap", SwarmFirst, "--duration", "300");
         await WaitForJoinedAsync(_node, TimeSpan.FromSeconds(60));
     }
 
@@ -52,7 +53,7 @@ public sealed class RunningProcessTests
     {
         foreach (JsonElement announced in _swarmResult.GetProperty("infohashes").EnumerateArray())
         {
-            Run run = await RunAsync("get-peers", announced.GetProperty("infohash").GetString()!, "--bind", "127.0.25.1", "--bootstrap", SwarmFirst, "--json");
+            ToolRun run = await Tool.RunAsync("get-peers", announced.GetProperty("infohash").GetString()!, "--bind", "127.0.25.1", "--bootstrap", SwarmFirst, "--json");
             Assert.That(run.ExitCode, Is.Zero, run.Stderr);
             using JsonDocument json = JsonDocument.Parse(run.Stdout);
             Assert.That(json.RootElement.GetProperty("peers").EnumerateArray().Select(p => p.GetString()), Does.Contain(announced.GetProperty("peer").GetString()));
@@ -63,12 +64,12 @@ public sealed class RunningProcessTests
     public async Task A_peer_announced_through_the_node_process_is_found_through_the_swarm()
     {
         string infoHash = NodeId.CreateRandom(new Random(24)).ToString();
-        Run announce = await RunAsync("announce", infoHash, "--peer-port", "6999", "--bind", "127.0.25.2", "--bootstrap", NodeEndPoint, "--json");
+        ToolRun announce = await Tool.RunAsync("announce", infoHash, "--peer-port", "6999", "--bind", "127.0.25.2", "--bootstrap", NodeEndPoint, "--json");
         Assert.That(announce.ExitCode, Is.Zero, announce.Stderr);
         using JsonDocument accepted = JsonDocument.Parse(announce.Stdout);
         Assert.That(accepted.RootElement.GetProperty("accepted").GetArrayLength(), Is.GreaterThan(0));
 
-        Run found = await RunAsync("get-peers", infoHash, "--bind", "127.0.25.3", "--bootstrap", SwarmFirst);
+        ToolRun found = await Tool.RunAsync("get-peers", infoHash, "--bind", "127.0.25.3", "--bootstrap", SwarmFirst);
         Assert.That(found.ExitCode, Is.Zero, found.Stderr);
         Assert.That(found.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), Does.Contain("127.0.25.2:6999"));
     }
@@ -76,31 +77,20 @@ public sealed class RunningProcessTests
     [Test]
     public async Task Ping_and_find_node_reach_the_node_process()
     {
-        Run ping = await RunAsync("ping", NodeEndPoint, "--bind", "127.0.25.4", "--json");
+        ToolRun ping = await Tool.RunAsync("ping", NodeEndPoint, "--bind", "127.0.25.4", "--json");
         Assert.That(ping.ExitCode, Is.Zero, ping.Stderr);
         using JsonDocument pong = JsonDocument.Parse(ping.Stdout);
         Assert.That(pong.RootElement.GetProperty("status").GetString(), Is.EqualTo("response").IgnoreCase);
         string nodeId = pong.RootElement.GetProperty("id").GetString()!;
 
         // Through the swarm only: the node process joined it, so a lookup of its id ends at it.
-        Run find = await RunAsync("find-node", nodeId, "--bind", "127.0.25.5", "--bootstrap", SwarmFirst, "--json");
+        ToolRun find = await Tool.RunAsync("find-node", nodeId, "--bind", "127.0.25.5", "--bootstrap", SwarmFirst, "--json");
         Assert.That(find.ExitCode, Is.Zero, find.Stderr);
         using JsonDocument nodes = JsonDocument.Parse(find.Stdout);
         JsonElement closest = nodes.RootElement.GetProperty("nodes")[0];
         Assert.That(closest.GetProperty("id").GetString(), Is.EqualTo(nodeId));
     }
 
-    private static Process Start(params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Tool);
-        foreach (string arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        return Process.Start(start)!;
-    }
 
     /// <summary>Reads stdout up to the end of the first JSON document (the swarm prints it, then serves).</summary>
     private static async Task<string> ReadJsonDocumentAsync(Process process, TimeSpan limit)
@@ -138,15 +128,4 @@ public sealed class RunningProcessTests
         _ = process.StandardError.BaseStream.CopyToAsync(Stream.Null);
     }
 
-    private sealed record Run(int ExitCode, string Stdout, string Stderr);
-
-    private static async Task<Run> RunAsync(params string[] args)
-    {
-        using Process process = Start(args);
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-        await process.WaitForExitAsync(timeout.Token);
-        return new Run(process.ExitCode, await stdout, await stderr);
-    }
 }

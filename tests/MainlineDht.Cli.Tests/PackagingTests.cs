@@ -1,0 +1,168 @@
+using System.Diagnostics;
+using System.IO.Compression;
+using System.Reflection;
+using System.Xml.Linq;
+
+namespace MainlineDht.Cli.Tests;
+
+/// <summary>
+/// <c>dotnet pack</c> of the built solution makes the three packages the README names; the tool installs
+/// from them and runs, and a fresh project that references the library and hosting packages builds and
+/// starts a node. Everything restores offline: our packages from a local folder, everything else from
+/// the packages the solution already restored (a fallback folder), into a package cache of the test's own.
+/// </summary>
+[NonParallelizable]
+public sealed class PackagingTests
+{
+    private static readonly string Root = typeof(PackagingTests).Assembly
+        .GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "RepositoryRoot").Value!;
+
+    private string _work = null!;
+    private string _packages = null!;
+
+    [OneTimeSetUp]
+    public async Task Pack()
+    {
+        _work = Directory.CreateTempSubdirectory("mainline-dht-pack-").FullName;
+        _packages = Path.Combine(_work, "packages");
+        string globalPackages = Environment.GetEnvironmentVariable("NUGET_PACKAGES")
+            ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
+        File.WriteAllText(Path.Combine(_work, "nuget.config"), $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration>
+              <packageSources>
+                <clear />
+                <add key="local" value="{_packages}" />
+              </packageSources>
+              <fallbackPackageFolders>
+                <add key="restored" value="{globalPackages}" />
+              </fallbackPackageFolders>
+            </configuration>
+            """);
+
+        Run pack = await DotnetAsync(Root, "pack", Path.Combine(Root, "MainlineDht.sln"), "-c", "Release", "--no-build", "-o", _packages);
+        Assert.That(pack.ExitCode, Is.Zero, pack.Output);
+    }
+
+    [OneTimeTearDown]
+    public void Clean() => Directory.Delete(_work, recursive: true);
+
+    [Test]
+    public void Pack_makes_exactly_the_library_hosting_and_tool_packages()
+    {
+        Assert.That(Directory.GetFiles(_packages, "*.nupkg").Select(Path.GetFileName).Order(),
+            Is.EqualTo(new[] { "MainlineDht.0.1.0.nupkg", "MainlineDht.Cli.0.1.0.nupkg", "MainlineDht.Hosting.0.1.0.nupkg" }));
+
+        using (ZipArchive library = ZipFile.OpenRead(Path.Combine(_packages, "MainlineDht.0.1.0.nupkg")))
+        {
+            Assert.That(library.Entries.Select(e => e.FullName), Does.Contain("lib/net10.0/MainlineDht.dll").And.Contain("lib/net10.0/MainlineDht.xml").And.Contain("README.md"));
+            Assert.That(Dependencies(library), Is.Empty, "the library depends on nothing beyond the BCL");
+        }
+
+        using (ZipArchive hosting = ZipFile.OpenRead(Path.Combine(_packages, "MainlineDht.Hosting.0.1.0.nupkg")))
+        {
+            Assert.That(hosting.Entries.Select(e => e.FullName), Does.Contain("lib/net10.0/MainlineDht.Hosting.dll"));
+            Assert.That(Dependencies(hosting), Does.Contain("MainlineDht"));
+        }
+
+        using ZipArchive tool = ZipFile.OpenRead(Path.Combine(_packages, "MainlineDht.Cli.0.1.0.nupkg"));
+        Assert.That(tool.Entries.Select(e => e.FullName), Does.Contain("tools/net10.0/any/mainline-dht.dll").And.Contain("tools/net10.0/any/DotnetToolSettings.xml"));
+        XDocument settings = XDocument.Load(tool.GetEntry("tools/net10.0/any/DotnetToolSettings.xml")!.Open());
+        Assert.That(settings.Descendants("Command").Single().Attribute("Name")!.Value, Is.EqualTo("mainline-dht"));
+    }
+
+    [Test]
+    public async Task The_tool_installs_from_the_package_and_runs()
+    {
+        string tools = Path.Combine(_work, "tools");
+        Run install = await DotnetAsync(_work, "tool", "install", "MainlineDht.Cli", "--version", "0.1.0", "--tool-path", tools, "--configfile", Path.Combine(_work, "nuget.config"));
+        Assert.That(install.ExitCode, Is.Zero, install.Output);
+
+        Run help = await RunAsync(_work, Path.Combine(tools, "mainline-dht"), "--help");
+        Assert.That(help.ExitCode, Is.Zero, help.Output);
+        Assert.That(help.Output, Does.Contain("get-peers").And.Contain("announce").And.Contain("swarm"));
+    }
+
+    [Test]
+    public async Task A_project_referencing_the_packages_builds_and_starts_a_node()
+    {
+        string consumer = Path.Combine(_work, "consumer");
+        Directory.CreateDirectory(consumer);
+        File.WriteAllText(Path.Combine(consumer, "Consumer.csproj"), """
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <OutputType>Exe</OutputType>
+                <TargetFramework>net10.0</TargetFramework>
+                <Nullable>enable</Nullable>
+                <ImplicitUsings>enable</ImplicitUsings>
+              </PropertyGroup>
+              <ItemGroup>
+                <PackageReference Include="MainlineDht" Version="0.1.0" />
+                <PackageReference Include="MainlineDht.Hosting" Version="0.1.0" />
+              </ItemGroup>
+            </Project>
+            """);
+        File.WriteAllText(Path.Combine(consumer, "Program.cs"), """
+            using System.Net;
+            using MainlineDht;
+            using MainlineDht.Hosting;
+            using MainlineDht.Transport;
+            using Microsoft.Extensions.DependencyInjection;
+
+            var services = new ServiceCollection();
+            services.AddMainlineDht(o => { o.BindAddress = "127.0.0.1"; o.Port = 0; });
+            Console.WriteLine(services.Any(s => s.ServiceType == typeof(IDhtNodeAccessor)) ? "hosting registered" : "hosting missing");
+
+            await using DhtNode node = await DhtNode.StartAsync(new DhtNodeOptions
+            {
+                BindEndPoint = new IPEndPoint(IPAddress.Loopback, 0),
+                BootstrapNodes = [],
+                UsePublicRouters = false,
+                SendPolicy = SendPolicy.LoopbackOnly(),
+            });
+            Console.WriteLine($"node {node.Id} on {node.LocalEndPoint}");
+            """);
+        File.Copy(Path.Combine(_work, "nuget.config"), Path.Combine(consumer, "nuget.config"));
+
+        Run run = await DotnetAsync(consumer, "run", "-c", "Release");
+        Assert.That(run.ExitCode, Is.Zero, run.Output);
+        TestContext.Out.WriteLine(run.Output);
+        Assert.That(run.Output, Does.Contain("hosting registered").And.Match(@"node [0-9a-f]{40} on 127\.0\.0\.1:\d+"));
+    }
+
+    private static IReadOnlyList<string> Dependencies(ZipArchive package)
+    {
+        ZipArchiveEntry nuspec = package.Entries.Single(e => e.FullName.EndsWith(".nuspec", StringComparison.Ordinal));
+        using Stream stream = nuspec.Open();
+        return XDocument.Load(stream).Descendants().Where(e => e.Name.LocalName == "dependency").Select(e => e.Attribute("id")!.Value).ToList();
+    }
+
+    private sealed record Run(int ExitCode, string Output);
+
+    private Task<Run> DotnetAsync(string directory, params string[] args) => RunAsync(directory, "dotnet", args);
+
+    private async Task<Run> RunAsync(string directory, string program, params string[] args)
+    {
+        var start = new ProcessStartInfo(program)
+        {
+            WorkingDirectory = directory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (string arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        // Our own package cache: a package from an earlier run with the same version must not be reused.
+        start.Environment["NUGET_PACKAGES"] = Path.Combine(_work ?? Path.GetTempPath(), "cache");
+        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        start.Environment["DOTNET_NOLOGO"] = "1";
+        using Process process = Process.Start(start)!;
+        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
+        Task<string> stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+        await process.WaitForExitAsync(timeout.Token);
+        return new Run(process.ExitCode, await stdout + await stderr);
+    }
+}

@@ -246,6 +246,23 @@ public sealed class RealDhtClient : IAsyncDisposable
     }
 
     /// <summary>
+    /// <c>buckets</c> (libtorrent only): for each bucket of the client's routing table, how many
+    /// live nodes and how many replacements it holds.
+    /// </summary>
+    public async Task<IReadOnlyList<(int Nodes, int Replacements)>> BucketsAsync()
+    {
+        if (Kind != DhtClientKind.Libtorrent)
+        {
+            throw new NotSupportedException("bittorrent-dht's k-bucket keeps no replacements.");
+        }
+
+        var command = new JsonObject { ["cmd"] = "buckets" };
+        JsonObject reply = await CommandAsync(command, TimeSpan.FromSeconds(15));
+        ThrowIfFailed(command, reply);
+        return reply["buckets"]!.AsArray().Select(b => ((int)b!["nodes"]!, (int)b["replacements"]!)).ToList();
+    }
+
+    /// <summary>
     /// <c>find_node</c> (bittorrent-dht only): one <c>find_node</c> query from the client straight
     /// to <paramref name="node"/>; the replier's id and the nodes of its reply, as the client read them.
     /// </summary>

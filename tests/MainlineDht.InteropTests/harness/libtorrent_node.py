@@ -183,6 +183,30 @@ class RoutingTableOp(Pending):
         return None
 
 
+class BucketsOp(Pending):
+    """The size of each routing-table bucket: live nodes and replacements (dht_stats_alert)."""
+
+    def __init__(self, seq, deadline):
+        super().__init__(seq, deadline)
+        self.requested = False
+
+    def step(self, now, node):
+        if not self.requested:
+            node.ses.post_dht_stats()
+            self.requested = True
+        if now >= self.deadline:
+            return {"ok": False, "error": "no dht_stats_alert within timeout"}
+        return None
+
+    def on_alert(self, alert, node):
+        if isinstance(alert, lt.dht_stats_alert):
+            def field(b, name):
+                return int(b[name] if isinstance(b, dict) else getattr(b, name))
+            return {"ok": True, "buckets": [{"nodes": field(b, "num_nodes"), "replacements": field(b, "num_replacements")}
+                                            for b in alert.routing_table]}
+        return None
+
+
 class AddNodeWaitOp(Pending):
     """add_node with "wait": poll dht_live_nodes until host:port is in the routing table."""
 
@@ -433,6 +457,9 @@ class Node:
             return None
         if name == "routing_table":
             self.pending.append(RoutingTableOp(seq, now + timeout_arg(cmd, 5.0)))
+            return None
+        if name == "buckets":
+            self.pending.append(BucketsOp(seq, now + timeout_arg(cmd, 5.0)))
             return None
         if name == "quit":
             raise SystemExit(0)

@@ -374,6 +374,11 @@ def probe_client_queries(client, h, node_k, stored):
     stored.setdefault(INFO_HASH, []).append(compact_peer("127.0.0.9", 4567))
     r = h.cmd("get_peers", info_hash=INFO_HASH.hex(), timeout=10)
     check("127.0.0.9:4567" in r.get("peers", []), "%s get_peers reads the probe's values" % client)
+    if client == "bittorrent-dht":
+        # libtorrent 2.0.8 never sends find_node; bittorrent-dht does (while bootstrapping, and
+        # here through the harness's find_node command).
+        r = h.cmd("find_node", host=PROBE_HOST, port=PROBE_NODE_PORT, target=INFO_HASH.hex(), timeout=10)
+        check(r.get("ok") and r.get("id") == PROBE_NODE_ID.hex(), "%s find_node reaches the probe node" % client)
     seen = set()
     for addr, raw, reply in node_k.received_queries[start:]:
         msg = bdecode(raw)

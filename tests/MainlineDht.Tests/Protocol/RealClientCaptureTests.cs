@@ -202,6 +202,11 @@ public sealed class RealClientCaptureTests
     private const string WtGetPeersQuery =
         "64313a6164323a696432303a2dda14304a8a52894ba7a6660dad1aa79fbfcf67393a696e666f5f6861736832303a696e666f686173682d666f722d70726f62652d3165313a71393a6765745f7065657273313a74323a0007313a79313a7165";
 
+    // bittorrent-dht — client query: find_node, from a second probe run (its id 2a8cb41d...):
+    //   d1:ad2:id20:*\x8c\xb4\x1d&'0\x7f\x05\xa8\x14 \xc4v\x03"\xc2o\x8dn6:target20:infohash-for-probe-1e1:q9:find_node1:t2:\x00\x081:y1:qe
+    private const string WtFindNodeQuery =
+        "64313a6164323a696432303a2a8cb41d2627307f05a81420c4760322c26f8d6e363a74617267657432303a696e666f686173682d666f722d70726f62652d3165313a71393a66696e645f6e6f6465313a74323a0008313a79313a7165";
+
     // ---- libtorrent replies ----------------------------------------------------------------
 
     [Test]
@@ -538,6 +543,20 @@ public sealed class RealClientCaptureTests
         }
     }
 
+    [Test]
+    public void WebTorrent_find_node_query_has_no_v_and_a_2_byte_counter()
+    {
+        var query = DecodeAs<FindNodeQuery>(WtFindNodeQuery);
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(query.Id, Is.EqualTo(NodeId.Parse("2a8cb41d2627307f05a81420c4760322c26f8d6e")));
+            Assert.That(query.Target, Is.EqualTo(ProbeInfoHash1));
+            Assert.That(query.TransactionId.ToArray(), Is.EqualTo(new byte[] { 0, 8 }));
+            Assert.That(query.Version.IsEmpty, Is.True);
+            Assert.That(query.Want, Is.EqualTo(WantFamilies.None));
+        }
+    }
+
     // ---- round trips -----------------------------------------------------------------------
 
     /// <summary>
@@ -563,7 +582,7 @@ public sealed class RealClientCaptureTests
         nameof(WtPingReply), nameof(WtPingTx1Reply), nameof(WtPingTx5Reply), nameof(WtFindNodeReply), nameof(WtGetPeersNodesReply),
         nameof(WtGetPeersValuesReply), nameof(WtGetPeersTwoValuesReply), nameof(WtAnnounceReply), nameof(WtBadTokenError),
         nameof(WtMissingTargetError), nameof(WtPingQuery), nameof(WtGetPeersQuery), nameof(LtGetPeersQuery), nameof(LtMissingArgumentsError),
-        nameof(LtPingQuery));
+        nameof(LtPingQuery), nameof(WtFindNodeQuery));
 
     private static IEnumerable<TestCaseData> AllCaptures() =>
         typeof(RealClientCaptureTests)

@@ -3,4 +3,5 @@ using MainlineDht.Cli;
 
 RootCommand root = new("mainline-dht: a BitTorrent Mainline DHT (BEP 5) node and lookup tool.");
 root.Subcommands.Add(NodeCommand.Create());
+root.Subcommands.Add(SimulateCommand.Create());
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
@@ -73,11 +72,11 @@ public sealed partial class DhtNode
     /// <summary>Looks up the nodes closest to <paramref name="target"/> (an iterative <c>find_node</c>).</summary>
     public async Task<LookupReport> FindNodeAsync(NodeId target, CancellationToken cancellationToken = default)
     {
-        var clock = Stopwatch.StartNew();
+        long started = _time.GetTimestamp();
         Traversal traversal = NewTraversal(target, (c, ct) =>
             SendQueryAsync(new FindNodeQuery { Id = Id, Target = target, ReadOnly = _options.ReadOnly, Version = _options.Version }, c.EndPoint, c.Id, ct));
         await traversal.RunAsync(cancellationToken).ConfigureAwait(false);
-        return Report(traversal, target, clock, cancellationToken.IsCancellationRequested);
+        return Report(traversal, target, started, cancellationToken.IsCancellationRequested);
     }
 
     /// <summary>
@@ -120,7 +119,7 @@ public sealed partial class DhtNode
             ArgumentOutOfRangeException.ThrowIfGreaterThan(port, 65535);
         }
 
-        var clock = Stopwatch.StartNew();
+        long started = _time.GetTimestamp();
         (Traversal traversal, _) = await RunGetPeersAsync(infoHash, null, cancellationToken).ConfigureAwait(false);
         var targets = traversal.ClosestResponded(Traversal.K).Where(c => c.Token is not null).ToList();
         Task<RpcResult>[] sends = targets.Select(c => SendQueryAsync(
@@ -138,16 +137,16 @@ public sealed partial class DhtNode
             }
         }
 
-        return Report(traversal, infoHash, clock, cancellationToken.IsCancellationRequested) with { AnnouncedTo = accepted };
+        return Report(traversal, infoHash, started, cancellationToken.IsCancellationRequested) with { AnnouncedTo = accepted };
     }
 
     private async Task<PeerLookupResult> LookupPeersAsync(NodeId infoHash, ChannelWriter<IPEndPoint>? sink, CancellationToken cancellationToken)
     {
-        var clock = Stopwatch.StartNew();
+        long started = _time.GetTimestamp();
         try
         {
             (Traversal traversal, List<IPEndPoint> peers) = await RunGetPeersAsync(infoHash, sink, cancellationToken).ConfigureAwait(false);
-            return new PeerLookupResult(peers, Report(traversal, infoHash, clock, cancellationToken.IsCancellationRequested) with { PeersFound = peers.Count });
+            return new PeerLookupResult(peers, Report(traversal, infoHash, started, cancellationToken.IsCancellationRequested) with { PeersFound = peers.Count });
         }
         finally
         {
@@ -209,7 +208,7 @@ public sealed partial class DhtNode
         return traversal;
     }
 
-    private static LookupReport Report(Traversal traversal, NodeId target, Stopwatch clock, bool cancelled) => new()
+    private LookupReport Report(Traversal traversal, NodeId target, long started, bool cancelled) => new()
     {
         Target = target,
         NodesQueried = traversal.Queried,
@@ -217,7 +216,7 @@ public sealed partial class DhtNode
         Errors = traversal.Errors,
         Timeouts = traversal.Timeouts,
         RoundTrips = traversal.RoundTrips,
-        Elapsed = clock.Elapsed,
+        Elapsed = _time.GetElapsedTime(started),
         ClosestNodes = traversal.ClosestResponded(Traversal.K).Select(c => new NodeInfo(c.Id!.Value, c.EndPoint)).ToList(),
         Cancelled = cancelled,
     };

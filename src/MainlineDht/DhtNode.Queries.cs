@@ -48,8 +48,9 @@ public sealed partial class DhtNode
 
             Span<byte> transactionId = stackalloc byte[2];
             BinaryPrimitives.WriteUInt16BigEndian(transactionId, pending.TransactionId);
-            if (!KrpcCodec.TryEncode(query, transactionId, _scratch.Send, out int written)
-                || !_transport.TrySend(_scratch.Send.AsSpan(0, written), endPoint))
+            Span<byte> send = stackalloc byte[SendBufferSize];
+            if (!KrpcCodec.TryEncode(query, transactionId, send, out int written)
+                || !_transport.TrySend(send[..written], endPoint))
             {
                 _transactions.Remove(pending);
                 return Task.FromResult(new RpcResult(RpcStatus.NotSent, endPoint, null, null, TimeSpan.Zero));

@@ -230,7 +230,8 @@ public sealed partial class DhtNode
             ExternalAddress = _scratch.Ip.AsMemory(0, ipLength),
             Version = _options.Version,
         };
-        if (KrpcCodec.TryEncode(reply, _scratch.Send, out int written) && _transport.TrySend(_scratch.Send.AsSpan(0, written), destination))
+        Span<byte> send = stackalloc byte[SendBufferSize];
+        if (KrpcCodec.TryEncode(reply, send, out int written) && _transport.TrySend(send[..written], destination))
         {
             _counters.Answered++;
         }
@@ -240,8 +241,9 @@ public sealed partial class DhtNode
     {
         Span<byte> message = stackalloc byte[64];
         int length = System.Text.Encoding.ASCII.GetBytes(text.AsSpan(0, Math.Min(text.Length, message.Length)), message);
-        if (KrpcCodec.TryEncodeError(transactionId, code, message[..length], _options.Version.Span, _scratch.Send, out int written)
-            && _transport.TrySend(_scratch.Send.AsSpan(0, written), destination))
+        Span<byte> send = stackalloc byte[SendBufferSize];
+        if (KrpcCodec.TryEncodeError(transactionId, code, message[..length], _options.Version.Span, send, out int written)
+            && _transport.TrySend(send[..written], destination))
         {
             _counters.ErrorSent(code);
         }

@@ -1,0 +1,169 @@
+using System.Diagnostics;
+
+namespace MainlineDht.Simulation;
+
+public sealed partial class SimulatedNetwork
+{
+    /// <summary>
+    /// Adds <paramref name="count"/> nodes and joins them to the network the way a growing DHT fills
+    /// up: in waves that double the network each time, every newcomer joining through
+    /// <paramref name="bootstrapContacts"/> random nodes of the waves before it
+    /// (<see cref="DhtNode.JoinAsync"/>: a lookup of its own id, then a refresh of every bucket),
+    /// the joins of a wave spread over a second of virtual time. Then every node looks up its own id
+    /// once more, as its periodic refresh would, so that nodes of the same wave learn of each other.
+    /// </summary>
+    /// <param name="count">How many nodes to add.</param>
+    /// <param name="bootstrapContacts">How many earlier nodes each newcomer knows; default 3.</param>
+    /// <returns>What it took: waves, virtual and wall time, bytes per node.</returns>
+    /// <exception cref="TimeoutException">A wave did not finish joining within 10 minutes of virtual time.</exception>
+    public PopulateReport Populate(int count, int bootstrapContacts = 3)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        ArgumentOutOfRangeException.ThrowIfLessThan(bootstrapContacts, 1);
+        var wall = Stopwatch.StartNew();
+        TimeSpan startedAt = Elapsed;
+        long sentBefore = _counters.DatagramsSent;
+        var earlier = new List<SimulatedNode>();
+        foreach (SimulatedNode node in _nodes)
+        {
+            if (node.IsOnline && node.IsResponsive)
+            {
+                earlier.Add(node);
+            }
+        }
+
+        // Plan and create every node first (so that the memory of idle nodes can be measured), each
+        // with contacts among the waves before its own.
+        long memoryBefore = GC.GetTotalMemory(forceFullCollection: true);
+        var waves = new List<List<SimulatedNode>>();
+        int created = 0;
+        if (earlier.Count == 0 && count > 0)
+        {
+            earlier.Add(AddNode());
+            created = 1;
+        }
+
+        while (created < count)
+        {
+            int size = Math.Min(earlier.Count, count - created);
+            var wave = new List<SimulatedNode>(size);
+            for (int i = 0; i < size; i++)
+            {
+                wave.Add(AddNode(PickContacts(earlier, bootstrapContacts)));
+            }
+
+            earlier.AddRange(wave);
+            waves.Add(wave);
+            created += size;
+        }
+
+        long memoryIdle = GC.GetTotalMemory(forceFullCollection: true);
+        foreach (List<SimulatedNode> wave in waves)
+        {
+            RunWave(wave, static n => n.Node.JoinAsync(), joined: true);
+        }
+
+        // Same-wave neighbours joined at the same time and may not have found each other.
+        var everyone = new List<SimulatedNode>(earlier.Count);
+        foreach (SimulatedNode node in earlier)
+        {
+            if (node.IsOnline && node.IsResponsive)
+            {
+                everyone.Add(node);
+            }
+        }
+
+        RunWave(everyone, static n => n.Node.FindNodeAsync(n.Node.Id), joined: false);
+        RunFor(TimeSpan.FromSeconds(10)); // verification pings and late replies settle
+        long memoryJoined = GC.GetTotalMemory(forceFullCollection: true);
+        return new PopulateReport
+        {
+            Nodes = count,
+            Waves = waves.Count,
+            VirtualTime = Elapsed - startedAt,
+            WallTime = wall.Elapsed,
+            DatagramsSent = _counters.DatagramsSent - sentBefore,
+            BytesPerIdleNode = count == 0 ? 0 : (memoryIdle - memoryBefore) / count,
+            BytesPerJoinedNode = count == 0 ? 0 : (memoryJoined - memoryBefore) / count,
+        };
+    }
+
+    private List<SimulatedNode> PickContacts(List<SimulatedNode> pool, int count)
+    {
+        var picked = new List<SimulatedNode>(count);
+        for (int attempt = 0; picked.Count < Math.Min(count, pool.Count) && attempt < count * 8; attempt++)
+        {
+            SimulatedNode candidate = pool[Random.Next(pool.Count)];
+            if (!picked.Contains(candidate))
+            {
+                picked.Add(candidate);
+            }
+        }
+
+        return picked;
+    }
+
+    /// <summary>Starts <paramref name="operation"/> on every node at a random moment within a second, and runs until all completed.</summary>
+    private void RunWave(List<SimulatedNode> wave, Func<SimulatedNode, Task> operation, bool joined)
+    {
+        int done = 0;
+        Exception? failure = null;
+        foreach (SimulatedNode node in wave)
+        {
+            _ = RunOneAsync(node, TimeSpan.FromMilliseconds(Random.Next(1000)));
+        }
+
+        if (!RunUntil(() => done == wave.Count, TimeSpan.FromMinutes(10)))
+        {
+            throw new TimeoutException($"{wave.Count - done} of {wave.Count} nodes did not finish within 10 minutes of virtual time.");
+        }
+
+        if (failure is not null)
+        {
+            throw new InvalidOperationException("A node failed while joining.", failure);
+        }
+
+        async Task RunOneAsync(SimulatedNode node, TimeSpan delay)
+        {
+            try
+            {
+                await Task.Delay(delay, _scheduler).ConfigureAwait(false);
+                await operation(node).ConfigureAwait(false);
+                node.HasJoined |= joined;
+            }
+            catch (Exception e)
+            {
+                failure ??= e;
+            }
+            finally
+            {
+                done++;
+            }
+        }
+    }
+}
+
+/// <summary>What <see cref="SimulatedNetwork.Populate"/> did.</summary>
+public sealed record PopulateReport
+{
+    /// <summary>Nodes added.</summary>
+    public int Nodes { get; init; }
+
+    /// <summary>Join waves (each about doubles the network).</summary>
+    public int Waves { get; init; }
+
+    /// <summary>Virtual time the joins took.</summary>
+    public TimeSpan VirtualTime { get; init; }
+
+    /// <summary>Wall-clock time the joins took.</summary>
+    public TimeSpan WallTime { get; init; }
+
+    /// <summary>Datagrams sent while joining.</summary>
+    public long DatagramsSent { get; init; }
+
+    /// <summary>Managed memory per node right after creation, before joining (GC heap growth divided by nodes).</summary>
+    public long BytesPerIdleNode { get; init; }
+
+    /// <summary>Managed memory per node once the network is joined: routing tables and all.</summary>
+    public long BytesPerJoinedNode { get; init; }
+}

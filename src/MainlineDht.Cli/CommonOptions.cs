@@ -8,9 +8,15 @@ namespace MainlineDht.Cli;
 /// <summary>The options every command takes: where to bind, whom to join, how long to wait, how to print.</summary>
 internal sealed class CommonOptions
 {
-    public Option<string> Bind { get; } = new("--bind") { Description = "The local IP address to bind.", DefaultValueFactory = _ => "0.0.0.0" };
+    public CommonOptions(string defaultBind = "0.0.0.0", int defaultPort = 6881)
+    {
+        Bind = new("--bind") { Description = "The local IP address to bind.", DefaultValueFactory = _ => defaultBind };
+        Port = new("--port") { Description = "The local UDP port (0 picks a free one).", DefaultValueFactory = _ => defaultPort };
+    }
 
-    public Option<int> Port { get; } = new("--port") { Description = "The local UDP port (0 picks a free one).", DefaultValueFactory = _ => 6881 };
+    public Option<string> Bind { get; }
+
+    public Option<int> Port { get; }
 
     public Option<string[]> Bootstrap { get; } = new("--bootstrap") { Description = "A node to join through, host:port (repeatable).", AllowMultipleArgumentsPerToken = false };
 
@@ -63,6 +69,58 @@ internal sealed class CommonOptions
             BootstrapNodes = bootstrap,
             StateFile = stateFile,
         };
+    }
+
+    /// <summary>A token that fires after --timeout seconds or when the command is cancelled.</summary>
+    public CancellationTokenSource TimeoutSource(ParseResult parse, CancellationToken cancellationToken)
+    {
+        var source = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        source.CancelAfter(TimeSpan.FromSeconds(parse.GetValue(Timeout)));
+        return source;
+    }
+
+    /// <summary>Starts a node and joins the DHT; fails with one line when no bootstrap node answers.</summary>
+    public async Task<DhtNode> StartJoinedNodeAsync(ParseResult parse, CancellationToken cancellationToken)
+    {
+        DhtNodeOptions options = ToNodeOptions(parse);
+        DhtNode node = await StartNodeAsync(options, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            Lookups.LookupReport join = await node.JoinAsync(cancellationToken).ConfigureAwait(false);
+            if (join.Replies == 0)
+            {
+                string tried = options.BootstrapNodes.Count > 0 ? string.Join(", ", options.BootstrapNodes) : "the public routers";
+                throw new CliException($"could not join the DHT: no node answered ({tried}).");
+            }
+
+            return node;
+        }
+        catch
+        {
+            await node.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Resolves a host:port to one endpoint (IPv4 preferred).</summary>
+    public static async Task<IPEndPoint> ResolveAsync(HostEndPoint host, CancellationToken cancellationToken)
+    {
+        if (IPAddress.TryParse(host.Host, out IPAddress? address))
+        {
+            return new IPEndPoint(address, host.Port);
+        }
+
+        try
+        {
+            IPAddress[] addresses = await Dns.GetHostAddressesAsync(host.Host, cancellationToken).ConfigureAwait(false);
+            IPAddress chosen = addresses.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork) ?? addresses.FirstOrDefault()
+                ?? throw new CliException($"'{host.Host}' has no address.");
+            return new IPEndPoint(chosen, host.Port);
+        }
+        catch (SocketException e)
+        {
+            throw new CliException($"cannot resolve '{host.Host}': {e.Message}");
+        }
     }
 
     /// <summary>Starts a node, turning bind failures into one clear line.</summary>

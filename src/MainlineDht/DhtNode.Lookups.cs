@@ -30,7 +30,7 @@ public sealed partial class DhtNode
             empty = _routing.Count == 0;
         }
 
-        if (names.Count == 0 && empty && _options.UsePublicRouters)
+        if (names.Count == 0 && empty && _savedNodes.Count == 0 && _options.UsePublicRouters)
         {
             names = DhtNodeOptions.DefaultBootstrapNodes;
         }
@@ -113,11 +113,7 @@ public sealed partial class DhtNode
     /// </summary>
     public async Task<LookupReport> AnnounceAsync(NodeId infoHash, int port, bool impliedPort = false, CancellationToken cancellationToken = default)
     {
-        if (!impliedPort)
-        {
-            ArgumentOutOfRangeException.ThrowIfLessThan(port, 1);
-            ArgumentOutOfRangeException.ThrowIfGreaterThan(port, 65535);
-        }
+        CheckPeerPort(port, impliedPort);
 
         long started = _time.GetTimestamp();
         (Traversal traversal, _) = await RunGetPeersAsync(infoHash, null, cancellationToken).ConfigureAwait(false);
@@ -199,6 +195,12 @@ public sealed partial class DhtNode
 
         if (closest.Length < Traversal.K)
         {
+            // A restarted node rejoins through the nodes it saved; bootstrap nodes come after them.
+            foreach (NodeInfo saved in _savedNodes)
+            {
+                traversal.AddCandidate(saved.Id, saved.EndPoint, 0);
+            }
+
             foreach (IPEndPoint endPoint in _bootstrapEndPoints)
             {
                 traversal.AddCandidate(null, endPoint, 0);
@@ -251,5 +253,49 @@ public sealed partial class DhtNode
         }
 
         return endPoints;
+    }
+}
+
+public sealed partial class DhtNode
+{
+    /// <summary>The default time between announces of a standing announcement.</summary>
+    public static readonly TimeSpan DefaultReannounceInterval = TimeSpan.FromMinutes(15);
+
+    /// <summary>
+    /// Announces <paramref name="infoHash"/> now and again every <paramref name="interval"/>
+    /// (default 15 minutes) until the returned announcement is disposed or the node stops.
+    /// </summary>
+    public DhtAnnouncement StartAnnouncing(NodeId infoHash, int port, bool impliedPort = false, TimeSpan? interval = null)
+    {
+        CheckPeerPort(port, impliedPort);
+
+        TimeSpan every = interval ?? DefaultReannounceInterval;
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(every, TimeSpan.Zero);
+        var announcement = new DhtAnnouncement(this, infoHash, port, impliedPort, every);
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            _announcements.Add(announcement);
+        }
+
+        announcement.Start(_time);
+        return announcement;
+    }
+
+    private static void CheckPeerPort(int port, bool impliedPort)
+    {
+        if (!impliedPort)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(port, 1);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(port, 65535);
+        }
+    }
+
+    internal void Forget(DhtAnnouncement announcement)
+    {
+        lock (_gate)
+        {
+            _announcements.Remove(announcement);
+        }
     }
 }

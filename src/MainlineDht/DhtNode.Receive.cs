@@ -18,6 +18,8 @@ public sealed partial class DhtNode
 
     private void OnDatagram(ReadOnlyMemory<byte> datagram, IPEndPoint source)
     {
+        // Decoding touches no state: it runs before the gate is taken.
+        bool decoded = KrpcCodec.TryDecode(datagram, out KrpcMessage? message, out KrpcDecodeError error);
         lock (_gate)
         {
             if (_disposed)
@@ -28,7 +30,7 @@ public sealed partial class DhtNode
             _counters.DatagramsReceived++;
             try
             {
-                Process(datagram, source);
+                Process(decoded, message, error, datagram, source);
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
@@ -38,9 +40,9 @@ public sealed partial class DhtNode
         }
     }
 
-    private void Process(ReadOnlyMemory<byte> datagram, IPEndPoint source)
+    private void Process(bool decoded, KrpcMessage? message, KrpcDecodeError error, ReadOnlyMemory<byte> datagram, IPEndPoint source)
     {
-        if (!KrpcCodec.TryDecode(datagram, out KrpcMessage? message, out KrpcDecodeError error))
+        if (!decoded)
         {
             _counters.Malformed++;
             if (error.ShouldReply && !_options.ReadOnly && _rateLimiter.TryAcquire(source.Address))
@@ -68,7 +70,7 @@ public sealed partial class DhtNode
         }
         else
         {
-            HandleReply(message, datagram, source);
+            HandleReply(message!, datagram, source);
         }
     }
 

@@ -36,6 +36,10 @@ public sealed partial class DhtNode : IAsyncDisposable
     private readonly Counters _counters = new();
     private readonly Scratch _scratch = new();
     private ITimer? _maintenance;
+    private readonly List<NodeInfo> _savedNodes;
+    private readonly List<DhtAnnouncement> _announcements = [];
+    private bool _stateWritable = true;
+    private int _maintenanceTicks;
     private bool _started;
     private bool _disposed;
 
@@ -53,7 +57,9 @@ public sealed partial class DhtNode : IAsyncDisposable
         _transport = transport;
         _time = options.TimeProvider;
         _random = options.Random ?? new Random();
-        Id = options.NodeId ?? NodeId.CreateRandom(_random);
+        DhtNodeState? saved = LoadState(options);
+        Id = options.NodeId ?? saved?.NodeId ?? NodeId.CreateRandom(_random);
+        _savedNodes = saved?.Nodes.Where(n => n.Id != Id).Select(n => new NodeInfo(n.Id, n.EndPoint)).ToList() ?? [];
         Id.WriteTo(_scratch.Id);
         _routing = new RoutingTable(Id, System.Net.Sockets.AddressFamily.InterNetwork, new RoutingTableOptions());
         _transactions = new TransactionTable(options.MaxOutstandingQueries, _random);
@@ -137,10 +143,14 @@ public sealed partial class DhtNode : IAsyncDisposable
         }
     }
 
-    /// <summary>Stops the node: pending queries end as <see cref="RpcStatus.Cancelled"/>, the socket closes.</summary>
+    /// <summary>
+    /// Stops the node: saves its state when <see cref="DhtNodeOptions.StateFile"/> is set, ends
+    /// pending queries as <see cref="RpcStatus.Cancelled"/>, stops announcing and closes the socket.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         List<PendingQuery> pending;
+        List<DhtAnnouncement> announcements;
         lock (_gate)
         {
             if (_disposed)
@@ -151,7 +161,16 @@ public sealed partial class DhtNode : IAsyncDisposable
             _disposed = true;
             _maintenance?.Dispose();
             pending = _transactions.TakeAll();
+            announcements = [.. _announcements];
+            _announcements.Clear();
         }
+
+        foreach (DhtAnnouncement announcement in announcements)
+        {
+            announcement.StopTimer();
+        }
+
+        TrySaveState();
 
         foreach (PendingQuery query in pending)
         {
@@ -170,6 +189,7 @@ public sealed partial class DhtNode : IAsyncDisposable
 
     private void OnMaintenance()
     {
+        bool save;
         lock (_gate)
         {
             if (_disposed)
@@ -180,6 +200,12 @@ public sealed partial class DhtNode : IAsyncDisposable
             DateTimeOffset now = _time.GetUtcNow();
             _peers.RemoveExpired(now);
             RefreshRouting(now);
+            save = _options.StateFile is not null && ++_maintenanceTicks % SaveEveryTicks == 0;
+        }
+
+        if (save)
+        {
+            TrySaveState();
         }
     }
 

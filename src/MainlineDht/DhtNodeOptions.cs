@@ -74,6 +74,12 @@ public sealed record DhtNodeOptions
     public TimeSpan PeerLifetime { get; init; } = TimeSpan.FromMinutes(30);
 
     /// <summary>
+    /// Called with a one-line message when something needs a person's attention but does not stop
+    /// the node (for example a state file that could not be read and was set aside). Default none.
+    /// </summary>
+    public Action<string>? OnWarning { get; init; }
+
+    /// <summary>
     /// Completes query tasks inline on the thread that received the reply instead of on the thread
     /// pool. Used by single-threaded simulations for determinism; default false.
     /// </summary>

@@ -42,6 +42,13 @@ public ref struct BencodeReader
         _strict = options.Strict;
     }
 
+    /// <summary>
+    /// Creates a reader that starts at <paramref name="start"/>: the value there is read as the
+    /// top-level one, and offsets and errors are those of the whole <paramref name="data"/>.
+    /// </summary>
+    internal BencodeReader(ReadOnlySpan<byte> data, int start, BencodeReaderOptions options)
+        : this(data, options) => _pos = start;
+
     /// <summary>The token the reader is on.</summary>
     public readonly BencodeTokenType TokenType => _tokenType;
 
@@ -298,60 +305,108 @@ public ref struct BencodeReader
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool ReadString()
     {
-        int start = _pos;
-        int p = start;
-        ReadOnlySpan<byte> data = _data;
-        long length = 0;
-        while (true)
+        int p = _pos;
+        BencodeError error = ParseString(_data, ref p, out int valueStart, out int valueLength, out int errorOffset);
+        if (error != BencodeError.None)
         {
-            if ((uint)p >= (uint)data.Length)
-            {
-                return Fail(BencodeError.StringPastEnd, start);
-            }
-
-            uint digit = (uint)(data[p] - '0');
-            if (digit > 9)
-            {
-                if (data[p] == (byte)':' && p > start)
-                {
-                    break;
-                }
-
-                return Fail(BencodeError.InvalidStringLength, p);
-            }
-
-            if (p > start && data[start] == (byte)'0')
-            {
-                return Fail(BencodeError.LeadingZero, start);
-            }
-
-            length = (length * 10) + digit;
-            if (length > data.Length)
-            {
-                return Fail(BencodeError.StringPastEnd, start);
-            }
-
-            p++;
+            return Fail(error, errorOffset);
         }
 
-        p++; // ':'
-        if (length > data.Length - p)
-        {
-            return Fail(BencodeError.StringPastEnd, start);
-        }
-
-        _valueStart = p;
-        _valueLength = (int)length;
-        _pos = p + (int)length;
+        _valueStart = valueStart;
+        _valueLength = valueLength;
+        _pos = p;
         return true;
     }
 
     private bool ReadInteger()
     {
-        ReadOnlySpan<byte> data = _data;
-        int p = _pos + 1;
+        int p = _pos;
+        BencodeError error = ParseInteger(_data, ref p, out long value, out int errorOffset);
+        if (error != BencodeError.None)
+        {
+            return Fail(error, errorOffset);
+        }
+
+        _integer = value;
+        _pos = p;
+        return true;
+    }
+
+    /// <summary>
+    /// Parses the byte string whose length starts at <paramref name="pos"/> (a digit) and moves
+    /// <paramref name="pos"/> past it. Shared with the KRPC decoder, which scans with local state.
+    /// </summary>
+    /// <remarks>
+    /// One check per length digit: a leading zero can only be the first digit, so it is checked once.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static BencodeError ParseString(ReadOnlySpan<byte> data, ref int pos, out int valueStart, out int valueLength, out int errorOffset)
+    {
+        int start = pos;
+        valueStart = 0;
+        valueLength = 0;
+        errorOffset = start;
+        long length = data[start] - '0';
+        if (length > data.Length)
+        {
+            return BencodeError.StringPastEnd;
+        }
+
+        int p = start + 1;
+        uint digit;
+        while ((uint)p < (uint)data.Length && (digit = (uint)(data[p] - '0')) <= 9)
+        {
+            if (length == 0)
+            {
+                return BencodeError.LeadingZero;
+            }
+
+            length = (length * 10) + digit;
+            if (length > data.Length)
+            {
+                return BencodeError.StringPastEnd;
+            }
+
+            p++;
+        }
+
+        if ((uint)p >= (uint)data.Length)
+        {
+            return BencodeError.StringPastEnd;
+        }
+
+        if (data[p] != (byte)':')
+        {
+            errorOffset = p;
+            return BencodeError.InvalidStringLength;
+        }
+
+        p++; // ':'
+        if (length > data.Length - p)
+        {
+            return BencodeError.StringPastEnd;
+        }
+
+        valueStart = p;
+        valueLength = (int)length;
+        pos = p + (int)length;
+        return BencodeError.None;
+    }
+
+    /// <summary>
+    /// Parses the integer starting at <paramref name="pos"/> (an <c>i</c>) and moves
+    /// <paramref name="pos"/> past its <c>e</c>. Shared with the KRPC decoder.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static BencodeError ParseInteger(ReadOnlySpan<byte> data, ref int pos, out long value, out int errorOffset)
+    {
+        int start = pos;
+        int p = start + 1;
+        value = 0;
+        errorOffset = start;
         bool negative = false;
         if ((uint)p < (uint)data.Length && data[p] == (byte)'-')
         {
@@ -361,7 +416,7 @@ public ref struct BencodeReader
 
         int firstDigit = p;
         ulong limit = negative ? 9_223_372_036_854_775_808UL : long.MaxValue;
-        ulong value = 0;
+        ulong magnitude = 0;
         while ((uint)p < (uint)data.Length)
         {
             uint digit = (uint)(data[p] - '0');
@@ -370,38 +425,42 @@ public ref struct BencodeReader
                 break;
             }
 
-            if (value > (limit - digit) / 10)
+            // Fewer than 18 digits cannot exceed the limit: the division is only needed beyond.
+            if (p - firstDigit >= 18 && magnitude > (limit - digit) / 10)
             {
-                return Fail(BencodeError.IntegerOverflow, _pos);
+                return BencodeError.IntegerOverflow;
             }
 
-            value = (value * 10) + digit;
+            magnitude = (magnitude * 10) + digit;
             p++;
         }
 
         if ((uint)p >= (uint)data.Length)
         {
-            return Fail(BencodeError.UnexpectedEnd, p);
+            errorOffset = p;
+            return BencodeError.UnexpectedEnd;
         }
 
         if (data[p] != (byte)'e' || p == firstDigit)
         {
-            return Fail(BencodeError.InvalidInteger, p);
+            errorOffset = p;
+            return BencodeError.InvalidInteger;
         }
 
         if (data[firstDigit] == (byte)'0' && p - firstDigit > 1)
         {
-            return Fail(BencodeError.LeadingZero, firstDigit);
+            errorOffset = firstDigit;
+            return BencodeError.LeadingZero;
         }
 
-        if (negative && value == 0)
+        if (negative && magnitude == 0)
         {
-            return Fail(BencodeError.NegativeZero, _pos);
+            return BencodeError.NegativeZero;
         }
 
-        _integer = negative ? unchecked((long)(0UL - value)) : (long)value;
-        _pos = p + 1;
-        return true;
+        value = negative ? unchecked((long)(0UL - magnitude)) : (long)magnitude;
+        pos = p + 1;
+        return BencodeError.None;
     }
 
     private bool CheckKeyOrder()

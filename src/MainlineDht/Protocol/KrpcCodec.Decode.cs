@@ -12,10 +12,11 @@ public static partial class KrpcCodec
     {
         public bool IsPresent => Start1 != 0;
 
-        public static Slice Of(in BencodeReader reader) => new(reader.ValueStart + 1, reader.ValueLength);
-
         public ReadOnlyMemory<byte> In(ReadOnlyMemory<byte> memory) =>
             IsPresent ? memory.Slice(Start1 - 1, Length) : default;
+
+        public ReadOnlySpan<byte> In(ReadOnlySpan<byte> span) =>
+            IsPresent ? span.Slice(Start1 - 1, Length) : default;
     }
 
     [Flags]
@@ -58,10 +59,20 @@ public static partial class KrpcCodec
         public readonly long? Optional(long value, Has flag) => (Has & flag) != 0 ? value : null;
     }
 
-    private ref struct Decoder
+    /// <summary>One datagram's decoding: a single scan (<c>KrpcCodec.Decode.Scan.cs</c>) gathers the fields, then the typed message is built.</summary>
+    private ref partial struct Decoder
     {
+        // How many containers enclose a top-level value, a field of 'a'/'r' (or an element of
+        // 'e'), and an element of a list inside 'a'/'r': a nested value is skipped with the
+        // remaining depth allowance.
+        private const int TopDepth = 1;
+        private const int FieldDepth = 2;
+        private const int ListDepth = 3;
+
         private readonly ReadOnlyMemory<byte> _memory;
-        private BencodeReader _reader;
+        private readonly ReadOnlySpan<byte> _data;
+        private BencodeError _error;
+        private int _errorOffset;
         private DictFields _args;
         private DictFields _response;
         private Slice _t, _y, _q, _v, _ip, _errorMessage;
@@ -72,7 +83,7 @@ public static partial class KrpcCodec
         public Decoder(ReadOnlyMemory<byte> memory)
         {
             _memory = memory;
-            _reader = new BencodeReader(memory.Span, ReaderOptions);
+            _data = memory.Span;
         }
 
         public bool Decode([NotNullWhen(true)] out KrpcMessage? message, out KrpcDecodeError error)
@@ -89,7 +100,7 @@ public static partial class KrpcCodec
                 return false;
             }
 
-            ReadOnlySpan<byte> y = _y.In(_memory).Span;
+            ReadOnlySpan<byte> y = _y.In(_data);
             if (y.Length == 1)
             {
                 switch (y[0])
@@ -104,323 +115,6 @@ public static partial class KrpcCodec
             }
 
             error = Drop(_y.IsPresent ? "unknown message type 'y'" : "missing message type 'y'", _y.IsPresent ? _y.Start1 - 1 : 0);
-            return false;
-        }
-
-        private bool ReadTopLevel(out KrpcDecodeError error)
-        {
-            ref BencodeReader r = ref _reader;
-            if (!r.TryRead())
-            {
-                error = BencodeProblem();
-                return false;
-            }
-
-            if (r.TokenType != BencodeTokenType.StartDictionary)
-            {
-                error = Drop("a KRPC message is a bencoded dictionary", 0);
-                return false;
-            }
-
-            while (true)
-            {
-                if (!r.TryRead())
-                {
-                    error = BencodeProblem();
-                    return false;
-                }
-
-                if (r.TokenType == BencodeTokenType.EndDictionary)
-                {
-                    break;
-                }
-
-                ReadOnlySpan<byte> key = r.ValueSpan;
-                if (!r.TryRead())
-                {
-                    error = BencodeProblem();
-                    return false;
-                }
-
-                bool ok = key.Length switch
-                {
-                    1 => key[0] switch
-                    {
-                        (byte)'t' => TopString(ref _t),
-                        (byte)'y' => TopString(ref _y),
-                        (byte)'q' => TopString(ref _q),
-                        (byte)'v' => TopString(ref _v),
-                        (byte)'a' => TopDictionary(ref _args, ref _hasArgs, isArgs: true),
-                        (byte)'r' => TopDictionary(ref _response, ref _hasResponse, isArgs: false),
-                        (byte)'e' => TopError(),
-                        _ => r.TrySkip(),
-                    },
-                    2 when key.SequenceEqual("ip"u8) => TopString(ref _ip),
-                    2 when key.SequenceEqual("ro"u8) => TopInteger(ref _ro),
-                    _ => r.TrySkip(),
-                };
-
-                if (!ok)
-                {
-                    error = BencodeProblem();
-                    return false;
-                }
-            }
-
-            if (r.TryRead() || r.Error != BencodeError.None)
-            {
-                error = BencodeProblem();
-                return false;
-            }
-
-            error = default;
-            return true;
-        }
-
-        // Top-level fields of the wrong type are skipped: the message is then judged by what is missing.
-        private bool TopString(ref Slice slot)
-        {
-            if (_reader.TokenType == BencodeTokenType.String)
-            {
-                slot = Slice.Of(_reader);
-                return true;
-            }
-
-            return _reader.TrySkip();
-        }
-
-        private bool TopInteger(ref long slot)
-        {
-            if (_reader.TokenType == BencodeTokenType.Integer)
-            {
-                slot = _reader.IntegerValue;
-                return true;
-            }
-
-            return _reader.TrySkip();
-        }
-
-        private bool TopDictionary(ref DictFields fields, ref bool present, bool isArgs)
-        {
-            if (_reader.TokenType != BencodeTokenType.StartDictionary)
-            {
-                if (isArgs)
-                {
-                    _argsWrongType = true;
-                    _argsOffset = _reader.TokenStartIndex;
-                }
-
-                return _reader.TrySkip();
-            }
-
-            present = true;
-            return ReadFields(ref fields);
-        }
-
-        private bool TopError()
-        {
-            ref BencodeReader r = ref _reader;
-            if (r.TokenType != BencodeTokenType.StartList)
-            {
-                return r.TrySkip();
-            }
-
-            int index = 0;
-            bool codeSeen = false;
-            while (r.TryRead())
-            {
-                if (r.TokenType == BencodeTokenType.EndList && r.CurrentDepth == 1)
-                {
-                    _hasError = codeSeen;
-                    return true;
-                }
-
-                if (index == 0 && r.TokenType == BencodeTokenType.Integer)
-                {
-                    _errorCode = r.IntegerValue;
-                    codeSeen = true;
-                }
-                else if (index == 1 && r.TokenType == BencodeTokenType.String)
-                {
-                    _errorMessage = Slice.Of(r);
-                }
-                else if (!r.TrySkip())
-                {
-                    return false;
-                }
-
-                index++;
-            }
-
-            return false;
-        }
-
-        private bool ReadFields(ref DictFields f)
-        {
-            ref BencodeReader r = ref _reader;
-            while (true)
-            {
-                if (!r.TryRead())
-                {
-                    return false;
-                }
-
-                if (r.TokenType == BencodeTokenType.EndDictionary)
-                {
-                    return true;
-                }
-
-                ReadOnlySpan<byte> key = r.ValueSpan;
-                if (!r.TryRead())
-                {
-                    return false;
-                }
-
-                bool ok = key.Length switch
-                {
-                    1 => key[0] switch
-                    {
-                        (byte)'k' => String(ref f, ref f.Key, "'k' must be a string"),
-                        (byte)'v' => AnyValue(ref f.Value),
-                        _ => r.TrySkip(),
-                    },
-                    2 when key.SequenceEqual("id"u8) => String(ref f, ref f.Id, "'id' must be a string"),
-                    3 when key.SequenceEqual("cas"u8) => Integer(ref f, ref f.Cas, Has.Cas, "'cas' must be an integer"),
-                    3 when key.SequenceEqual("num"u8) => Integer(ref f, ref f.Num, Has.Num, "'num' must be an integer"),
-                    3 when key.SequenceEqual("seq"u8) => Integer(ref f, ref f.Seq, Has.Seq, "'seq' must be an integer"),
-                    3 when key.SequenceEqual("sig"u8) => String(ref f, ref f.Signature, "'sig' must be a string"),
-                    4 when key.SequenceEqual("port"u8) => Integer(ref f, ref f.Port, Has.Port, "'port' must be an integer"),
-                    4 when key.SequenceEqual("salt"u8) => String(ref f, ref f.Salt, "'salt' must be a string"),
-                    4 when key.SequenceEqual("seed"u8) => Integer(ref f, ref f.Seed, Has.Seed, "'seed' must be an integer"),
-                    4 when key.SequenceEqual("want"u8) => Want(ref f),
-                    4 when key.SequenceEqual("BFsd"u8) => String(ref f, ref f.SeedsFilter, "'BFsd' must be a string"),
-                    4 when key.SequenceEqual("BFpe"u8) => String(ref f, ref f.PeersFilter, "'BFpe' must be a string"),
-                    5 when key.SequenceEqual("nodes"u8) => String(ref f, ref f.Nodes, "'nodes' must be a string"),
-                    5 when key.SequenceEqual("token"u8) => String(ref f, ref f.Token, "'token' must be a string"),
-                    6 when key.SequenceEqual("target"u8) => String(ref f, ref f.Target, "'target' must be a string"),
-                    6 when key.SequenceEqual("values"u8) => Values(ref f),
-                    6 when key.SequenceEqual("nodes6"u8) => String(ref f, ref f.Nodes6, "'nodes6' must be a string"),
-                    6 when key.SequenceEqual("noseed"u8) => Integer(ref f, ref f.NoSeed, Has.NoSeed, "'noseed' must be an integer"),
-                    6 when key.SequenceEqual("scrape"u8) => Integer(ref f, ref f.Scrape, Has.Scrape, "'scrape' must be an integer"),
-                    7 when key.SequenceEqual("samples"u8) => String(ref f, ref f.Samples, "'samples' must be a string"),
-                    8 when key.SequenceEqual("interval"u8) => Integer(ref f, ref f.Interval, Has.Interval, "'interval' must be an integer"),
-                    9 when key.SequenceEqual("info_hash"u8) => String(ref f, ref f.InfoHash, "'info_hash' must be a string"),
-                    12 when key.SequenceEqual("implied_port"u8) => Integer(ref f, ref f.ImpliedPort, Has.ImpliedPort, "'implied_port' must be an integer"),
-                    _ => r.TrySkip(),
-                };
-
-                if (!ok)
-                {
-                    return false;
-                }
-            }
-        }
-
-        private bool String(ref DictFields f, ref Slice slot, string problem)
-        {
-            if (_reader.TokenType == BencodeTokenType.String)
-            {
-                slot = Slice.Of(_reader);
-                return true;
-            }
-
-            f.Note(problem, _reader.TokenStartIndex);
-            return _reader.TrySkip();
-        }
-
-        private bool Integer(ref DictFields f, ref long slot, Has flag, string problem)
-        {
-            if (_reader.TokenType == BencodeTokenType.Integer)
-            {
-                slot = _reader.IntegerValue;
-                f.Has |= flag;
-                return true;
-            }
-
-            f.Note(problem, _reader.TokenStartIndex);
-            return _reader.TrySkip();
-        }
-
-        private bool AnyValue(ref Slice slot)
-        {
-            int start = _reader.TokenStartIndex;
-            if (!_reader.TrySkip())
-            {
-                return false;
-            }
-
-            slot = new Slice(start + 1, _reader.BytesConsumed - start);
-            return true;
-        }
-
-        private bool Want(ref DictFields f)
-        {
-            ref BencodeReader r = ref _reader;
-            if (r.TokenType != BencodeTokenType.StartList)
-            {
-                f.Note("'want' must be a list", r.TokenStartIndex);
-                return r.TrySkip();
-            }
-
-            while (r.TryRead())
-            {
-                if (r.TokenType == BencodeTokenType.EndList)
-                {
-                    return true;
-                }
-
-                if (r.TokenType == BencodeTokenType.String && r.ValueLength == 2 && r.ValueSpan[0] == (byte)'n')
-                {
-                    f.Want |= r.ValueSpan[1] switch
-                    {
-                        (byte)'4' => WantFamilies.IPv4,
-                        (byte)'6' => WantFamilies.IPv6,
-                        _ => WantFamilies.None,
-                    };
-                }
-                else if (!r.TrySkip())
-                {
-                    return false;
-                }
-            }
-
-            return false;
-        }
-
-        private bool Values(ref DictFields f)
-        {
-            ref BencodeReader r = ref _reader;
-            if (r.TokenType != BencodeTokenType.StartList)
-            {
-                f.Note("'values' must be a list", r.TokenStartIndex);
-                return r.TrySkip();
-            }
-
-            int start = r.TokenStartIndex;
-            int count = 0;
-            while (r.TryRead())
-            {
-                if (r.TokenType == BencodeTokenType.EndList)
-                {
-                    f.Values = new Slice(start + 1, r.BytesConsumed - start);
-                    f.ValuesCount = count;
-                    return true;
-                }
-
-                if (r.TokenType != BencodeTokenType.String)
-                {
-                    f.Note("'values' must hold strings", r.TokenStartIndex);
-                    if (!r.TrySkip())
-                    {
-                        return false;
-                    }
-
-                    continue;
-                }
-
-                count++;
-            }
-
             return false;
         }
 
@@ -452,7 +146,7 @@ public static partial class KrpcCodec
                 return false;
             }
 
-            KrpcMethod method = KrpcMethodNames.Parse(_q.In(_memory).Span);
+            KrpcMethod method = KrpcMethodNames.Parse(_q.In(_data));
             KrpcQuery? query;
             switch (method)
             {
@@ -524,8 +218,8 @@ public static partial class KrpcCodec
                     query = new UnknownQuery
                     {
                         Id = id, MethodName = _q.In(_memory), Want = a.Want,
-                        Target = a.Target.IsPresent && a.Target.Length == NodeId.Size ? new NodeId(a.Target.In(_memory).Span) : null,
-                        InfoHash = a.InfoHash.IsPresent && a.InfoHash.Length == NodeId.Size ? new NodeId(a.InfoHash.In(_memory).Span) : null,
+                        Target = a.Target.IsPresent && a.Target.Length == NodeId.Size ? new NodeId(a.Target.In(_data)) : null,
+                        InfoHash = a.InfoHash.IsPresent && a.InfoHash.Length == NodeId.Size ? new NodeId(a.InfoHash.In(_data)) : null,
                         TransactionId = t, Version = _v.In(_memory), ExternalAddress = _ip.In(_memory), ReadOnly = _ro == 1,
                     };
                     break;
@@ -638,7 +332,7 @@ public static partial class KrpcCodec
 
             message = new KrpcResponse
             {
-                Id = new NodeId(r.Id.In(_memory).Span),
+                Id = new NodeId(r.Id.In(_data)),
                 Nodes = r.Nodes.In(_memory),
                 Nodes6 = r.Nodes6.In(_memory),
                 Token = r.Token.In(_memory),
@@ -693,13 +387,37 @@ public static partial class KrpcCodec
                 return false;
             }
 
-            id = new NodeId(_memory.Span.Slice(slice.Start1 - 1, NodeId.Size));
+            id = new NodeId(_data.Slice(slice.Start1 - 1, NodeId.Size));
             error = default;
             return true;
         }
 
-        private readonly KrpcDecodeError BencodeProblem() =>
-            Drop(BencodeException.Describe(_reader.Error == BencodeError.None ? BencodeError.UnexpectedEnd : _reader.Error), _reader.ErrorOffset);
+        /// <summary>Records a bencode error; always false.</summary>
+        private bool Failed(BencodeError error, int offset)
+        {
+            _error = error;
+            _errorOffset = offset;
+            return false;
+        }
+
+        /// <summary>Records a bencode error; always -1, the position that means failure.</summary>
+        private int FailedAt(BencodeError error, int offset)
+        {
+            Failed(error, offset);
+            return -1;
+        }
+
+        private readonly bool Fail(out KrpcDecodeError error)
+        {
+            error = Drop(BencodeException.Describe(_error), _errorOffset);
+            return false;
+        }
+
+        private bool Fail(BencodeError bencodeError, int offset, out KrpcDecodeError error)
+        {
+            Failed(bencodeError, offset);
+            return Fail(out error);
+        }
 
         private static KrpcDecodeError Drop(string reason, int offset) => new(reason, offset, null, default);
 

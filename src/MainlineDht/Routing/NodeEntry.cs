@@ -58,6 +58,12 @@ internal sealed class NodeEntry
         return NodeState.Questionable;
     }
 
+    /// <summary>The same as <see cref="GetState(DateTimeOffset, RoutingTableOptions)"/> with <c>now - GoodFor</c> computed once.</summary>
+    public NodeState GetState(DateTimeOffset goodAfter, int maxFailures) =>
+        FailureCount >= maxFailures ? NodeState.Bad
+        : LastReply > goodAfter || (LastQuery is { } q && q > goodAfter) ? NodeState.Good
+        : NodeState.Questionable;
+
     public bool IsBad(RoutingTableOptions options) => FailureCount >= options.MaxFailures;
 
     internal void RecordReply(TimeSpan roundTripTime, DateTimeOffset now)

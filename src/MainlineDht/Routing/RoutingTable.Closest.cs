@@ -24,17 +24,17 @@ internal sealed partial class RoutingTable
             return 0;
         }
 
-        Span<byte> order = stackalloc byte[_buckets.Count];
-        GetBucketOrder(target, order);
-
+        DateTimeOffset goodAfter = GoodAfter(now);
+        int maxFailures = _options.MaxFailures;
         int written = 0;
-        foreach (byte index in order)
+        var order = new BucketOrder(LocalId, target, _buckets.Count);
+        while (order.MoveNext())
         {
-            RoutingBucket bucket = _buckets[index];
+            RoutingBucket bucket = _buckets[order.Current];
             int found = 0;
             foreach (NodeEntry e in bucket.Nodes)
             {
-                NodeState state = e.GetState(now, _options);
+                NodeState state = e.GetState(goodAfter, maxFailures);
                 if (state == NodeState.Bad || (state == NodeState.Questionable && !includeQuestionable))
                 {
                     continue;
@@ -54,8 +54,14 @@ internal sealed partial class RoutingTable
                 _scratchDistances[j] = distance;
             }
 
+            if (found == 0)
+            {
+                continue;
+            }
+
             int take = Math.Min(found, destination.Length - written);
             _scratch.AsSpan(0, take).CopyTo(destination[written..]);
+            _scratch.AsSpan(0, found).Clear();
             written += take;
             if (written == destination.Length)
             {
@@ -63,7 +69,6 @@ internal sealed partial class RoutingTable
             }
         }
 
-        _scratch.AsSpan().Clear();
         return written;
     }
 
@@ -79,9 +84,24 @@ internal sealed partial class RoutingTable
         return written == result.Length ? result : result[..written];
     }
 
+    /// <summary>Writes every bucket index, in the order FindClosest visits them, into <paramref name="order"/>.</summary>
+    internal void GetBucketOrder(NodeId target, Span<byte> order)
+    {
+        var e = new BucketOrder(LocalId, target, _buckets.Count);
+        int k = 0;
+        while (e.MoveNext())
+        {
+            order[k++] = (byte)e.Current;
+        }
+    }
+
+    /// <summary>Replies at or before this moment no longer make a node good at <paramref name="now"/>.</summary>
+    private DateTimeOffset GoodAfter(DateTimeOffset now) =>
+        now.UtcTicks - DateTimeOffset.MinValue.UtcTicks > _options.GoodFor.Ticks ? now - _options.GoodFor : DateTimeOffset.MinValue;
+
     /// <summary>
-    /// Fills <paramref name="order"/> with the bucket indexes sorted by the distance of their range
-    /// to <paramref name="target"/>.
+    /// Yields the bucket indexes sorted by the distance of their range to a target, lazily: a lookup
+    /// usually stops after the first bucket or two.
     /// </summary>
     /// <remarks>
     /// Bucket i (not the last) holds the ids whose common prefix with ours is exactly i bits; the
@@ -90,46 +110,91 @@ internal sealed partial class RoutingTable
     /// than all after it, so those come last, from c-1 down to 0. Among the buckets above c, whose
     /// nodes all differ from the target first at bit c, bucket i is closer than every later bucket
     /// when bit i of x is 1 and farther when it is 0: those with a 1 bit come in ascending order,
-    /// then the last bucket, then those with a 0 bit in descending order.
+    /// then the last bucket, then those with a 0 bit in descending order. When c reaches the last
+    /// bucket, it comes first and the rest follow from last-1 down to 0.
     /// </remarks>
-    internal void GetBucketOrder(NodeId target, Span<byte> order)
+    private struct BucketOrder
     {
-        int n = _buckets.Count;
-        int last = n - 1;
-        NodeId x = LocalId ^ target;
-        int c = LocalId.CommonPrefixLength(target);
-        int k = 0;
-        if (c >= last)
-        {
-            for (int i = last; i >= 0; i--)
-            {
-                order[k++] = (byte)i;
-            }
+        private readonly NodeId _x;
+        private readonly int _c;
+        private readonly int _last;
+        private int _phase;
+        private int _i;
 
-            return;
+        public BucketOrder(NodeId localId, NodeId target, int bucketCount)
+        {
+            _x = localId ^ target;
+            _c = localId.CommonPrefixLength(target);
+            _last = bucketCount - 1;
+            _phase = 0;
+            _i = 0;
+            Current = -1;
         }
 
-        order[k++] = (byte)c;
-        for (int i = c + 1; i < last; i++)
-        {
-            if (x.GetBit(i))
-            {
-                order[k++] = (byte)i;
-            }
-        }
+        public int Current { get; private set; }
 
-        order[k++] = (byte)last;
-        for (int i = last - 1; i > c; i--)
+        public bool MoveNext()
         {
-            if (!x.GetBit(i))
+            while (true)
             {
-                order[k++] = (byte)i;
-            }
-        }
+                switch (_phase)
+                {
+                    case 0:
+                        if (_c >= _last)
+                        {
+                            Current = _last;
+                            (_phase, _i) = (3, _last - 1);
+                        }
+                        else
+                        {
+                            Current = _c;
+                            (_phase, _i) = (1, _c + 1);
+                        }
 
-        for (int i = c - 1; i >= 0; i--)
-        {
-            order[k++] = (byte)i;
+                        return true;
+
+                    case 1:
+                        // Between c and the last bucket, ascending, where x has a 1 bit; then the last bucket.
+                        while (_i < _last)
+                        {
+                            int i = _i++;
+                            if (_x.GetBit(i))
+                            {
+                                Current = i;
+                                return true;
+                            }
+                        }
+
+                        Current = _last;
+                        (_phase, _i) = (2, _last - 1);
+                        return true;
+
+                    case 2:
+                        // Between the last bucket and c, descending, where x has a 0 bit.
+                        while (_i > _c)
+                        {
+                            int i = _i--;
+                            if (!_x.GetBit(i))
+                            {
+                                Current = i;
+                                return true;
+                            }
+                        }
+
+                        (_phase, _i) = (3, _c - 1);
+                        continue;
+
+                    default:
+                        // The buckets farther than the target's own, nearest first.
+                        if (_i >= 0)
+                        {
+                            Current = _i--;
+                            return true;
+                        }
+
+                        return false;
+                }
+            }
         }
     }
 }

@@ -300,14 +300,15 @@ internal sealed partial class RoutingTable
                 continue;
             }
 
-            // Full of good or questionable nodes: the newcomer waits, proven.
+            // Full of good or questionable nodes: the newcomer waits, proven. Whatever else waits
+            // under its endpoint is stale: the endpoint just answered with this id.
+            if (bucket.FindReplacement(endPoint) is { } staleWaiting && !ReferenceEquals(staleWaiting, waiting))
+            {
+                bucket.RemoveReplacement(staleWaiting);
+            }
+
             if (waiting is null)
             {
-                if (bucket.FindReplacement(endPoint) is { } stale)
-                {
-                    bucket.RemoveReplacement(stale);
-                }
-
                 waiting = new ReplacementEntry(id, endPoint, now);
                 if (!bucket.TryAddReplacement(MarkVerified(waiting, roundTripTime, now)))
                 {

@@ -88,7 +88,15 @@ public sealed class UdpTransport : IDatagramTransport
 
         try
         {
-            _socket.SendTo(datagram, SocketFlags.None, destination);
+            if (_callbackThread == Environment.CurrentManagedThreadId && ReferenceEquals(destination, _callbackSource))
+            {
+                _socket.SendTo(datagram, SocketFlags.None, _callbackAddress!);
+            }
+            else
+            {
+                _socket.SendTo(datagram, SocketFlags.None, destination);
+            }
+
             return true;
         }
         catch (SocketException)
@@ -108,6 +116,7 @@ public sealed class UdpTransport : IDatagramTransport
     {
         byte[] buffer = GC.AllocateUninitializedArray<byte>(ReceiveBufferSize, pinned: true);
         var address = new SocketAddress(_socket.AddressFamily);
+        var sources = new SourceCache();
         IPEndPoint template = LocalEndPoint;
         while (!cancellationToken.IsCancellationRequested)
         {
@@ -135,8 +144,56 @@ public sealed class UdpTransport : IDatagramTransport
                 continue;
             }
 
-            var source = (IPEndPoint)template.Create(address);
-            receiver.OnDatagram(buffer.AsMemory(0, received), source);
+            IPEndPoint source = sources.Get(address, template);
+            _callbackThread = Environment.CurrentManagedThreadId;
+            _callbackSource = source;
+            _callbackAddress = address;
+            try
+            {
+                receiver.OnDatagram(buffer.AsMemory(0, received), source);
+            }
+            finally
+            {
+                _callbackThread = 0;
+                _callbackSource = null;
+            }
+        }
+    }
+
+    // While the receiver handles a datagram on the receive thread, a reply to its source reuses
+    // the socket address just received instead of serializing the endpoint again.
+    private int _callbackThread;
+    private IPEndPoint? _callbackSource;
+    private SocketAddress? _callbackAddress;
+
+    /// <summary>
+    /// The last few senders' endpoints, so that a burst from one peer does not allocate an
+    /// endpoint per datagram. Only the receive loop touches it.
+    /// </summary>
+    private sealed class SourceCache
+    {
+        private const int Size = 8;
+        private readonly SocketAddress?[] _addresses = new SocketAddress?[Size];
+        private readonly IPEndPoint?[] _endPoints = new IPEndPoint?[Size];
+        private int _next;
+
+        public IPEndPoint Get(SocketAddress address, IPEndPoint template)
+        {
+            for (int i = 0; i < Size; i++)
+            {
+                if (_addresses[i] is SocketAddress known && known.Equals(address))
+                {
+                    return _endPoints[i]!;
+                }
+            }
+
+            var endPoint = (IPEndPoint)template.Create(address);
+            var copy = new SocketAddress(address.Family, address.Size);
+            address.Buffer.Span[..address.Size].CopyTo(copy.Buffer.Span);
+            _addresses[_next] = copy;
+            _endPoints[_next] = endPoint;
+            _next = (_next + 1) % Size;
+            return endPoint;
         }
     }
 

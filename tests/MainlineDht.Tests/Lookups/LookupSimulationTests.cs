@@ -145,11 +145,21 @@ public sealed class LookupSimulationTests
         BuildNetwork(100);
         DhtNode from = _nodes[7];
         using var cts = new CancellationTokenSource();
+        long sentAtCancel = -1;
+
+        // Cancel from the virtual clock, mid-lookup, so that everything stays on one thread.
+        using ITimer cancel = _clock.CreateTimer(
+            _ =>
+            {
+                sentAtCancel = from.GetStatistics().QueriesSent["get_peers"];
+                cts.Cancel();
+            },
+            null,
+            TimeSpan.FromMilliseconds(15),
+            Timeout.InfiniteTimeSpan);
         Task<PeerLookupResult> lookup = from.LookupPeersAsync(NodeId.CreateRandom(new Random(9)), cts.Token);
-        _clock.Advance(TimeSpan.FromMilliseconds(15));
-        cts.Cancel();
-        long sentAtCancel = from.GetStatistics().QueriesSent["get_peers"];
         PeerLookupResult result = Run(lookup);
+        Assert.That(sentAtCancel, Is.GreaterThan(0), "the lookup was under way when cancelled");
         _clock.Advance(TimeSpan.FromSeconds(1));
         Assert.That(result.Report.Cancelled, Is.True);
         Assert.That(from.GetStatistics().QueriesSent["get_peers"], Is.EqualTo(sentAtCancel), "no query after cancellation");

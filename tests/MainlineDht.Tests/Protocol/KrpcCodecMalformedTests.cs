@@ -204,6 +204,93 @@ public sealed class KrpcCodecMalformedTests
         }
     }
 
+    // The reader allows 16 open containers: the message itself is one, 'a' a second, a list in
+    // 'a' a third. Nesting up to the limit decodes wherever it is; one level more is dropped.
+    [TestCase("top level", 15)]
+    [TestCase("in a", 14)]
+    [TestCase("in want", 13)]
+    [TestCase("in values", 13)]
+    [TestCase("in e", 14)]
+    [TestCase("in v", 14)]
+    public void Nesting_UpToTheLimit_Decodes_OneMoreIsDropped(string where, int deepest)
+    {
+        foreach (int lists in new[] { deepest, deepest + 1 })
+        {
+            string nested = new string('l', lists) + new string('e', lists);
+            string wire = where switch
+            {
+                "top level" => "d1:ad2:id20:abcdefghij0123456789e1:q4:ping1:t2:aa1:x" + nested + "1:y1:qe",
+                "in a" => "d1:ad2:id20:abcdefghij01234567891:x" + nested + "e1:q4:ping1:t2:aa1:y1:qe",
+                "in want" => "d1:ad2:id20:abcdefghij01234567896:target20:mnopqrstuvwxyz1234564:wantl2:n4" + nested + "ee1:q9:find_node1:t2:aa1:y1:qe",
+                "in values" => "d1:rd2:id20:abcdefghij01234567896:valuesl6:axje.u" + nested + "ee1:t2:aa1:y1:re",
+                "in e" => "d1:eli201e1:x" + nested + "e1:t2:aa1:y1:ee",
+                _ => "d1:ad2:id20:abcdefghij01234567895:token8:aoeusnth1:v" + nested + "e1:q3:put1:t2:aa1:y1:qe",
+            };
+
+            bool ok = KrpcCodec.TryDecode(Bytes(wire), out _, out KrpcDecodeError error);
+            if (lists == deepest && where == "in values")
+            {
+                Assert.That(error.Reason, Is.EqualTo("'values' must hold strings"), "well-formed, but not a list of strings");
+            }
+            else if (lists == deepest)
+            {
+                Assert.That(ok, Is.True, $"{lists} lists {where}: {error}");
+            }
+            else
+            {
+                using (Assert.EnterMultipleScope())
+                {
+                    Assert.That(ok, Is.False, $"{lists} lists {where}");
+                    Assert.That(error.Reason, Is.EqualTo(BencodeDepthReason));
+                    Assert.That(error.ReplyCode, Is.Null);
+                    Assert.That(error.Offset, Is.EqualTo(wire.IndexOf(nested, StringComparison.Ordinal) + deepest), "the first list too many");
+                }
+            }
+        }
+    }
+
+    private static readonly string BencodeDepthReason = MainlineDht.Bencode.BencodeException.Describe(MainlineDht.Bencode.BencodeError.DepthExceeded);
+
+    [TestCase("i9223372036854775807e", true, long.MaxValue)]
+    [TestCase("i-9223372036854775808e", true, long.MinValue)]
+    [TestCase("i9223372036854775808e", false, 0L)]
+    [TestCase("i-9223372036854775809e", false, 0L)]
+    [TestCase("i123456789012345678e", true, 123456789012345678L)]
+    [TestCase("i00e", false, 0L)]
+    [TestCase("i-0e", false, 0L)]
+    [TestCase("ie", false, 0L)]
+    public void IntegerLimits(string integer, bool accepted, long value)
+    {
+        string wire = "d1:rd2:id20:abcdefghij01234567893:seq" + integer + "e1:t2:aa1:y1:re";
+        bool ok = KrpcCodec.TryDecode(Bytes(wire), out KrpcMessage? message, out KrpcDecodeError error);
+        Assert.That(ok, Is.EqualTo(accepted), error.ToString());
+        if (accepted)
+        {
+            Assert.That(((KrpcResponse)message!).Sequence, Is.EqualTo(value));
+        }
+        else
+        {
+            Assert.That(error.Offset, Is.InRange(wire.IndexOf(integer, StringComparison.Ordinal), wire.IndexOf(integer, StringComparison.Ordinal) + integer.Length));
+        }
+    }
+
+    [TestCase("6:abcdef", true)]
+    [TestCase("06:abcdef", false)]
+    [TestCase("6abcdef", false)]
+    [TestCase("6:abcd", false)]
+    [TestCase("18:abcdefghijklmnopqr", true)]
+    [TestCase("0:", true)]
+    public void ValuesEntries(string entry, bool accepted)
+    {
+        string wire = "d1:rd2:id20:abcdefghij01234567896:valuesl6:axje.u" + entry + "ee1:t2:aa1:y1:re";
+        bool ok = KrpcCodec.TryDecode(Bytes(wire), out KrpcMessage? message, out _);
+        Assert.That(ok, Is.EqualTo(accepted));
+        if (accepted)
+        {
+            Assert.That(((KrpcResponse)message!).Values.Count, Is.EqualTo(2));
+        }
+    }
+
     [Test]
     public void RandomBytes_NeverThrow()
     {

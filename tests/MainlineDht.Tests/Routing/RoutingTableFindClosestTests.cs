@@ -31,6 +31,11 @@ public sealed class RoutingTableFindClosestTests
 
         Assert.That(table.FindClosest(kit.LocalId, 8, includeQuestionable: true, now).Select(e => e.Id), Is.EqualTo(new[] { fresh, old }));
         Assert.That(table.FindClosest(kit.LocalId, 8, includeQuestionable: false, now).Select(e => e.Id), Is.EqualTo(new[] { fresh }));
+
+        // The same 15-minute edge as the node states.
+        DateTimeOffset edge = T0 + TimeSpan.FromMinutes(25);
+        Assert.That(table.FindClosest(kit.LocalId, 8, includeQuestionable: false, edge - TimeSpan.FromTicks(1)).Select(e => e.Id), Is.EqualTo(new[] { fresh }));
+        Assert.That(table.FindClosest(kit.LocalId, 8, includeQuestionable: false, edge), Is.Empty);
     }
 
     [Test]

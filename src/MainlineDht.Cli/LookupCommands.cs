@@ -1,0 +1,200 @@
+using System.CommandLine;
+using System.Net;
+using System.Text.Json;
+using MainlineDht.Lookups;
+using MainlineDht.Protocol;
+using MainlineDht.Rpc;
+
+namespace MainlineDht.Cli;
+
+/// <summary><c>get-peers</c>, <c>announce</c>, <c>find-node</c> and <c>ping</c>: one-shot commands on a short-lived node.</summary>
+internal static class LookupCommands
+{
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
+
+    public static Command GetPeers()
+    {
+        var common = new CommonOptions(defaultPort: 0);
+        var target = new Argument<string>("infohash") { Description = "The infohash (40 hex digits) or a magnet link." };
+        var command = new Command("get-peers", "Find peers for an infohash; prints one ip:port per line. Exit 0 if any peer was found, 1 if none.") { target };
+        common.AddTo(command);
+        command.SetAction((parse, cancellationToken) => Cli.RunAsync(async () =>
+        {
+            NodeId infoHash = Targets.ParseInfoHash(parse.GetValue(target)!);
+            bool json = parse.GetValue(common.Json);
+            using CancellationTokenSource timeout = common.TimeoutSource(parse, cancellationToken);
+            await using DhtNode node = await common.StartJoinedNodeAsync(parse, timeout.Token).ConfigureAwait(false);
+            PeerLookupResult result = await node.LookupPeersAsync(infoHash, timeout.Token).ConfigureAwait(false);
+            if (json)
+            {
+                Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+                {
+                    ["infohash"] = infoHash.ToString(),
+                    ["peers"] = result.Peers.Select(p => p.ToString()).ToArray(),
+                    ["report"] = ReportJson(result.Report),
+                }, Json));
+            }
+            else
+            {
+                foreach (IPEndPoint peer in result.Peers)
+                {
+                    Console.WriteLine(peer);
+                }
+            }
+
+            return result.Peers.Count > 0 ? 0 : 1;
+        }));
+        return command;
+    }
+
+    public static Command Announce()
+    {
+        var common = new CommonOptions(defaultPort: 0);
+        var target = new Argument<string>("infohash") { Description = "The infohash (40 hex digits) or a magnet link." };
+        var peerPort = new Option<int?>("--peer-port") { Description = "The port peers should connect to." };
+        var implied = new Option<bool>("--implied-port") { Description = "Ask nodes to use our UDP source port instead of --peer-port." };
+        var command = new Command("announce", "Announce a peer for an infohash. Exit 0 if at least one node accepted.") { target };
+        common.AddTo(command);
+        command.Options.Add(peerPort);
+        command.Options.Add(implied);
+        command.SetAction((parse, cancellationToken) => Cli.RunAsync(async () =>
+        {
+            NodeId infoHash = Targets.ParseInfoHash(parse.GetValue(target)!);
+            bool impliedPort = parse.GetValue(implied);
+            int port = parse.GetValue(peerPort) ?? 0;
+            if (!impliedPort && port is < 1 or > 65535)
+            {
+                throw new CliException("--peer-port must be given, from 1 to 65535 (or use --implied-port).");
+            }
+
+            bool json = parse.GetValue(common.Json);
+            using CancellationTokenSource timeout = common.TimeoutSource(parse, cancellationToken);
+            await using DhtNode node = await common.StartJoinedNodeAsync(parse, timeout.Token).ConfigureAwait(false);
+            LookupReport report = await node.AnnounceAsync(infoHash, port, impliedPort, timeout.Token).ConfigureAwait(false);
+            if (json)
+            {
+                Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+                {
+                    ["infohash"] = infoHash.ToString(),
+                    ["port"] = impliedPort ? node.LocalEndPoint.Port : port,
+                    ["implied_port"] = impliedPort,
+                    ["accepted"] = report.AnnouncedTo.Select(NodeJson).ToArray(),
+                    ["report"] = ReportJson(report),
+                }, Json));
+            }
+            else
+            {
+                Console.WriteLine($"announced {infoHash} to {report.AnnouncedTo.Count} nodes");
+                foreach (NodeInfo accepted in report.AnnouncedTo)
+                {
+                    Console.WriteLine($"  {accepted.Id} {accepted.EndPoint}");
+                }
+            }
+
+            return report.AnnouncedTo.Count > 0 ? 0 : 1;
+        }));
+        return command;
+    }
+
+    public static Command FindNode()
+    {
+        var common = new CommonOptions(defaultPort: 0);
+        var target = new Argument<string>("id") { Description = "The node id to look for (40 hex digits)." };
+        var command = new Command("find-node", "Find the nodes closest to an id; prints 'id ip:port' per line, closest first.") { target };
+        common.AddTo(command);
+        command.SetAction((parse, cancellationToken) => Cli.RunAsync(async () =>
+        {
+            NodeId id = Targets.ParseNodeId(parse.GetValue(target)!);
+            bool json = parse.GetValue(common.Json);
+            using CancellationTokenSource timeout = common.TimeoutSource(parse, cancellationToken);
+            await using DhtNode node = await common.StartJoinedNodeAsync(parse, timeout.Token).ConfigureAwait(false);
+            LookupReport report = await node.FindNodeAsync(id, timeout.Token).ConfigureAwait(false);
+            if (json)
+            {
+                Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+                {
+                    ["target"] = id.ToString(),
+                    ["nodes"] = report.ClosestNodes.Select(NodeJson).ToArray(),
+                    ["report"] = ReportJson(report),
+                }, Json));
+            }
+            else
+            {
+                foreach (NodeInfo found in report.ClosestNodes)
+                {
+                    Console.WriteLine($"{found.Id} {found.EndPoint}");
+                }
+            }
+
+            return report.ClosestNodes.Count > 0 ? 0 : 1;
+        }));
+        return command;
+    }
+
+    public static Command Ping()
+    {
+        var common = new CommonOptions(defaultPort: 0);
+        var target = new Argument<string>("endpoint") { Description = "The node to ping, host:port." };
+        var command = new Command("ping", "Ping one node. Exit 0 if it answered, 1 if not.") { target };
+        common.AddTo(command);
+        command.SetAction((parse, cancellationToken) => Cli.RunAsync(async () =>
+        {
+            string text = parse.GetValue(target)!;
+            if (!HostEndPoint.TryParse(text, out HostEndPoint host))
+            {
+                throw new CliException($"'{text}' is not host:port.");
+            }
+
+            bool json = parse.GetValue(common.Json);
+            using CancellationTokenSource timeout = common.TimeoutSource(parse, cancellationToken);
+            IPEndPoint endPoint = await CommonOptions.ResolveAsync(host, timeout.Token).ConfigureAwait(false);
+            DhtNodeOptions options = common.ToNodeOptions(parse) with
+            {
+                QueryTimeout = TimeSpan.FromSeconds(Math.Min(parse.GetValue(common.Timeout), 30)),
+                UsePublicRouters = false,
+            };
+            await using DhtNode node = await CommonOptions.StartNodeAsync(options, timeout.Token).ConfigureAwait(false);
+            RpcResult result = await node.PingAsync(endPoint, timeout.Token).ConfigureAwait(false);
+            bool answered = result.Status == RpcStatus.Response;
+            if (json)
+            {
+                Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object?>
+                {
+                    ["endpoint"] = endPoint.ToString(),
+                    ["status"] = result.Status.ToString().ToLowerInvariant(),
+                    ["id"] = result.Response?.Id.ToString(),
+                    ["rtt_ms"] = answered ? Math.Round(result.RoundTripTime.TotalMilliseconds, 3) : null,
+                    ["version"] = result.Response is { Version.IsEmpty: false } r ? Convert.ToHexString(r.Version.Span) : null,
+                }, Json));
+            }
+            else if (answered)
+            {
+                Console.WriteLine($"{endPoint}: id {result.Response!.Id}, {Targets.Milliseconds(result.RoundTripTime)} ms");
+            }
+            else
+            {
+                Console.Error.WriteLine($"error: {endPoint} did not answer ({result.Status.ToString().ToLowerInvariant()})");
+            }
+
+            return answered ? 0 : 1;
+        }));
+        return command;
+    }
+
+    public static Dictionary<string, object> ReportJson(LookupReport report) => new()
+    {
+        ["nodes_queried"] = report.NodesQueried,
+        ["replies"] = report.Replies,
+        ["errors"] = report.Errors,
+        ["timeouts"] = report.Timeouts,
+        ["round_trips"] = report.RoundTrips,
+        ["elapsed_ms"] = Math.Round(report.Elapsed.TotalMilliseconds, 1),
+        ["closest_nodes"] = report.ClosestNodes.Select(NodeJson).ToArray(),
+    };
+
+    public static Dictionary<string, string> NodeJson(NodeInfo node) => new()
+    {
+        ["id"] = node.Id.ToString(),
+        ["endpoint"] = node.EndPoint.ToString(),
+    };
+}

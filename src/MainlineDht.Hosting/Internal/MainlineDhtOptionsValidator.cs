@@ -1,0 +1,112 @@
+using System.Globalization;
+using System.Net;
+using MainlineDht.Protocol;
+using Microsoft.Extensions.Options;
+
+namespace MainlineDht.Hosting.Internal;
+
+/// <summary>
+/// Checks <see cref="MainlineDhtOptions"/> when the host starts. Every failure names its option
+/// (<c>MainlineDhtOptions.Port</c>, …) and says what is wrong, and all failures are reported at once.
+/// </summary>
+internal sealed class MainlineDhtOptionsValidator : IValidateOptions<MainlineDhtOptions>
+{
+    private const int MaxOutstandingQueriesLimit = 32_768;
+
+    public ValidateOptionsResult Validate(string? name, MainlineDhtOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var failures = new List<string>();
+
+        if (string.IsNullOrWhiteSpace(options.BindAddress) || !IPAddress.TryParse(options.BindAddress, out _))
+        {
+            failures.Add(Message(nameof(options.BindAddress), $"must be an IP address (it is '{options.BindAddress}')"));
+        }
+
+        if (options.Port is < IPEndPoint.MinPort or > IPEndPoint.MaxPort)
+        {
+            failures.Add(Message(nameof(options.Port), $"must be from 0 to 65535 (it is {options.Port})"));
+        }
+
+        if (options.BootstrapNodes is null)
+        {
+            failures.Add(Message(nameof(options.BootstrapNodes), "must not be null"));
+        }
+        else
+        {
+            foreach (string? node in options.BootstrapNodes)
+            {
+                if (!HostEndPoint.TryParse(node, out _))
+                {
+                    failures.Add(Message(nameof(options.BootstrapNodes), $"must hold host:port entries ('{node}' is not one)"));
+                }
+            }
+        }
+
+        if (!string.IsNullOrEmpty(options.NodeId) && !NodeId.TryParse(options.NodeId, out _))
+        {
+            failures.Add(Message(nameof(options.NodeId), $"must be 40 hex digits (it is '{options.NodeId}')"));
+        }
+
+        if (options.StateFile is { Length: > 0 } stateFile && stateFile.AsSpan().IndexOfAny(Path.GetInvalidPathChars()) >= 0)
+        {
+            failures.Add(Message(nameof(options.StateFile), "is not a valid path"));
+        }
+
+        Positive(failures, nameof(options.QueryTimeout), options.QueryTimeout);
+        Positive(failures, nameof(options.PeerLifetime), options.PeerLifetime);
+        Positive(failures, nameof(options.JoinRetryDelay), options.JoinRetryDelay);
+        Positive(failures, nameof(options.MaxJoinRetryDelay), options.MaxJoinRetryDelay);
+
+        if (options.MaxOutstandingQueries is < 1 or > MaxOutstandingQueriesLimit)
+        {
+            failures.Add(Message(nameof(options.MaxOutstandingQueries), $"must be from 1 to {MaxOutstandingQueriesLimit} (it is {options.MaxOutstandingQueries})"));
+        }
+
+        NotNegative(failures, nameof(options.QueriesPerSecondPerIp), options.QueriesPerSecondPerIp);
+        NotNegative(failures, nameof(options.QueryBurstPerIp), options.QueryBurstPerIp);
+        AtLeastOne(failures, nameof(options.MaxPeersPerInfoHash), options.MaxPeersPerInfoHash);
+        AtLeastOne(failures, nameof(options.MaxInfoHashes), options.MaxInfoHashes);
+
+        if (failures.Count == 0)
+        {
+            // The library has the last word: a rule it gains later still stops the host here, not at bind time.
+            try
+            {
+                options.ToNodeOptions(TimeProvider.System, null).Validate();
+            }
+            catch (ArgumentException e)
+            {
+                failures.Add(Message(e.ParamName ?? "?", e.Message));
+            }
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void Positive(List<string> failures, string option, TimeSpan value)
+    {
+        if (value <= TimeSpan.Zero)
+        {
+            failures.Add(Message(option, $"must be positive (it is {value.ToString("c", CultureInfo.InvariantCulture)})"));
+        }
+    }
+
+    private static void NotNegative(List<string> failures, string option, double value)
+    {
+        if (!(value >= 0) || double.IsInfinity(value))
+        {
+            failures.Add(Message(option, $"must be a finite number, 0 or more (it is {value.ToString(CultureInfo.InvariantCulture)})"));
+        }
+    }
+
+    private static void AtLeastOne(List<string> failures, string option, int value)
+    {
+        if (value < 1)
+        {
+            failures.Add(Message(option, $"must be at least 1 (it is {value})"));
+        }
+    }
+
+    private static string Message(string option, string problem) => $"{nameof(MainlineDhtOptions)}.{option} {problem}.";
+}

@@ -1,0 +1,115 @@
+using System.Net;
+using MainlineDht.Transport;
+
+namespace MainlineDht.Hosting;
+
+/// <summary>
+/// How the hosted DHT node is set up; bound from the <c>MainlineDht</c> configuration section (see
+/// <see cref="SectionName"/>) or set in code. Every property has a documented default, and the
+/// options are validated when the host starts: a bad value stops the host with a message that
+/// names the option.
+/// </summary>
+/// <remarks>
+/// Durations bind from configuration as <c>hh:mm:ss</c> strings (for example <c>"00:00:04"</c>);
+/// <see cref="BootstrapNodes"/> binds from an array (<c>"BootstrapNodes": ["host:port"]</c>, or
+/// <c>MainlineDht__BootstrapNodes__0=host:port</c> as an environment variable).
+/// </remarks>
+public sealed class MainlineDhtOptions
+{
+    /// <summary>The configuration section the options are usually bound from: <c>MainlineDht</c>.</summary>
+    public const string SectionName = "MainlineDht";
+
+    private static readonly DhtNodeOptions Defaults = new();
+
+    /// <summary>The IP address to bind the UDP socket to; default <c>0.0.0.0</c> (every IPv4 interface).</summary>
+    public string BindAddress { get; set; } = IPAddress.Any.ToString();
+
+    /// <summary>The UDP port to bind, 0 to 65535 (0 picks a free port); default 6881.</summary>
+    public int Port { get; set; } = 6881;
+
+    /// <summary>
+    /// Nodes to join through, as <c>host:port</c> (IPv6 as <c>[address]:port</c>); default none.
+    /// When none are given and there is no saved state, the public routers are used if
+    /// <see cref="UsePublicRouters"/> is true.
+    /// </summary>
+    public IList<string> BootstrapNodes { get; set; } = [];
+
+    /// <summary>
+    /// Whether to join through the well-known public routers
+    /// (<see cref="DhtNodeOptions.DefaultBootstrapNodes"/>) when no bootstrap node and no saved
+    /// state is given; default true.
+    /// </summary>
+    public bool UsePublicRouters { get; set; } = Defaults.UsePublicRouters;
+
+    /// <summary>
+    /// Send only to loopback addresses (127.0.0.0/8 and ::1), whatever other nodes tell us; for
+    /// tests and local experiments. Default false.
+    /// </summary>
+    public bool LoopbackOnly { get; set; }
+
+    /// <summary>
+    /// A file the node id and routing table are loaded from at start and saved to every few minutes
+    /// and at stop, so that a restarted node rejoins through the nodes it knew; default none. A
+    /// relative path is relative to the process's current directory.
+    /// </summary>
+    public string? StateFile { get; set; }
+
+    /// <summary>The node id as 40 hex digits; default none (the saved one, else a random one).</summary>
+    public string? NodeId { get; set; }
+
+    /// <summary>How long a query may go unanswered before it counts as failed; default 4 seconds.</summary>
+    public TimeSpan QueryTimeout { get; set; } = Defaults.QueryTimeout;
+
+    /// <summary>The most queries the node keeps in flight at once, 1 to 32768; default 2048.</summary>
+    public int MaxOutstandingQueries { get; set; } = Defaults.MaxOutstandingQueries;
+
+    /// <summary>Queries per second answered for one source IP (0 turns the limit off); default 200.</summary>
+    public double QueriesPerSecondPerIp { get; set; } = Defaults.QueriesPerSecondPerIp;
+
+    /// <summary>How many queries one source IP may send in a burst above its rate; default 400.</summary>
+    public double QueryBurstPerIp { get; set; } = Defaults.QueryBurstPerIp;
+
+    /// <summary>BEP 43: run read-only (send queries, answer none); default false.</summary>
+    public bool ReadOnly { get; set; } = Defaults.ReadOnly;
+
+    /// <summary>How many peers are stored for one infohash; default 500.</summary>
+    public int MaxPeersPerInfoHash { get; set; } = Defaults.MaxPeersPerInfoHash;
+
+    /// <summary>How many infohashes peers are stored for; default 5000.</summary>
+    public int MaxInfoHashes { get; set; } = Defaults.MaxInfoHashes;
+
+    /// <summary>How long an announced peer is kept after its last announce; default 30 minutes.</summary>
+    public TimeSpan PeerLifetime { get; set; } = Defaults.PeerLifetime;
+
+    /// <summary>
+    /// When joining leaves the routing table empty (no bootstrap node answered), how long to wait
+    /// before the next try; the wait doubles after each failed try, up to
+    /// <see cref="MaxJoinRetryDelay"/>. Default 5 seconds.
+    /// </summary>
+    public TimeSpan JoinRetryDelay { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The longest wait between two tries to join; default 5 minutes.</summary>
+    public TimeSpan MaxJoinRetryDelay { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>The library's options for these settings, with the clock and warning sink given.</summary>
+    /// <remarks>Call only on validated options: a malformed address or id throws here.</remarks>
+    internal DhtNodeOptions ToNodeOptions(TimeProvider timeProvider, Action<string>? onWarning) => new()
+    {
+        NodeId = string.IsNullOrEmpty(NodeId) ? null : Protocol.NodeId.Parse(NodeId),
+        BindEndPoint = new IPEndPoint(IPAddress.Parse(BindAddress), Port),
+        BootstrapNodes = [.. BootstrapNodes],
+        UsePublicRouters = UsePublicRouters,
+        SendPolicy = LoopbackOnly ? SendPolicy.LoopbackOnly() : SendPolicy.AllowAll,
+        StateFile = string.IsNullOrEmpty(StateFile) ? null : StateFile,
+        QueryTimeout = QueryTimeout,
+        MaxOutstandingQueries = MaxOutstandingQueries,
+        QueriesPerSecondPerIp = QueriesPerSecondPerIp,
+        QueryBurstPerIp = QueryBurstPerIp,
+        ReadOnly = ReadOnly,
+        MaxPeersPerInfoHash = MaxPeersPerInfoHash,
+        MaxInfoHashes = MaxInfoHashes,
+        PeerLifetime = PeerLifetime,
+        TimeProvider = timeProvider,
+        OnWarning = onWarning,
+    };
+}

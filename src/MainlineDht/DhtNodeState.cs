@@ -1,0 +1,193 @@
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using MainlineDht.Protocol;
+
+namespace MainlineDht;
+
+/// <summary>
+/// What a node keeps across restarts: its id and the nodes of its routing table with the time
+/// each was last seen. Stored as a small JSON document, written atomically (a temporary file
+/// renamed over the old one), so that a crash mid-write never leaves a half-written state.
+/// </summary>
+public sealed record DhtNodeState
+{
+    /// <summary>The value of the <c>format</c> field that identifies our state files.</summary>
+    public const string FormatName = "mainline-dht-state";
+
+    /// <summary>The version of the format this library writes and reads.</summary>
+    public const int CurrentVersion = 1;
+
+    /// <summary>The most nodes a state file may hold (a routing table holds at most 160 × 8).</summary>
+    public const int MaxNodes = 2048;
+
+    /// <summary>The node's id.</summary>
+    public NodeId NodeId { get; init; }
+
+    /// <summary>The routing table's nodes, each with the time it was last seen.</summary>
+    public IReadOnlyList<SavedNode> Nodes { get; init; } = [];
+
+    /// <summary>When the state was saved.</summary>
+    public DateTimeOffset SavedAt { get; init; }
+
+    /// <summary>Writes the state to <paramref name="path"/> atomically.</summary>
+    /// <exception cref="IOException">The file could not be written.</exception>
+    public void Save(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var document = new StateDocument
+        {
+            Format = FormatName,
+            Version = CurrentVersion,
+            NodeId = NodeId.ToString(),
+            SavedAt = SavedAt,
+            Nodes = Nodes.Take(MaxNodes).Select(n => new StateNode
+            {
+                Id = n.Id.ToString(),
+                EndPoint = n.EndPoint.ToString(),
+                LastSeen = n.LastSeen,
+            }).ToList(),
+        };
+
+        string full = Path.GetFullPath(path);
+        string directory = Path.GetDirectoryName(full)!;
+        Directory.CreateDirectory(directory);
+        string temporary = Path.Combine(directory, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            {
+                JsonSerializer.Serialize(stream, document, StateJsonContext.Default.StateDocument);
+                stream.Flush(flushToDisk: true);
+            }
+
+            File.Move(temporary, full, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temporary))
+            {
+                File.Delete(temporary);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Reads a state file. Returns false with a reason when the file is not a valid state file of
+    /// ours (corrupt, foreign, or of another version); never throws for bad content.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">There is no file at <paramref name="path"/>.</exception>
+    public static bool TryLoad(string path, out DhtNodeState? state, out string? problem)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        state = null;
+        byte[] bytes = File.ReadAllBytes(path);
+        StateDocument? document;
+        try
+        {
+            document = JsonSerializer.Deserialize(bytes, StateJsonContext.Default.StateDocument);
+        }
+        catch (JsonException e)
+        {
+            problem = $"not a JSON state file ({e.Message})";
+            return false;
+        }
+
+        if (document is null || document.Format != FormatName)
+        {
+            problem = $"not a {FormatName} file";
+            return false;
+        }
+
+        if (document.Version != CurrentVersion)
+        {
+            problem = $"state file version {document.Version} is not supported (this library reads version {CurrentVersion})";
+            return false;
+        }
+
+        if (!NodeId.TryParse(document.NodeId, out NodeId id))
+        {
+            problem = "the node id is not 40 hexadecimal digits";
+            return false;
+        }
+
+        var nodes = new List<SavedNode>();
+        foreach (StateNode node in document.Nodes ?? [])
+        {
+            if (nodes.Count >= MaxNodes)
+            {
+                problem = $"more than {MaxNodes} nodes";
+                return false;
+            }
+
+            if (!NodeId.TryParse(node.Id, out NodeId nodeId) || !IPEndPoint.TryParse(node.EndPoint ?? string.Empty, out IPEndPoint? endPoint) || endPoint.Port == 0)
+            {
+                problem = string.Create(CultureInfo.InvariantCulture, $"node {nodes.Count} has an invalid id or endpoint");
+                return false;
+            }
+
+            nodes.Add(new SavedNode(nodeId, endPoint, node.LastSeen));
+        }
+
+        state = new DhtNodeState { NodeId = id, Nodes = nodes, SavedAt = document.SavedAt };
+        problem = null;
+        return true;
+    }
+
+    /// <summary>
+    /// Moves a bad state file aside (to <c>NAME.bad-YYYYMMDDHHMMSS</c>) so that it is kept for
+    /// inspection and never overwritten; returns the new path.
+    /// </summary>
+    public static string SetAside(string path, DateTimeOffset now)
+    {
+        string target = string.Create(CultureInfo.InvariantCulture, $"{path}.bad-{now.UtcDateTime:yyyyMMddHHmmss}");
+        for (int i = 1; File.Exists(target); i++)
+        {
+            target = string.Create(CultureInfo.InvariantCulture, $"{path}.bad-{now.UtcDateTime:yyyyMMddHHmmss}-{i}");
+        }
+
+        File.Move(path, target);
+        return target;
+    }
+}
+
+/// <summary>A node remembered in a state file.</summary>
+/// <param name="Id">Its id.</param>
+/// <param name="EndPoint">Its endpoint.</param>
+/// <param name="LastSeen">When it last answered or queried us.</param>
+public readonly record struct SavedNode(NodeId Id, IPEndPoint EndPoint, DateTimeOffset LastSeen);
+
+internal sealed class StateDocument
+{
+    [JsonPropertyName("format")]
+    public string? Format { get; set; }
+
+    [JsonPropertyName("version")]
+    public int Version { get; set; }
+
+    [JsonPropertyName("node_id")]
+    public string? NodeId { get; set; }
+
+    [JsonPropertyName("saved_at")]
+    public DateTimeOffset SavedAt { get; set; }
+
+    [JsonPropertyName("nodes")]
+    public List<StateNode>? Nodes { get; set; }
+}
+
+internal sealed class StateNode
+{
+    [JsonPropertyName("id")]
+    public string? Id { get; set; }
+
+    [JsonPropertyName("endpoint")]
+    public string? EndPoint { get; set; }
+
+    [JsonPropertyName("last_seen")]
+    public DateTimeOffset LastSeen { get; set; }
+}
+
+[JsonSerializable(typeof(StateDocument))]
+[JsonSourceGenerationOptions(WriteIndented = true)]
+internal sealed partial class StateJsonContext : JsonSerializerContext;

@@ -1,0 +1,174 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json;
+using MainlineDht.Protocol;
+using MainlineDht.Transport;
+
+namespace MainlineDht.Cli.Tests;
+
+/// <summary>The <c>mainline-dht</c> command as scripts use it: exit codes, stdout, stderr, JSON.</summary>
+[NonParallelizable]
+public sealed class CliTests
+{
+    private static readonly string Tool = Path.Combine(AppContext.BaseDirectory, "mainline-dht.dll");
+    private readonly List<DhtNode> _nodes = [];
+    private DhtNode _hub = null!;
+
+    private sealed record Run(int ExitCode, string Stdout, string Stderr);
+
+    private static async Task<Run> RunAsync(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Tool);
+        foreach (string arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using Process process = Process.Start(start)!;
+        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
+        Task<string> stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        await process.WaitForExitAsync(timeout.Token);
+        return new Run(process.ExitCode, await stdout, await stderr);
+    }
+
+    /// <summary>A small network of our nodes on 127.0.20.x for the commands to join.</summary>
+    [OneTimeSetUp]
+    public async Task StartNetwork()
+    {
+        for (int i = 1; i <= 12; i++)
+        {
+            DhtNode node = await DhtNode.StartAsync(new DhtNodeOptions
+            {
+                BindEndPoint = new IPEndPoint(IPAddress.Parse($"127.0.20.{i}"), 0),
+                BootstrapNodes = _nodes.Count == 0 ? [] : [_nodes[0].LocalEndPoint.ToString()],
+                UsePublicRouters = false,
+                SendPolicy = SendPolicy.LoopbackOnly(),
+                QueriesPerSecondPerIp = 0,
+            });
+            _nodes.Add(node);
+            if (i > 1)
+            {
+                await node.JoinAsync();
+            }
+        }
+
+        _hub = _nodes[0];
+    }
+
+    [OneTimeTearDown]
+    public async Task StopNetwork()
+    {
+        foreach (DhtNode node in _nodes)
+        {
+            await node.DisposeAsync();
+        }
+    }
+
+    private string Hub => _hub.LocalEndPoint.ToString();
+
+    [Test]
+    public async Task Get_peers_prints_one_peer_per_line_and_exits_0()
+    {
+        NodeId infoHash = NodeId.CreateRandom(new Random(1));
+        await _nodes[5].AnnounceAsync(infoHash, 6000);
+        Run run = await RunAsync("get-peers", infoHash.ToString(), "--bind", "127.0.21.1", "--port", "0", "--bootstrap", Hub);
+        Assert.That(run.ExitCode, Is.Zero, run.Stderr);
+        Assert.That(run.Stdout.Trim().Split('\n'), Is.EqualTo(new[] { $"{_nodes[5].LocalEndPoint.Address}:6000" }));
+    }
+
+    [Test]
+    public async Task Get_peers_json_has_peers_and_the_lookup_report_and_nothing_else_on_stdout()
+    {
+        NodeId infoHash = NodeId.CreateRandom(new Random(2));
+        await _nodes[7].AnnounceAsync(infoHash, 6001);
+        Run run = await RunAsync("get-peers", $"magnet:?xt=urn:btih:{infoHash}&dn=test", "--bind", "127.0.21.2", "--bootstrap", Hub, "--json");
+        Assert.That(run.ExitCode, Is.Zero, run.Stderr);
+        using JsonDocument json = JsonDocument.Parse(run.Stdout);
+        Assert.That(json.RootElement.GetProperty("peers").EnumerateArray().Select(p => p.GetString()), Is.EqualTo(new[] { $"{_nodes[7].LocalEndPoint.Address}:6001" }));
+        Assert.That(json.RootElement.GetProperty("report").GetProperty("nodes_queried").GetInt32(), Is.GreaterThan(0));
+    }
+
+    [Test]
+    public async Task Get_peers_with_no_peer_exits_1()
+    {
+        Run run = await RunAsync("get-peers", NodeId.CreateRandom(new Random(3)).ToString(), "--bind", "127.0.21.3", "--bootstrap", Hub);
+        Assert.That(run.ExitCode, Is.EqualTo(1));
+        Assert.That(run.Stdout, Is.Empty);
+    }
+
+    [Test]
+    public async Task Announce_then_get_peers_from_another_process_finds_it()
+    {
+        NodeId infoHash = NodeId.CreateRandom(new Random(4));
+        Run announce = await RunAsync("announce", infoHash.ToString(), "--peer-port", "7123", "--bind", "127.0.21.4", "--bootstrap", Hub, "--json");
+        Assert.That(announce.ExitCode, Is.Zero, announce.Stderr);
+        using JsonDocument json = JsonDocument.Parse(announce.Stdout);
+        Assert.That(json.RootElement.GetProperty("accepted").GetArrayLength(), Is.GreaterThan(0));
+
+        Run found = await RunAsync("get-peers", infoHash.ToString(), "--bind", "127.0.21.5", "--bootstrap", Hub);
+        Assert.That(found.Stdout, Does.Contain("127.0.21.4:7123"));
+    }
+
+    [Test]
+    public async Task Find_node_and_ping_work_against_a_running_node()
+    {
+        Run find = await RunAsync("find-node", _nodes[3].Id.ToString(), "--bind", "127.0.21.6", "--bootstrap", Hub, "--json");
+        Assert.That(find.ExitCode, Is.Zero, find.Stderr);
+        using JsonDocument json = JsonDocument.Parse(find.Stdout);
+        Assert.That(json.RootElement.GetProperty("nodes")[0].GetProperty("id").GetString(), Is.EqualTo(_nodes[3].Id.ToString()));
+
+        Run ping = await RunAsync("ping", Hub, "--bind", "127.0.21.7", "--json");
+        Assert.That(ping.ExitCode, Is.Zero, ping.Stderr);
+        using JsonDocument pong = JsonDocument.Parse(ping.Stdout);
+        Assert.That(pong.RootElement.GetProperty("id").GetString(), Is.EqualTo(_hub.Id.ToString()));
+    }
+
+    [Test]
+    public async Task A_node_command_serves_and_reports_as_json()
+    {
+        Run run = await RunAsync("node", "--bind", "127.0.21.8", "--port", "0", "--bootstrap", Hub, "--duration", "2", "--json");
+        Assert.That(run.ExitCode, Is.Zero, run.Stderr);
+        using JsonDocument json = JsonDocument.Parse(run.Stdout);
+        Assert.That(json.RootElement.GetProperty("routing_table_size").GetInt32(), Is.GreaterThan(0));
+    }
+
+    [Test]
+    public async Task Swarm_finds_every_infohash_it_announced()
+    {
+        Run run = await RunAsync("swarm", "--nodes", "24", "--bind", "127.0.22.1", "--port", "0", "--json");
+        Assert.That(run.ExitCode, Is.Zero, run.Stderr);
+        using JsonDocument json = JsonDocument.Parse(run.Stdout);
+        Assert.That(json.RootElement.GetProperty("found_all").GetBoolean(), Is.True);
+        Assert.That(json.RootElement.GetProperty("infohashes").GetArrayLength(), Is.EqualTo(5));
+    }
+
+    [TestCase("get-peers", "not-a-hash", "is not an infohash")]
+    [TestCase("find-node", "123", "is not a node id")]
+    [TestCase("ping", "nohostport", "is not host:port")]
+    public async Task Bad_input_gives_one_clear_line_on_stderr_and_exit_2(string command, string argument, string message)
+    {
+        Run run = await RunAsync(command, argument, "--bind", "127.0.21.9");
+        Assert.That(run.ExitCode, Is.EqualTo(2));
+        Assert.That(run.Stderr.Trim().Split('\n'), Has.Length.EqualTo(1));
+        Assert.That(run.Stderr, Does.Contain(message).And.Not.Contain("   at "));
+        Assert.That(run.Stdout, Is.Empty);
+    }
+
+    [Test]
+    public async Task An_unreachable_bootstrap_gives_one_line_and_exit_2()
+    {
+        Run run = await RunAsync("get-peers", NodeId.CreateRandom(new Random(5)).ToString(), "--bind", "127.0.21.10", "--bootstrap", "127.0.21.254:9", "--timeout", "5");
+        Assert.That(run.ExitCode, Is.EqualTo(2));
+        Assert.That(run.Stderr.Trim(), Does.StartWith("error: could not join the DHT").And.Not.Contain("   at "));
+    }
+
+    [Test]
+    public async Task A_port_in_use_gives_one_line_and_exit_2()
+    {
+        Run run = await RunAsync("node", "--bind", _hub.LocalEndPoint.Address.ToString(), "--port", _hub.LocalEndPoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--duration", "1");
+        Assert.That(run.ExitCode, Is.EqualTo(2));
+        Assert.That(run.Stderr.Trim(), Does.StartWith("error: cannot bind").And.Not.Contain("   at "));
+    }
+}

@@ -1,0 +1,210 @@
+using System.Net;
+using System.Net.Sockets;
+using MainlineDht.Hosting.Internal;
+using MainlineDht.Hosting.Tests.Support;
+using MainlineDht.Protocol;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace MainlineDht.Hosting.Tests;
+
+/// <summary>The hosted node starts with the host, joins, and stops with it; all on loopback.</summary>
+public sealed class HostedServiceTests : LoopbackTest
+{
+    private static readonly string Category = typeof(DhtNodeHostedService).FullName!;
+
+    [Test]
+    public async Task AHostOnLoopbackRunsAndStopsCleanly()
+    {
+        var logs = new LogCollector();
+        using IHost host = TestHosts.Build(TestHosts.Loopback("127.0.0.4"), logs);
+        IDhtNodeAccessor accessor = host.Services.GetRequiredService<IDhtNodeAccessor>();
+        Assert.That(accessor.Node, Is.Null, "no node before the host starts");
+        Task<DhtNode> started = accessor.GetNodeAsync();
+
+        await host.StartAsync();
+        DhtNode node = await started.WaitAsync(TestHosts.Patience);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(accessor.Node, Is.SameAs(node));
+            Assert.That(node.LocalEndPoint.Address, Is.EqualTo(IPAddress.Parse("127.0.0.4")));
+            Assert.That(node.LocalEndPoint.Port, Is.Not.Zero);
+        });
+
+        await host.StopAsync().WaitAsync(TestHosts.Patience);
+
+        Assert.That(accessor.Node, Is.Null, "no node after the host stops");
+        await Assert.ThrowsAsync<InvalidOperationException>(() => accessor.GetNodeAsync());
+        await Assert.ThrowsAsync<InvalidOperationException>(() => accessor.GetJoinedNodeAsync());
+        Assert.That(logs.EventIds(Category), Does.Contain(Log.NodeStartedId).And.Contain(Log.NodeStoppedId));
+        Assert.That(logs.Records.Where(r => r.Level >= Microsoft.Extensions.Logging.LogLevel.Error), Is.Empty);
+        Assert.That(logs.Records.Single(r => r.EventId.Id == Log.NodeStartedId).Message, Does.Contain("started on 127.0.0.4:"));
+
+        // Stopped means closed: the port can be bound again at once.
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        socket.Bind(node.LocalEndPoint);
+    }
+
+    [Test]
+    public async Task ASecondHostJoinsThroughTheFirst()
+    {
+        var firstLogs = new LogCollector();
+        var secondLogs = new LogCollector();
+        using IHost first = TestHosts.Build(TestHosts.Loopback("127.0.0.5"), firstLogs);
+        await first.StartAsync();
+        IDhtNodeAccessor firstAccessor = first.Services.GetRequiredService<IDhtNodeAccessor>();
+        DhtNode firstNode = await firstAccessor.GetNodeAsync().WaitAsync(TestHosts.Patience);
+
+        using IHost second = TestHosts.Build(TestHosts.Loopback("127.0.0.6", firstNode.HostPort()), secondLogs);
+        await second.StartAsync();
+        DhtNode secondNode = await second.Services.GetRequiredService<IDhtNodeAccessor>().GetJoinedNodeAsync().WaitAsync(TestHosts.Patience);
+
+        Assert.That(secondNode.GetRoutingTable().Select(e => e.Id), Does.Contain(firstNode.Id));
+        Assert.That(secondLogs.EventIds(Category), Does.Contain(Log.NodeJoinedId));
+        Assert.That(secondLogs.Records.Single(r => r.EventId.Id == Log.NodeJoinedId).Message, Does.Contain("1 nodes in the routing table"));
+
+        // The first had nothing to join through: it said so, and joined once the second contacted it.
+        Assert.That(firstLogs.EventIds(Category), Does.Contain(Log.AwaitingContactId));
+        DhtNode joinedFirst = await firstAccessor.GetJoinedNodeAsync().WaitAsync(TestHosts.Patience);
+        Assert.That(joinedFirst.GetRoutingTable().Select(e => e.Id), Does.Contain(secondNode.Id));
+
+        await second.StopAsync().WaitAsync(TestHosts.Patience);
+        await first.StopAsync().WaitAsync(TestHosts.Patience);
+    }
+
+    [Test]
+    public async Task StoppingSavesTheStateAndARestartLoadsIt()
+    {
+        string directory = Directory.CreateTempSubdirectory("mainline-dht-hosting-").FullName;
+        string stateFile = Path.Combine(directory, "dht-state.json");
+        try
+        {
+            await using DhtNode peer = await TestHosts.StartNodeAsync("127.0.0.1");
+            var logs = new LogCollector();
+            NodeId id;
+            using (IHost host = TestHosts.Build(Stateful(peer, stateFile), logs))
+            {
+                await host.StartAsync();
+                id = (await host.Services.GetRequiredService<IDhtNodeAccessor>().GetJoinedNodeAsync().WaitAsync(TestHosts.Patience)).Id;
+                await host.StopAsync().WaitAsync(TestHosts.Patience);
+            }
+
+            Assert.That(File.Exists(stateFile), Is.True);
+            Assert.That(logs.EventIds(Category), Does.Contain(Log.StateSavedId));
+            Assert.That(logs.Records.Single(r => r.EventId.Id == Log.StateSavedId).Message, Does.Contain(stateFile));
+
+            var restartLogs = new LogCollector();
+            using (IHost host = TestHosts.Build(Stateful(peer, stateFile), restartLogs))
+            {
+                await host.StartAsync();
+                DhtNode restarted = await host.Services.GetRequiredService<IDhtNodeAccessor>().GetNodeAsync().WaitAsync(TestHosts.Patience);
+                Assert.That(restarted.Id, Is.EqualTo(id), "the saved id is used again");
+                await host.StopAsync().WaitAsync(TestHosts.Patience);
+            }
+
+            Assert.That(restartLogs.Records.Single(r => r.EventId.Id == Log.StateFileStatusId).Message, Does.Contain("loaded 1 nodes"));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+
+        static Action<MainlineDhtOptions> Stateful(DhtNode peer, string stateFile) => o =>
+        {
+            TestHosts.Loopback("127.0.0.1", peer.HostPort())(o);
+            o.StateFile = stateFile;
+        };
+    }
+
+    [Test]
+    public async Task APortInUseFailsTheStart()
+    {
+        await using DhtNode occupant = await TestHosts.StartNodeAsync("127.0.0.1");
+        var logs = new LogCollector();
+        using IHost host = TestHosts.Build(o =>
+        {
+            TestHosts.Loopback("127.0.0.1")(o);
+            o.Port = occupant.LocalEndPoint.Port;
+        }, logs);
+        IDhtNodeAccessor accessor = host.Services.GetRequiredService<IDhtNodeAccessor>();
+        Task<DhtNode> waiting = accessor.GetNodeAsync();
+
+        await Assert.ThrowsAsync<SocketException>(() => host.StartAsync());
+
+        Assert.That(logs.EventIds(Category), Does.Contain(Log.StartFailedId));
+        Assert.That(logs.Records.Single(r => r.EventId.Id == Log.StartFailedId).Message, Does.Contain(occupant.LocalEndPoint.ToString()));
+        await Assert.ThrowsAsync<SocketException>(() => waiting.WaitAsync(TestHosts.Patience));
+        Assert.That(accessor.Node, Is.Null);
+    }
+
+    [Test]
+    public async Task AJoinThatNobodyAnswersIsRetriedAndStopsPromptly()
+    {
+        // A bound socket that never reads: queries to it time out, with no ICMP error to end them early.
+        using var silent = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        silent.Bind(new IPEndPoint(IPAddress.Parse("127.0.0.7"), 0));
+        var logs = new LogCollector();
+        using IHost host = TestHosts.Build(o =>
+        {
+            TestHosts.Loopback("127.0.0.7", silent.LocalEndPoint!.ToString()!)(o);
+            o.QueryTimeout = TimeSpan.FromMilliseconds(300);
+        }, logs);
+
+        await host.StartAsync();
+        var deadline = DateTime.UtcNow + TestHosts.Patience;
+        while (logs.EventIds(Category).Count(id => id == Log.JoinFoundNoNodesId) < 2 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.That(logs.EventIds(Category).Count(id => id == Log.JoinFoundNoNodesId), Is.GreaterThanOrEqualTo(2), "the join is tried again");
+        Assert.That(logs.Records.First(r => r.EventId.Id == Log.JoinFoundNoNodesId).Message, Does.Contain("1 bootstrap nodes configured"));
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await host.StopAsync().WaitAsync(TestHosts.Patience);
+        Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(5)));
+        Assert.That(logs.EventIds(Category), Does.Contain(Log.NodeStoppedId));
+    }
+
+    [Test]
+    public async Task TheNodeUsesTheTimeProviderFromDependencyInjection()
+    {
+        var clock = new CountingClock();
+        using IHost host = TestHosts.Build(TestHosts.Loopback("127.0.0.1"), services: s => s.AddSingleton<TimeProvider>(clock));
+
+        await host.StartAsync();
+        DhtNode node = await host.Services.GetRequiredService<IDhtNodeAccessor>().GetNodeAsync().WaitAsync(TestHosts.Patience);
+
+        Assert.That(node.Options.TimeProvider, Is.SameAs(clock));
+        Assert.That(clock.Timers, Is.GreaterThan(0), "the node's timers run on the injected clock");
+        await host.StopAsync().WaitAsync(TestHosts.Patience);
+    }
+
+    [Test]
+    public async Task DisposingAHostThatWasNeverStoppedClosesTheSocket()
+    {
+        IPEndPoint bound;
+        using (IHost host = TestHosts.Build(TestHosts.Loopback("127.0.0.1")))
+        {
+            await host.StartAsync();
+            bound = (await host.Services.GetRequiredService<IDhtNodeAccessor>().GetNodeAsync().WaitAsync(TestHosts.Patience)).LocalEndPoint;
+        }
+
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        socket.Bind(bound);
+    }
+
+    private sealed class CountingClock : TimeProvider
+    {
+        private int _timers;
+
+        public int Timers => _timers;
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            Interlocked.Increment(ref _timers);
+            return base.CreateTimer(callback, state, dueTime, period);
+        }
+    }
+}

@@ -144,7 +144,11 @@ internal sealed class Traversal
         using var delayCancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         if (nextSlow is TimeSpan wait)
         {
-            tasks.Add(Task.Delay(wait > TimeSpan.Zero ? wait : TimeSpan.Zero, _time, delayCancel.Token));
+            // Task.Delay counts whole milliseconds and completes at once below one: round up, so
+            // that the delay ends at or after the moment the node turns slow. (Rounding down made
+            // this loop spin until the clock moved; on a virtual clock it never does.)
+            long milliseconds = Math.Max(1, (long)Math.Ceiling(wait.TotalMilliseconds));
+            tasks.Add(Task.Delay(TimeSpan.FromMilliseconds(milliseconds), _time, delayCancel.Token));
         }
 
         Task first = await Task.WhenAny(tasks).ConfigureAwait(false);

@@ -11,8 +11,11 @@ namespace MainlineDht;
 
 public sealed partial class DhtNode
 {
-    /// <summary>A node that has not answered within this time frees its lookup slot (it may still answer).</summary>
-    private static readonly TimeSpan SlowAfter = TimeSpan.FromSeconds(1);
+    /// <summary>
+    /// The round trips of our queries: a node that has not answered within a few of them (at most a
+    /// second) frees its lookup slot; it may still answer.
+    /// </summary>
+    private RoundTripEstimator _roundTrips;
 
     private IReadOnlyList<IPEndPoint> _bootstrapEndPoints = [];
 
@@ -181,13 +184,15 @@ public sealed partial class DhtNode
 
     private Traversal NewTraversal(NodeId target, Func<Traversal.Candidate, CancellationToken, Task<RpcResult>> query, Action<Traversal.Candidate, KrpcResponse>? onResponse = null)
     {
-        var traversal = new Traversal(target, _time, SlowAfter, query, onResponse);
         NodeEntry[] closest;
+        TimeSpan slowAfter;
         lock (_gate)
         {
+            slowAfter = _roundTrips.SlowAfter;
             closest = _routing.FindClosest(target, Traversal.K * 2, includeQuestionable: true, _time.GetUtcNow());
         }
 
+        var traversal = new Traversal(target, _time, slowAfter, query, onResponse);
         foreach (NodeEntry entry in closest)
         {
             traversal.AddCandidate(entry.Id, entry.EndPoint, 0);

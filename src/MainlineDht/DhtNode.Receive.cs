@@ -262,6 +262,7 @@ public sealed partial class DhtNode
         pending.Timer?.Dispose();
         pending.Cancellation.Unregister();
         TimeSpan rtt = _time.GetElapsedTime(pending.SentTimestamp);
+        _roundTrips.Add(rtt);
 
         // The transport reuses its buffer: the awaiting caller gets a message over its own copy.
         KrpcCodec.TryDecode(datagram.ToArray(), out KrpcMessage? owned, out _);

@@ -25,6 +25,13 @@ internal sealed class Traversal
     private readonly Action<Candidate, KrpcResponse>? _onResponse;
     private long _nextSequence;
 
+    /// <summary>
+    /// Set once a reply brought no node closer than the closest already known: from then on the
+    /// K closest not yet asked are all asked at once (Kademlia's final round), instead of
+    /// <see cref="Alpha"/> at a time.
+    /// </summary>
+    private bool _finalRound;
+
     public Traversal(
         NodeId target,
         TimeProvider time,
@@ -98,7 +105,8 @@ internal sealed class Traversal
             }
 
             int active = inFlight.Count(q => !q.Candidate.Slow);
-            while (active < Alpha && NextCandidate() is Candidate next)
+            int parallel = _finalRound ? K : Alpha;
+            while (active < parallel && NextCandidate() is Candidate next)
             {
                 next.State = CandidateState.InFlight;
                 next.SentAt = _time.GetTimestamp();
@@ -167,12 +175,18 @@ internal sealed class Traversal
                 candidate.Token = response.Token.IsEmpty ? null : response.Token.ToArray();
                 Replies++;
                 RoundTrips = Math.Max(RoundTrips, candidate.Depth + 1);
+                Candidate? closestBefore = _candidates.Count > 0 && _candidates[0].Id is not null ? _candidates[0] : null;
                 foreach (NodeInfo node in CompactFormat.EnumerateNodes(response.Nodes.Span, System.Net.Sockets.AddressFamily.InterNetwork))
                 {
                     if (node.EndPoint.Port != 0)
                     {
                         AddCandidate(node.Id, node.EndPoint, candidate.Depth + 1);
                     }
+                }
+
+                if (closestBefore is not null && ReferenceEquals(_candidates[0], closestBefore))
+                {
+                    _finalRound = true;
                 }
 
                 _onResponse?.Invoke(candidate, response);

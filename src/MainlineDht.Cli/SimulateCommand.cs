@@ -13,9 +13,9 @@ internal static class SimulateCommand
         var nodes = new Option<int>("--nodes") { Description = "Nodes in the simulated network.", DefaultValueFactory = _ => defaults.Nodes };
         var lookups = new Option<int>("--lookups") { Description = "get_peers lookups to measure.", DefaultValueFactory = _ => defaults.Lookups };
         var seed = new Option<int>("--seed") { Description = "Seed of every random choice: the same seed gives the same figures.", DefaultValueFactory = _ => defaults.Seed };
-        var latency = new Option<string>("--latency") { Description = "One-way delay of a link in ms, MIN-MAX (uniform, fixed per pair of nodes).", DefaultValueFactory = _ => "50-300" };
+        var latency = new Option<string>("--latency") { Description = "Round-trip time of a link in ms, MIN-MAX (uniform, fixed per pair of nodes; half each way).", DefaultValueFactory = _ => "50-300" };
         var loss = new Option<double>("--loss") { Description = "Fraction of datagrams lost (0 to 1)." };
-        var dead = new Option<double>("--dead") { Description = "Fraction of nodes that never answer once the network is built." };
+        var dead = new Option<double>("--dead") { Description = "Fraction of nodes that never answer (firewalled: every query to them is dropped)." };
         var churn = new Option<double>("--churn") { Description = "Fraction of nodes that leave at once after the announces (announcers then announce again)." };
         var json = new Option<bool>("--json") { Description = "Print one JSON document on stdout and nothing else." };
         var command = new Command("simulate", "Build a simulated DHT on virtual time, announce infohashes and measure get_peers lookups.");

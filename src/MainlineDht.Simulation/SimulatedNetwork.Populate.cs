@@ -14,12 +14,22 @@ public sealed partial class SimulatedNetwork
     /// </summary>
     /// <param name="count">How many nodes to add.</param>
     /// <param name="bootstrapContacts">How many earlier nodes each newcomer knows; default 3.</param>
+    /// <param name="unresponsive">
+    /// The fraction of the new nodes that are unresponsive from the start
+    /// (<see cref="SimulatedNode.IsResponsive"/> false: firewalled, they join and look up but never
+    /// answer), chosen at random; default 0. No newcomer uses one as a bootstrap contact.
+    /// </param>
     /// <returns>What it took: waves, virtual and wall time, bytes per node.</returns>
     /// <exception cref="TimeoutException">A wave did not finish joining within 10 minutes of virtual time.</exception>
-    public PopulateReport Populate(int count, int bootstrapContacts = 3)
+    public PopulateReport Populate(int count, int bootstrapContacts = 3, double unresponsive = 0)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         ArgumentOutOfRangeException.ThrowIfLessThan(bootstrapContacts, 1);
+        if (!(unresponsive is >= 0 and < 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(unresponsive), unresponsive, "The unresponsive fraction must be from 0 to below 1.");
+        }
+
         var wall = Stopwatch.StartNew();
         TimeSpan startedAt = Elapsed;
         long sentBefore = _counters.DatagramsSent;
@@ -36,10 +46,12 @@ public sealed partial class SimulatedNetwork
         // with contacts among the waves before its own.
         long memoryBefore = GC.GetTotalMemory(forceFullCollection: true);
         var waves = new List<List<SimulatedNode>>();
+        var everyone = new List<SimulatedNode>(earlier);
         int created = 0;
         if (earlier.Count == 0 && count > 0)
         {
             earlier.Add(AddNode());
+            everyone.Add(earlier[0]);
             created = 1;
         }
 
@@ -49,10 +61,20 @@ public sealed partial class SimulatedNetwork
             var wave = new List<SimulatedNode>(size);
             for (int i = 0; i < size; i++)
             {
-                wave.Add(AddNode(PickContacts(earlier, bootstrapContacts)));
+                SimulatedNode node = AddNode(PickContacts(earlier, bootstrapContacts));
+                node.IsResponsive = unresponsive == 0 || Random.NextDouble() >= unresponsive;
+                wave.Add(node);
             }
 
-            earlier.AddRange(wave);
+            foreach (SimulatedNode node in wave)
+            {
+                if (node.IsResponsive)
+                {
+                    earlier.Add(node);
+                }
+            }
+
+            everyone.AddRange(wave);
             waves.Add(wave);
             created += size;
         }
@@ -64,15 +86,7 @@ public sealed partial class SimulatedNetwork
         }
 
         // Same-wave neighbours joined at the same time and may not have found each other.
-        var everyone = new List<SimulatedNode>(earlier.Count);
-        foreach (SimulatedNode node in earlier)
-        {
-            if (node.IsOnline && node.IsResponsive)
-            {
-                everyone.Add(node);
-            }
-        }
-
+        everyone.RemoveAll(static n => !n.IsOnline);
         RunWave(everyone, static n => n.Node.FindNodeAsync(n.Node.Id), joined: false);
         RunFor(TimeSpan.FromSeconds(10)); // verification pings and late replies settle
         long memoryJoined = GC.GetTotalMemory(forceFullCollection: true);

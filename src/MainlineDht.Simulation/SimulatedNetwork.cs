@@ -244,7 +244,7 @@ public sealed partial class SimulatedNetwork : IAsyncDisposable
         {
             _counters.DroppedOffline++;
         }
-        else if (!to.IsResponsive)
+        else if (!to.IsResponsive && IsQuery(datagram.Span))
         {
             _counters.DroppedUnresponsive++;
         }
@@ -258,6 +258,12 @@ public sealed partial class SimulatedNetwork : IAsyncDisposable
             destination.Receiver.OnDatagram(datagram, from.EndPoint);
         }
     }
+
+    /// <summary>
+    /// Whether a datagram is a KRPC query: the nodes write dictionary keys sorted, so <c>y</c> is the
+    /// last key and a query ends with <c>1:y1:qe</c>.
+    /// </summary>
+    private static bool IsQuery(ReadOnlySpan<byte> datagram) => datagram.EndsWith("1:y1:qe"u8);
 
     private struct Counters
     {

@@ -28,8 +28,9 @@ public sealed class SimulatedNode
     public bool IsOnline => !Transport.Closed;
 
     /// <summary>
-    /// False makes the node unresponsive, as behind a firewall that drops every inbound datagram:
-    /// it never answers and hears no reply. Default true.
+    /// False makes the node unresponsive, as behind a firewall or NAT that drops unsolicited
+    /// datagrams: every query sent to it is dropped, so it never answers, while replies to its own
+    /// queries still reach it (it can join and look up). Default true.
     /// </summary>
     public bool IsResponsive { get; set; } = true;
 

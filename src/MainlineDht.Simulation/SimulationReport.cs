@@ -97,7 +97,7 @@ public sealed record SimulationReport
             json.WriteNumber("lookups_succeeded", LookupsSucceeded);
             json.WriteNumber("infohashes", InfoHashes);
             json.WriteNumber("seed", Options.Seed);
-            json.WriteStartObject("latency_ms");
+            json.WriteStartObject("round_trip_ms");
             json.WriteNumber("min", Options.LatencyMin.TotalMilliseconds);
             json.WriteNumber("max", Options.LatencyMax.TotalMilliseconds);
             json.WriteEndObject();
@@ -148,7 +148,7 @@ public sealed record SimulationReport
         var text = new StringBuilder();
         CultureInfo c = CultureInfo.InvariantCulture;
         SimulationRunnerOptions o = Options;
-        text.AppendLine(c, $"network      {o.Nodes:N0} nodes, seed {o.Seed}, one-way latency {o.LatencyMin.TotalMilliseconds:0}-{o.LatencyMax.TotalMilliseconds:0} ms per link, loss {o.Loss:P1}, {DeadNodes:N0} unresponsive, {NodesLeft:N0} left at once");
+        text.AppendLine(c, $"network      {o.Nodes:N0} nodes, seed {o.Seed}, round trips {o.LatencyMin.TotalMilliseconds:0}-{o.LatencyMax.TotalMilliseconds:0} ms per link, loss {o.Loss:P1}, {DeadNodes:N0} unresponsive, {NodesLeft:N0} left at once");
         text.AppendLine(c, $"bootstrap    {Bootstrap.Waves} waves, {Bootstrap.VirtualTime.TotalSeconds:N0} s virtual, {Bootstrap.WallTime.TotalSeconds:N1} s wall, {Bootstrap.DatagramsSent:N0} datagrams");
         text.AppendLine(c, $"routing      table sizes mean {RoutingTableSizes.Mean:N1}, min {RoutingTableSizes.Min:N0}, p50 {RoutingTableSizes.P50:N0}, max {RoutingTableSizes.Max:N0}");
         text.AppendLine(c, $"announces    {InfoHashes} infohashes, stored on {AnnouncedTo.Mean:N1} nodes each (min {AnnouncedTo.Min:N0})");

@@ -32,23 +32,17 @@ public static class SimulationRunner
         var network = new SimulatedNetwork(new SimulatedNetworkOptions
         {
             Seed = options.Seed,
-            Latency = LatencyModel.UniformPerLink(options.LatencyMin, options.LatencyMax),
+            Latency = LatencyModel.UniformPerLink(options.LatencyMin / 2, options.LatencyMax / 2), // round trip: there and back
             LossRate = options.Loss,
             ConfigureNode = options.ConfigureNode,
         });
         Random random = network.Random;
         Say(progress, wall, $"building a network of {options.Nodes:N0} nodes");
-        PopulateReport populate = network.Populate(options.Nodes);
+        PopulateReport populate = network.Populate(options.Nodes, unresponsive: options.Dead);
         Say(progress, wall, string.Create(CultureInfo.InvariantCulture, $"built in {populate.Waves} waves: {populate.VirtualTime.TotalSeconds:N0} s virtual, {populate.DatagramsSent:N0} datagrams, {populate.BytesPerIdleNode:N0} B per idle node, {populate.BytesPerJoinedNode:N0} B per joined node"));
         cancellationToken.ThrowIfCancellationRequested();
 
-        // Unresponsive nodes stay in everyone's routing table but never answer again.
-        List<SimulatedNode> shuffled = Shuffle(network.Nodes, random);
-        int deadCount = (int)Math.Round(options.Dead * options.Nodes);
-        for (int i = 0; i < deadCount; i++)
-        {
-            shuffled[i].IsResponsive = false;
-        }
+        int deadCount = network.Nodes.Count(n => !n.IsResponsive);
 
         // Announces from random answering nodes, one port per infohash.
         int infoHashCount = options.InfoHashCount;

@@ -15,18 +15,18 @@ public sealed record SimulationRunnerOptions
     /// <summary>The seed of every random choice; default 1.</summary>
     public int Seed { get; init; } = 1;
 
-    /// <summary>The shortest one-way delay of a link; default 50 ms.</summary>
+    /// <summary>The shortest round-trip time of a link (a datagram takes half of it each way); default 50 ms.</summary>
     public TimeSpan LatencyMin { get; init; } = TimeSpan.FromMilliseconds(50);
 
-    /// <summary>The longest one-way delay of a link; default 300 ms.</summary>
+    /// <summary>The longest round-trip time of a link; default 300 ms. Each pair of nodes gets a fixed value, uniform between the two.</summary>
     public TimeSpan LatencyMax { get; init; } = TimeSpan.FromMilliseconds(300);
 
     /// <summary>The probability that a datagram is lost; default 0.</summary>
     public double Loss { get; init; }
 
     /// <summary>
-    /// The fraction of nodes that stop answering once the network is built (firewalled: they stay
-    /// in routing tables but never answer again); default 0.
+    /// The fraction of nodes that never answer (firewalled from the start: they join and look up,
+    /// but every query sent to them is dropped); default 0.
     /// </summary>
     public double Dead { get; init; }
 

@@ -50,7 +50,9 @@ public sealed partial class SimulatedNetwork
         int created = 0;
         if (earlier.Count == 0 && count > 0)
         {
+            // The first node has nobody to join: it is the network.
             earlier.Add(AddNode());
+            earlier[0].HasJoined = true;
             everyone.Add(earlier[0]);
             created = 1;
         }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using MainlineDht.Simulation;
+using Spectre.Console;
 
 namespace MainlineDht.Cli;
 
@@ -47,15 +48,51 @@ internal static class SimulateCommand
             }
             catch (ArgumentException e)
             {
-                throw new CliException(e.Message);
+                // "Nodes must be ... (Parameter 'Nodes')" becomes "--nodes: Nodes must be ...".
+                string option = e.ParamName == nameof(SimulationRunnerOptions.LatencyMin) ? "latency" : e.ParamName?.ToLowerInvariant() ?? "options";
+                string message = e.ParamName is null ? e.Message : e.Message.Replace($" (Parameter '{e.ParamName}')", string.Empty, StringComparison.Ordinal);
+                throw new CliException($"--{option}: {message}");
             }
 
             // The run drives its virtual clock on one thread from start to end; progress goes to stderr.
             SimulationReport report = await Task.Run(() => SimulationRunner.Run(options, line => Console.Error.WriteLine(line), cancellationToken), cancellationToken).ConfigureAwait(false);
-            Console.Write(parse.GetValue(json) ? report.ToJson() + Environment.NewLine : report.ToText());
+            if (parse.GetValue(json))
+            {
+                Console.WriteLine(report.ToJson());
+            }
+            else
+            {
+                AnsiConsole.Write(ToTable(report));
+            }
+
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>The report for a person: one row per figure.</summary>
+    private static Table ToTable(SimulationReport r)
+    {
+        CultureInfo c = CultureInfo.InvariantCulture;
+        SimulationRunnerOptions o = r.Options;
+        var table = new Table().Border(TableBorder.Rounded).AddColumn("figure").AddColumn("value");
+        void Row(string name, FormattableString value) => table.AddRow(Markup.Escape(name), Markup.Escape(value.ToString(c)));
+
+        Row("network", $"{o.Nodes:N0} nodes, seed {o.Seed}, round trips {o.LatencyMin.TotalMilliseconds:0}-{o.LatencyMax.TotalMilliseconds:0} ms, loss {o.Loss:P1}");
+        Row("unresponsive / left", $"{r.DeadNodes:N0} never answer, {r.NodesLeft:N0} left at once");
+        Row("bootstrap", $"{r.Bootstrap.Waves} waves, {r.Bootstrap.VirtualTime.TotalSeconds:N0} s virtual, {r.Bootstrap.DatagramsSent:N0} datagrams");
+        Row("routing table size", $"mean {r.RoutingTableSizes.Mean:N1}, min {r.RoutingTableSizes.Min:N0}, p50 {r.RoutingTableSizes.P50:N0}, max {r.RoutingTableSizes.Max:N0}");
+        Row("announces", $"{r.InfoHashes} infohashes, stored on {r.AnnouncedTo.Mean:N1} nodes each (min {r.AnnouncedTo.Min:N0})");
+        Row("success rate", $"{r.SuccessRate:P2} ({r.LookupsSucceeded:N0} of {r.LookupsRun:N0} lookups found the peer)");
+        Row("lookup time (virtual)", $"p50 {r.LookupMilliseconds.P50:N0} ms, p90 {r.LookupMilliseconds.P90:N0} ms, p99 {r.LookupMilliseconds.P99:N0} ms, max {r.LookupMilliseconds.Max:N0} ms");
+        Row("messages per lookup", $"{r.MessagesPerLookup:N1} queries, {r.RepliesPerLookup:N1} replies, {r.TimeoutsPerLookup:N2} timeouts");
+        Row("round trips", $"mean {r.RoundTrips.Mean:N2}, p99 {r.RoundTrips.P99:N0}, max {r.RoundTrips.Max:N0}");
+        Row("K-closest recall", $"{r.ClosestNodesRecall:P1}");
+        Row("datagrams", $"{r.Network.DatagramsSent:N0} sent, {r.Network.Lost:N0} lost, {r.Network.DroppedUnresponsive:N0} to unresponsive, {r.Network.DroppedOffline:N0} to departed nodes");
+        Row("memory per node", $"{r.Bootstrap.BytesPerIdleNode:N0} B idle, {r.Bootstrap.BytesPerJoinedNode:N0} B joined");
+        Row("wall-clock time", $"{r.WallTime.TotalSeconds:N1} s for {r.VirtualTime.TotalSeconds:N0} s virtual");
+        Row("peak memory", $"{r.PeakMemoryMegabytes:N0} MiB");
+        return table;
     }
 
     private static (TimeSpan Min, TimeSpan Max) ParseLatency(string text)

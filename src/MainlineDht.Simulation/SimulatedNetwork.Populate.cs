@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 
 namespace MainlineDht.Simulation;
 
@@ -19,9 +20,10 @@ public sealed partial class SimulatedNetwork
     /// (<see cref="SimulatedNode.IsResponsive"/> false: firewalled, they join and look up but never
     /// answer), chosen at random; default 0. No newcomer uses one as a bootstrap contact.
     /// </param>
+    /// <param name="progress">Hears one line per join wave; default silent.</param>
     /// <returns>What it took: waves, virtual and wall time, bytes per node.</returns>
     /// <exception cref="TimeoutException">A wave did not finish joining within 10 minutes of virtual time.</exception>
-    public PopulateReport Populate(int count, int bootstrapContacts = 3, double unresponsive = 0)
+    public PopulateReport Populate(int count, int bootstrapContacts = 3, double unresponsive = 0, Action<string>? progress = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         ArgumentOutOfRangeException.ThrowIfLessThan(bootstrapContacts, 1);
@@ -82,14 +84,18 @@ public sealed partial class SimulatedNetwork
         }
 
         long memoryIdle = GC.GetTotalMemory(forceFullCollection: true);
-        foreach (List<SimulatedNode> wave in waves)
+        int joinedSoFar = created - waves.Sum(w => w.Count);
+        for (int i = 0; i < waves.Count; i++)
         {
-            RunWave(wave, static n => n.Node.JoinAsync(), joined: true);
+            RunWave(waves[i], static n => n.Node.JoinAsync(), joined: true);
+            joinedSoFar += waves[i].Count;
+            progress?.Invoke(string.Create(CultureInfo.InvariantCulture, $"join wave {i + 1} of {waves.Count}: {joinedSoFar:N0} nodes, {Elapsed.TotalSeconds:N0} s virtual, {_counters.DatagramsSent - sentBefore:N0} datagrams, {wall.Elapsed.TotalSeconds:N0} s wall"));
         }
 
         // Same-wave neighbours joined at the same time and may not have found each other.
         everyone.RemoveAll(static n => !n.IsOnline);
         RunWave(everyone, static n => n.Node.FindNodeAsync(n.Node.Id), joined: false);
+        progress?.Invoke(string.Create(CultureInfo.InvariantCulture, $"every node looked up its own id again: {_counters.DatagramsSent - sentBefore:N0} datagrams, {wall.Elapsed.TotalSeconds:N0} s wall"));
         RunFor(TimeSpan.FromSeconds(10)); // verification pings and late replies settle
         long memoryJoined = GC.GetTotalMemory(forceFullCollection: true);
         return new PopulateReport

@@ -38,7 +38,7 @@ public static class SimulationRunner
         });
         Random random = network.Random;
         Say(progress, wall, $"building a network of {options.Nodes:N0} nodes");
-        PopulateReport populate = network.Populate(options.Nodes, unresponsive: options.Dead);
+        PopulateReport populate = network.Populate(options.Nodes, unresponsive: options.Dead, progress: progress is null ? null : line => Say(progress, wall, line));
         Say(progress, wall, string.Create(CultureInfo.InvariantCulture, $"built in {populate.Waves} waves: {populate.VirtualTime.TotalSeconds:N0} s virtual, {populate.DatagramsSent:N0} datagrams, {populate.BytesPerIdleNode:N0} B per idle node, {populate.BytesPerJoinedNode:N0} B per joined node"));
         cancellationToken.ThrowIfCancellationRequested();
 

@@ -157,4 +157,34 @@ public sealed class SimulatedNetworkTests
     {
         Assert.That(() => new SimulatedNetwork(new SimulatedNetworkOptions { LossRate = 1.5 }), Throws.ArgumentException.With.Message.Contains("LossRate"));
     }
+    /// <summary>The package README's example, smaller.</summary>
+    [Test]
+    public async Task ReadmeExample_Runs()
+    {
+        await using var network = new SimulatedNetwork(new SimulatedNetworkOptions
+        {
+            Seed = 1,
+            Latency = LatencyModel.UniformPerLink(TimeSpan.FromMilliseconds(25), TimeSpan.FromMilliseconds(150)),
+            LossRate = 0.05,
+        });
+        network.Populate(400, unresponsive: 0.2);
+
+        SimulatedNode announcer = network.Nodes[10], seeker = network.Nodes[20];
+        announcer.IsResponsive = seeker.IsResponsive = true;
+        NodeId infoHash = NodeId.CreateRandom(network.Random);
+        network.Run(announcer.Node.AnnounceAsync(infoHash, 6000));
+        PeerLookupResult found = network.Run(seeker.Node.LookupPeersAsync(infoHash));
+
+        network.Remove(network.Nodes.Take(50));
+        network.Nodes[30].Partition = 1;
+        network.RunFor(TimeSpan.FromMinutes(15));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(found.Peers, Has.Count.EqualTo(1));
+            Assert.That(network.Elapsed, Is.GreaterThan(TimeSpan.FromMinutes(15)));
+            Assert.That(network.Nodes.Take(50).All(n => !n.IsOnline), Is.True);
+            Assert.That(network.Statistics.ForeignThreadCalls, Is.Zero);
+        });
+    }
 }

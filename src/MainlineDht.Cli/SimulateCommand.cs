@@ -92,6 +92,7 @@ internal static class SimulateCommand
         Row("memory per node", $"{r.Bootstrap.BytesPerIdleNode:N0} B idle, {r.Bootstrap.BytesPerJoinedNode:N0} B joined");
         Row("wall-clock time", $"{r.WallTime.TotalSeconds:N1} s for {r.VirtualTime.TotalSeconds:N0} s virtual");
         Row("peak memory", $"{r.PeakMemoryMegabytes:N0} MiB");
+        Row("garbage collection", $"{r.GcPause.TotalSeconds:N1} s paused; {string.Join(" / ", r.GcCollections)} collections (gen 0 / 1 / 2)");
         return table;
     }
 

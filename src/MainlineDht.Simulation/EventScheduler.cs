@@ -224,6 +224,11 @@ internal sealed class EventScheduler : TimeProvider
 
     private sealed class Timer(EventScheduler owner, TimerCallback callback, object? state) : ITimer
     {
+        // Released at disposal: a disposed timer's entry stays queued until its due time (a query's
+        // timeout, seconds after its reply), and must not keep the query, its task and its reply alive.
+        private TimerCallback? _callback = callback;
+        private object? _state = state;
+
         /// <summary>The generation of the queued entry that is live; 0 when none is.</summary>
         public long Generation { get; set; }
 
@@ -246,7 +251,7 @@ internal sealed class EventScheduler : TimeProvider
             return true;
         }
 
-        public void Fire() => callback(state);
+        public void Fire() => _callback?.Invoke(_state);
 
         public void Dispose()
         {
@@ -254,6 +259,8 @@ internal sealed class EventScheduler : TimeProvider
             {
                 Generation = 0;
                 Period = 0;
+                _callback = null;
+                _state = null;
             }
         }
 

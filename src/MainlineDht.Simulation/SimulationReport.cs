@@ -73,6 +73,12 @@ public sealed record SimulationReport
     /// <summary>The process's peak working set, in MiB.</summary>
     public double PeakMemoryMegabytes { get; init; }
 
+    /// <summary>Time the process spent paused for garbage collection during the run.</summary>
+    public TimeSpan GcPause { get; init; }
+
+    /// <summary>Garbage collections during the run, by generation (0, 1, 2).</summary>
+    public IReadOnlyList<int> GcCollections { get; init; } = [];
+
     /// <summary>
     /// The report as one JSON object. Keys other scripts rely on: <c>success_rate</c> (0..1),
     /// <c>lookup_ms</c> {<c>p50</c>, <c>p90</c>, <c>p99</c>}, <c>messages_per_lookup</c>,
@@ -136,6 +142,14 @@ public sealed record SimulationReport
             json.WriteEndObject();
             json.WriteNumber("virtual_seconds", Round(VirtualTime.TotalSeconds, 1));
             json.WriteNumber("foreign_thread_calls", Network.ForeignThreadCalls);
+            json.WriteNumber("gc_pause_seconds", Round(GcPause.TotalSeconds, 2));
+            json.WriteStartArray("gc_collections");
+            foreach (int count in GcCollections)
+            {
+                json.WriteNumberValue(count);
+            }
+
+            json.WriteEndArray();
             json.WriteEndObject();
         }
 

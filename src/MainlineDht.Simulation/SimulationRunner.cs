@@ -29,6 +29,8 @@ public static class SimulationRunner
         options ??= new SimulationRunnerOptions();
         options.Validate();
         var wall = Stopwatch.StartNew();
+        TimeSpan pausedBefore = GC.GetTotalPauseDuration();
+        int[] collectionsBefore = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
         var network = new SimulatedNetwork(new SimulatedNetworkOptions
         {
             Seed = options.Seed,
@@ -110,6 +112,8 @@ public static class SimulationRunner
             VirtualTime = network.Elapsed,
             WallTime = wall.Elapsed,
             PeakMemoryMegabytes = process.PeakWorkingSet64 / (1024.0 * 1024.0),
+            GcPause = GC.GetTotalPauseDuration() - pausedBefore,
+            GcCollections = [.. collectionsBefore.Select((before, generation) => GC.CollectionCount(generation) - before)],
         };
         Say(progress, wall, "done");
         return report;

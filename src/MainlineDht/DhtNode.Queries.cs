@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Net;
 using MainlineDht.Protocol;
@@ -48,9 +49,11 @@ public sealed partial class DhtNode
 
             Span<byte> transactionId = stackalloc byte[2];
             BinaryPrimitives.WriteUInt16BigEndian(transactionId, pending.TransactionId);
-            Span<byte> send = stackalloc byte[SendBufferSize];
-            if (!KrpcCodec.TryEncode(query, transactionId, send, out int written)
-                || !_transport.TrySend(send[..written], endPoint))
+            byte[] send = ArrayPool<byte>.Shared.Rent(SendBufferSize);
+            bool sent = KrpcCodec.TryEncode(query, transactionId, send, out int written)
+                && _transport.TrySend(send.AsSpan(0, written), endPoint);
+            ArrayPool<byte>.Shared.Return(send);
+            if (!sent)
             {
                 _transactions.Remove(pending);
                 return Task.FromResult(new RpcResult(RpcStatus.NotSent, endPoint, null, null, TimeSpan.Zero));

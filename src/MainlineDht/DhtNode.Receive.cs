@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
 using MainlineDht.Bencode;
@@ -232,23 +233,27 @@ public sealed partial class DhtNode
             ExternalAddress = _scratch.Ip.AsMemory(0, ipLength),
             Version = _options.Version,
         };
-        Span<byte> send = stackalloc byte[SendBufferSize];
-        if (KrpcCodec.TryEncode(reply, send, out int written) && _transport.TrySend(send[..written], destination))
+        byte[] send = ArrayPool<byte>.Shared.Rent(SendBufferSize);
+        if (KrpcCodec.TryEncode(reply, send, out int written) && _transport.TrySend(send.AsSpan(0, written), destination))
         {
             _counters.Answered++;
         }
+
+        ArrayPool<byte>.Shared.Return(send);
     }
 
     private void SendError(ReadOnlySpan<byte> transactionId, KrpcErrorCode code, string text, IPEndPoint destination)
     {
         Span<byte> message = stackalloc byte[64];
         int length = System.Text.Encoding.ASCII.GetBytes(text.AsSpan(0, Math.Min(text.Length, message.Length)), message);
-        Span<byte> send = stackalloc byte[SendBufferSize];
+        byte[] send = ArrayPool<byte>.Shared.Rent(SendBufferSize);
         if (KrpcCodec.TryEncodeError(transactionId, code, message[..length], _options.Version.Span, send, out int written)
-            && _transport.TrySend(send[..written], destination))
+            && _transport.TrySend(send.AsSpan(0, written), destination))
         {
             _counters.ErrorSent(code);
         }
+
+        ArrayPool<byte>.Shared.Return(send);
     }
 
     private void HandleReply(KrpcMessage message, ReadOnlyMemory<byte> datagram, IPEndPoint source)

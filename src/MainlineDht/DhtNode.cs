@@ -182,7 +182,11 @@ public sealed partial class DhtNode : IAsyncDisposable
         await _transport.DisposeAsync().ConfigureAwait(false);
     }
 
-    /// <summary>The stack buffer a datagram is encoded into: a reply is kept under <see cref="KrpcCodec.MaxDatagramSize"/>, a query we build is smaller.</summary>
+    /// <summary>
+    /// The pooled buffer a datagram is encoded into (rented per send from the shared pool rather than
+    /// held per node, or zeroed on the stack each time): a reply is kept under
+    /// <see cref="KrpcCodec.MaxDatagramSize"/>, a query we build is smaller.
+    /// </summary>
     private const int SendBufferSize = KrpcCodec.MaxDatagramSize + 512;
 
     private static TimeSpan MaintenanceInterval => TimeSpan.FromSeconds(30);
@@ -217,7 +221,7 @@ public sealed partial class DhtNode : IAsyncDisposable
 
     /// <summary>
     /// Buffers reused under the gate, so that answering a query allocates only the reply. Datagrams
-    /// are encoded on the stack (<see cref="SendBufferSize"/>). The buffers only some replies need are
+    /// are encoded into pooled buffers (<see cref="SendBufferSize"/>). The buffers only some replies need are
     /// allocated at their first use: most nodes never send values, samples, IPv6 nodes or scrape
     /// filters, and a simulation runs a hundred thousand nodes in one process.
     /// </summary>

@@ -123,12 +123,14 @@ public static class SimulationRunner
     {
         var announced = new List<double>(swarms.Length);
         int done = 0;
+        var tasks = new Task[swarms.Length];
         for (int i = 0; i < swarms.Length; i++)
         {
-            _ = AnnounceOneAsync(swarms[i], LookupSpacing * i);
+            tasks[i] = AnnounceOneAsync(swarms[i], LookupSpacing * i);
         }
 
         RunPhase(network, () => done == swarms.Length, "announces", cancellationToken);
+        Task.WhenAll(tasks).GetAwaiter().GetResult(); // a failed announce fails the run
         return announced;
 
         async Task AnnounceOneAsync(Swarm swarm, TimeSpan delay)
@@ -154,12 +156,14 @@ public static class SimulationRunner
 
         var outcomes = new LookupOutcome[count];
         int done = 0;
+        var tasks = new Task[count];
         for (int i = 0; i < count; i++)
         {
-            _ = LookupOneAsync(i, swarms[i % swarms.Length], closest[i % swarms.Length], answering[random.Next(answering.Count)], LookupSpacing * i);
+            tasks[i] = LookupOneAsync(i, swarms[i % swarms.Length], closest[i % swarms.Length], answering[random.Next(answering.Count)], LookupSpacing * i);
         }
 
         RunPhase(network, () => done == count, "lookups", cancellationToken);
+        Task.WhenAll(tasks).GetAwaiter().GetResult(); // a failed lookup fails the run
         return outcomes;
 
         async Task LookupOneAsync(int index, Swarm swarm, NodeId[] truth, SimulatedNode from, TimeSpan delay)

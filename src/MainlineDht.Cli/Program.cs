@@ -8,4 +8,5 @@ root.Subcommands.Add(LookupCommands.Announce());
 root.Subcommands.Add(LookupCommands.FindNode());
 root.Subcommands.Add(LookupCommands.Ping());
 root.Subcommands.Add(SwarmCommand.Create());
+root.Subcommands.Add(SimulateCommand.Create());
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

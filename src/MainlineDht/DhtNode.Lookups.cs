@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
@@ -12,8 +11,11 @@ namespace MainlineDht;
 
 public sealed partial class DhtNode
 {
-    /// <summary>A node that has not answered within this time frees its lookup slot (it may still answer).</summary>
-    private static readonly TimeSpan SlowAfter = TimeSpan.FromSeconds(1);
+    /// <summary>
+    /// The round trips of our queries: a node that has not answered within a few of them (at most a
+    /// second) frees its lookup slot; it may still answer.
+    /// </summary>
+    private RoundTripEstimator _roundTrips;
 
     private IReadOnlyList<IPEndPoint> _bootstrapEndPoints = [];
 
@@ -73,11 +75,11 @@ public sealed partial class DhtNode
     /// <summary>Looks up the nodes closest to <paramref name="target"/> (an iterative <c>find_node</c>).</summary>
     public async Task<LookupReport> FindNodeAsync(NodeId target, CancellationToken cancellationToken = default)
     {
-        var clock = Stopwatch.StartNew();
+        long started = _time.GetTimestamp();
         Traversal traversal = NewTraversal(target, (c, ct) =>
             SendQueryAsync(new FindNodeQuery { Id = Id, Target = target, ReadOnly = _options.ReadOnly, Version = _options.Version }, c.EndPoint, c.Id, ct));
         await traversal.RunAsync(cancellationToken).ConfigureAwait(false);
-        return Report(traversal, target, clock, cancellationToken.IsCancellationRequested);
+        return Report(traversal, target, started, cancellationToken.IsCancellationRequested);
     }
 
     /// <summary>
@@ -124,7 +126,7 @@ public sealed partial class DhtNode
         // BEP 5 makes 'port' mandatory even with implied_port (libtorrent rejects an announce
         // without it): with implied_port, send the given port, or else our UDP port.
         int portToSend = impliedPort && port is < 1 or > 65535 ? LocalEndPoint.Port : port;
-        var clock = Stopwatch.StartNew();
+        long started = _time.GetTimestamp();
         (Traversal traversal, _) = await RunGetPeersAsync(infoHash, null, cancellationToken).ConfigureAwait(false);
         var targets = traversal.ClosestResponded(Traversal.K).Where(c => c.Token is not null).ToList();
         Task<RpcResult>[] sends = targets.Select(c => SendQueryAsync(
@@ -142,16 +144,16 @@ public sealed partial class DhtNode
             }
         }
 
-        return Report(traversal, infoHash, clock, cancellationToken.IsCancellationRequested) with { AnnouncedTo = accepted };
+        return Report(traversal, infoHash, started, cancellationToken.IsCancellationRequested) with { AnnouncedTo = accepted };
     }
 
     private async Task<PeerLookupResult> LookupPeersAsync(NodeId infoHash, ChannelWriter<IPEndPoint>? sink, CancellationToken cancellationToken)
     {
-        var clock = Stopwatch.StartNew();
+        long started = _time.GetTimestamp();
         try
         {
             (Traversal traversal, List<IPEndPoint> peers) = await RunGetPeersAsync(infoHash, sink, cancellationToken).ConfigureAwait(false);
-            return new PeerLookupResult(peers, Report(traversal, infoHash, clock, cancellationToken.IsCancellationRequested) with { PeersFound = peers.Count });
+            return new PeerLookupResult(peers, Report(traversal, infoHash, started, cancellationToken.IsCancellationRequested) with { PeersFound = peers.Count });
         }
         finally
         {
@@ -190,13 +192,15 @@ public sealed partial class DhtNode
 
     private Traversal NewTraversal(NodeId target, Func<Traversal.Candidate, CancellationToken, Task<RpcResult>> query, Action<Traversal.Candidate, KrpcResponse>? onResponse = null)
     {
-        var traversal = new Traversal(target, _time, SlowAfter, query, onResponse) { Self = Id };
         NodeEntry[] closest;
+        TimeSpan slowAfter;
         lock (_gate)
         {
+            slowAfter = _roundTrips.SlowAfter;
             closest = _routing.FindClosest(target, Traversal.K * 2, includeQuestionable: true, _time.GetUtcNow());
         }
 
+        var traversal = new Traversal(target, _time, slowAfter, query, onResponse) { Self = Id };
         foreach (NodeEntry entry in closest)
         {
             traversal.AddCandidate(entry.Id, entry.EndPoint, 0);
@@ -219,7 +223,7 @@ public sealed partial class DhtNode
         return traversal;
     }
 
-    private static LookupReport Report(Traversal traversal, NodeId target, Stopwatch clock, bool cancelled) => new()
+    private LookupReport Report(Traversal traversal, NodeId target, long started, bool cancelled) => new()
     {
         Target = target,
         NodesQueried = traversal.Queried,
@@ -227,7 +231,7 @@ public sealed partial class DhtNode
         Errors = traversal.Errors,
         Timeouts = traversal.Timeouts,
         RoundTrips = traversal.RoundTrips,
-        Elapsed = clock.Elapsed,
+        Elapsed = _time.GetElapsedTime(started),
         ClosestNodes = traversal.ClosestResponded(Traversal.K).Select(c => new NodeInfo(c.Id!.Value, c.EndPoint)).ToList(),
         Cancelled = cancelled,
     };

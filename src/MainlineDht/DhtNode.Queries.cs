@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Net;
 using MainlineDht.Protocol;
@@ -48,8 +49,11 @@ public sealed partial class DhtNode
 
             Span<byte> transactionId = stackalloc byte[2];
             BinaryPrimitives.WriteUInt16BigEndian(transactionId, pending.TransactionId);
-            if (!KrpcCodec.TryEncode(query, transactionId, _scratch.Send, out int written)
-                || !_transport.TrySend(_scratch.Send.AsSpan(0, written), endPoint))
+            byte[] send = ArrayPool<byte>.Shared.Rent(SendBufferSize);
+            bool sent = KrpcCodec.TryEncode(query, transactionId, send, out int written)
+                && _transport.TrySend(send.AsSpan(0, written), endPoint);
+            ArrayPool<byte>.Shared.Return(send);
+            if (!sent)
             {
                 _transactions.Remove(pending);
                 return Task.FromResult(new RpcResult(RpcStatus.NotSent, endPoint, null, null, TimeSpan.Zero));

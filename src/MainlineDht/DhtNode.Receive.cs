@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
 using MainlineDht.Bencode;
@@ -232,21 +233,27 @@ public sealed partial class DhtNode
             ExternalAddress = _scratch.Ip.AsMemory(0, ipLength),
             Version = _options.Version,
         };
-        if (KrpcCodec.TryEncode(reply, _scratch.Send, out int written) && _transport.TrySend(_scratch.Send.AsSpan(0, written), destination))
+        byte[] send = ArrayPool<byte>.Shared.Rent(SendBufferSize);
+        if (KrpcCodec.TryEncode(reply, send, out int written) && _transport.TrySend(send.AsSpan(0, written), destination))
         {
             _counters.Answered++;
         }
+
+        ArrayPool<byte>.Shared.Return(send);
     }
 
     private void SendError(ReadOnlySpan<byte> transactionId, KrpcErrorCode code, string text, IPEndPoint destination)
     {
         Span<byte> message = stackalloc byte[64];
         int length = System.Text.Encoding.ASCII.GetBytes(text.AsSpan(0, Math.Min(text.Length, message.Length)), message);
-        if (KrpcCodec.TryEncodeError(transactionId, code, message[..length], _options.Version.Span, _scratch.Send, out int written)
-            && _transport.TrySend(_scratch.Send.AsSpan(0, written), destination))
+        byte[] send = ArrayPool<byte>.Shared.Rent(SendBufferSize);
+        if (KrpcCodec.TryEncodeError(transactionId, code, message[..length], _options.Version.Span, send, out int written)
+            && _transport.TrySend(send.AsSpan(0, written), destination))
         {
             _counters.ErrorSent(code);
         }
+
+        ArrayPool<byte>.Shared.Return(send);
     }
 
     private void HandleReply(KrpcMessage message, ReadOnlyMemory<byte> datagram, IPEndPoint source)
@@ -260,6 +267,7 @@ public sealed partial class DhtNode
         pending.Timer?.Dispose();
         pending.Cancellation.Unregister();
         TimeSpan rtt = _time.GetElapsedTime(pending.SentTimestamp);
+        _roundTrips.Add(rtt);
 
         // The transport reuses its buffer: the awaiting caller gets a message over its own copy.
         KrpcCodec.TryDecode(datagram.ToArray(), out KrpcMessage? owned, out _);

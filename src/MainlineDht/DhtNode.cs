@@ -182,6 +182,13 @@ public sealed partial class DhtNode : IAsyncDisposable
         await _transport.DisposeAsync().ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// The pooled buffer a datagram is encoded into (rented per send from the shared pool rather than
+    /// held per node, or zeroed on the stack each time): a reply is kept under
+    /// <see cref="KrpcCodec.MaxDatagramSize"/>, a query we build is smaller.
+    /// </summary>
+    private const int SendBufferSize = KrpcCodec.MaxDatagramSize + 512;
+
     private static TimeSpan MaintenanceInterval => TimeSpan.FromSeconds(30);
 
     private void OnMaintenance()
@@ -212,22 +219,42 @@ public sealed partial class DhtNode : IAsyncDisposable
         public void OnDatagram(ReadOnlyMemory<byte> datagram, IPEndPoint source) => node.OnDatagram(datagram, source);
     }
 
-    /// <summary>Buffers reused under the gate, so that answering a query allocates only the reply.</summary>
+    /// <summary>
+    /// Buffers reused under the gate, so that answering a query allocates only the reply. Datagrams
+    /// are encoded into pooled buffers (<see cref="SendBufferSize"/>). The buffers only some replies need are
+    /// allocated at their first use: most nodes never send values, samples, IPv6 nodes or scrape
+    /// filters, and a simulation runs a hundred thousand nodes in one process.
+    /// </summary>
     private sealed class Scratch
     {
         public readonly byte[] Id = new byte[NodeId.Size];
-        public readonly byte[] Send = new byte[KrpcCodec.MaxDatagramSize + 512];
         public readonly byte[] Nodes = new byte[CompactFormat.NodeV4Size * BucketSize];
-        public readonly byte[] Nodes6 = new byte[CompactFormat.NodeV6Size * BucketSize];
-        public readonly byte[] Values = new byte[KrpcCodec.MaxDatagramSize];
-        public readonly byte[] Samples = new byte[NodeId.Size * MaxSamples];
         public readonly byte[] Token = new byte[32];
         public readonly byte[] Ip = new byte[CompactFormat.PeerV6Size];
         public readonly NodeEntry[] Closest = new NodeEntry[BucketSize];
-        public readonly NodeId[] SampledIds = new NodeId[MaxSamples];
-        public readonly ScrapeBloomFilter SeedsFilter = new();
-        public readonly ScrapeBloomFilter PeersFilter = new();
-        public readonly byte[] SeedsBits = new byte[ScrapeBloomFilter.Size];
-        public readonly byte[] PeersBits = new byte[ScrapeBloomFilter.Size];
+        private byte[]? _nodes6;
+        private byte[]? _values;
+        private byte[]? _samples;
+        private NodeId[]? _sampledIds;
+        private ScrapeBloomFilter? _seedsFilter;
+        private ScrapeBloomFilter? _peersFilter;
+        private byte[]? _seedsBits;
+        private byte[]? _peersBits;
+
+        public byte[] Nodes6 => _nodes6 ??= new byte[CompactFormat.NodeV6Size * BucketSize];
+
+        public byte[] Values => _values ??= new byte[KrpcCodec.MaxDatagramSize];
+
+        public byte[] Samples => _samples ??= new byte[NodeId.Size * MaxSamples];
+
+        public NodeId[] SampledIds => _sampledIds ??= new NodeId[MaxSamples];
+
+        public ScrapeBloomFilter SeedsFilter => _seedsFilter ??= new ScrapeBloomFilter();
+
+        public ScrapeBloomFilter PeersFilter => _peersFilter ??= new ScrapeBloomFilter();
+
+        public byte[] SeedsBits => _seedsBits ??= new byte[ScrapeBloomFilter.Size];
+
+        public byte[] PeersBits => _peersBits ??= new byte[ScrapeBloomFilter.Size];
     }
 }

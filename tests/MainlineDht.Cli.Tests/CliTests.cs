@@ -152,4 +152,43 @@ public sealed class CliTests
         Assert.That(run.ExitCode, Is.EqualTo(2));
         Assert.That(run.Stderr.Trim(), Does.StartWith("error: cannot bind").And.Not.Contain("   at "));
     }
+    [Test]
+    public async Task Simulate_json_has_the_keys_scripts_read()
+    {
+        Run run = await RunAsync("simulate", "--nodes", "300", "--lookups", "30", "--seed", "5", "--latency", "50-300", "--loss", "0.05", "--dead", "0.2", "--churn", "0.1", "--json");
+        Assert.That(run.ExitCode, Is.Zero, run.Stderr);
+        using var json = JsonDocument.Parse(run.Stdout);
+        JsonElement root = json.RootElement;
+        Assert.Multiple(() =>
+        {
+            Assert.That(root.GetProperty("success_rate").GetDouble(), Is.InRange(0.9, 1.0));
+            Assert.That(root.GetProperty("lookup_ms").GetProperty("p50").GetDouble(), Is.GreaterThan(0));
+            Assert.That(root.GetProperty("lookup_ms").GetProperty("p90").GetDouble(), Is.GreaterThan(0));
+            Assert.That(root.GetProperty("lookup_ms").GetProperty("p99").GetDouble(), Is.GreaterThan(0));
+            Assert.That(root.GetProperty("messages_per_lookup").GetDouble(), Is.GreaterThan(0));
+            Assert.That(root.GetProperty("wall_seconds").GetDouble(), Is.GreaterThan(0));
+            Assert.That(root.GetProperty("peak_memory_mb").GetDouble(), Is.GreaterThan(0));
+            Assert.That(root.GetProperty("nodes").GetInt32(), Is.EqualTo(300));
+            Assert.That(root.GetProperty("nodes_left").GetInt32(), Is.EqualTo(30));
+        });
+    }
+
+    [Test]
+    public async Task Simulate_prints_a_table()
+    {
+        Run run = await RunAsync("simulate", "--nodes", "100", "--lookups", "10");
+        Assert.That(run.ExitCode, Is.Zero, run.Stderr);
+        Assert.That(run.Stdout, Does.Contain("success rate").And.Contain("lookup time").And.Contain("peak memory"));
+    }
+
+    [TestCase("--loss", "1.5", "--loss")]
+    [TestCase("--nodes", "1", "--nodes")]
+    [TestCase("--latency", "300-50", "--latency")]
+    public async Task Simulate_reports_a_bad_option_in_one_line(string option, string value, string named)
+    {
+        Run run = await RunAsync("simulate", option, value);
+        Assert.That(run.ExitCode, Is.Not.Zero);
+        Assert.That(run.Stderr.Trim().Split('\n'), Has.Length.EqualTo(1));
+        Assert.That(run.Stderr, Does.StartWith($"error: {named}"));
+    }
 }

@@ -24,7 +24,7 @@ public sealed record LookupReport
     /// <summary>The longest chain of replies, each node learned from the previous one's answer.</summary>
     public int RoundTrips { get; init; }
 
-    /// <summary>Wall-clock (or virtual) time from start to end.</summary>
+    /// <summary>Time from start to end on the node's <see cref="DhtNodeOptions.TimeProvider"/> (virtual time in a simulation).</summary>
     public TimeSpan Elapsed { get; init; }
 
     /// <summary>The closest nodes (at most K) that answered, nearest first.</summary>

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Threading.Tasks.Sources;
 using MainlineDht.Protocol;
 using MainlineDht.Rpc;
 
@@ -24,6 +25,14 @@ internal sealed class Traversal
     private readonly Func<Candidate, CancellationToken, Task<RpcResult>> _query;
     private readonly Action<Candidate, KrpcResponse>? _onResponse;
     private long _nextSequence;
+    private Comparer<Candidate>? _comparer;
+
+    /// <summary>
+    /// Set once a reply brought no node closer than the closest already known: from then on the
+    /// K closest not yet asked are all asked at once (Kademlia's final round), instead of
+    /// <see cref="Alpha"/> at a time.
+    /// </summary>
+    private bool _finalRound;
 
     public Traversal(
         NodeId target,
@@ -64,8 +73,14 @@ internal sealed class Traversal
         }
 
         var candidate = new Candidate(id, endPoint, depth, _nextSequence++);
-        int index = _candidates.BinarySearch(candidate, Comparer<Candidate>.Create(Compare));
-        _candidates.Insert(index < 0 ? ~index : index, candidate);
+        int index = _candidates.BinarySearch(candidate, _comparer ??= Comparer<Candidate>.Create(Compare));
+        index = index < 0 ? ~index : index;
+        if (index >= MaxCandidates)
+        {
+            return; // farther than every candidate kept: it would be dropped at once
+        }
+
+        _candidates.Insert(index, candidate);
         if (_candidates.Count > MaxCandidates)
         {
             // Drop the farthest that is not in flight; it cannot matter once this many are closer.
@@ -87,59 +102,81 @@ internal sealed class Traversal
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         var inFlight = new List<(Candidate Candidate, Task<RpcResult> Task)>(Alpha * 2);
-        while (!cancellationToken.IsCancellationRequested)
+        var wake = new WakeSignal();
+        Action onCompleted = wake.Set;
+        ITimer? slowTimer = null;
+        using CancellationTokenRegistration onCancelled = cancellationToken.UnsafeRegister(static s => ((WakeSignal)s!).Set(), wake);
+        try
         {
-            long now = _time.GetTimestamp();
-            foreach ((Candidate c, _) in inFlight)
+            while (!cancellationToken.IsCancellationRequested)
             {
-                if (!c.Slow && _time.GetElapsedTime(c.SentAt, now) >= _slowAfter)
+                long now = _time.GetTimestamp();
+                foreach ((Candidate c, _) in inFlight)
                 {
-                    c.Slow = true;
+                    if (!c.Slow && _time.GetElapsedTime(c.SentAt, now) >= _slowAfter)
+                    {
+                        c.Slow = true;
+                    }
+                }
+
+                if (IsDone())
+                {
+                    break;
+                }
+
+                int active = inFlight.Count(q => !q.Candidate.Slow);
+                int parallel = _finalRound ? K : Alpha;
+                while (active < parallel && NextCandidate() is Candidate next)
+                {
+                    next.State = CandidateState.InFlight;
+                    next.SentAt = _time.GetTimestamp();
+                    Queried++;
+                    Task<RpcResult> query = _query(next, cancellationToken);
+                    if (!query.IsCompleted)
+                    {
+                        // Stored as the task's continuation as is: no allocation, and it runs where
+                        // the reply completes the task (on a virtual clock, inside its loop).
+                        query.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(onCompleted);
+                    }
+
+                    inFlight.Add((next, query));
+                    active++;
+                }
+
+                if (inFlight.Count == 0)
+                {
+                    break;
+                }
+
+                if (!inFlight.Exists(static q => q.Task.IsCompleted))
+                {
+                    ArmSlowTimer(inFlight, ref slowTimer, wake);
+                    await wake.WaitAsync().ConfigureAwait(false);
+                }
+
+                for (int i = inFlight.Count - 1; i >= 0; i--)
+                {
+                    if (inFlight[i].Task.IsCompleted)
+                    {
+                        Complete(inFlight[i].Candidate, inFlight[i].Task.Result);
+                        inFlight.RemoveAt(i);
+                    }
                 }
             }
-
-            if (IsDone())
-            {
-                break;
-            }
-
-            int active = inFlight.Count(q => !q.Candidate.Slow);
-            while (active < Alpha && NextCandidate() is Candidate next)
-            {
-                next.State = CandidateState.InFlight;
-                next.SentAt = _time.GetTimestamp();
-                Queried++;
-                inFlight.Add((next, _query(next, cancellationToken)));
-                active++;
-            }
-
-            if (inFlight.Count == 0)
-            {
-                break;
-            }
-
-            Task first = await WaitForProgressAsync(inFlight, cancellationToken).ConfigureAwait(false);
-            for (int i = inFlight.Count - 1; i >= 0; i--)
-            {
-                if (inFlight[i].Task.IsCompleted)
-                {
-                    Complete(inFlight[i].Candidate, inFlight[i].Task.Result);
-                    inFlight.RemoveAt(i);
-                }
-            }
-
-            GC.KeepAlive(first);
+        }
+        finally
+        {
+            slowTimer?.Dispose();
         }
     }
 
-    private async Task<Task> WaitForProgressAsync(List<(Candidate Candidate, Task<RpcResult> Task)> inFlight, CancellationToken cancellationToken)
+    /// <summary>Sets the one timer of this traversal to wake it when the next node in flight turns slow.</summary>
+    private void ArmSlowTimer(List<(Candidate Candidate, Task<RpcResult> Task)> inFlight, ref ITimer? timer, WakeSignal wake)
     {
-        var tasks = new List<Task>(inFlight.Count + 1);
         TimeSpan? nextSlow = null;
         long now = _time.GetTimestamp();
-        foreach ((Candidate c, Task<RpcResult> task) in inFlight)
+        foreach ((Candidate c, _) in inFlight)
         {
-            tasks.Add(task);
             if (!c.Slow)
             {
                 TimeSpan left = _slowAfter - _time.GetElapsedTime(c.SentAt, now);
@@ -147,15 +184,17 @@ internal sealed class Traversal
             }
         }
 
-        using var delayCancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        if (nextSlow is TimeSpan wait)
+        if (nextSlow is not TimeSpan wait)
         {
-            tasks.Add(Task.Delay(wait > TimeSpan.Zero ? wait : TimeSpan.Zero, _time, delayCancel.Token));
+            timer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            return;
         }
 
-        Task first = await Task.WhenAny(tasks).ConfigureAwait(false);
-        delayCancel.Cancel();
-        return first;
+        // Whole milliseconds, rounded up and at least one: a timer may count in milliseconds, and
+        // waking before the node turns slow would make this loop spin (forever on a virtual clock).
+        TimeSpan due = TimeSpan.FromMilliseconds(Math.Max(1, (long)Math.Ceiling(wait.TotalMilliseconds)));
+        timer ??= _time.CreateTimer(static s => ((WakeSignal)s!).Set(), wake, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        timer.Change(due, Timeout.InfiniteTimeSpan);
     }
 
     private void Complete(Candidate candidate, RpcResult result)
@@ -169,12 +208,18 @@ internal sealed class Traversal
                 candidate.Token = response.Token.IsEmpty ? null : response.Token.ToArray();
                 Replies++;
                 RoundTrips = Math.Max(RoundTrips, candidate.Depth + 1);
+                Candidate? closestBefore = _candidates.Count > 0 && _candidates[0].Id is not null ? _candidates[0] : null;
                 foreach (NodeInfo node in CompactFormat.EnumerateNodes(response.Nodes.Span, System.Net.Sockets.AddressFamily.InterNetwork))
                 {
                     if (node.EndPoint.Port != 0)
                     {
                         AddCandidate(node.Id, node.EndPoint, candidate.Depth + 1);
                     }
+                }
+
+                if (closestBefore is not null && ReferenceEquals(_candidates[0], closestBefore))
+                {
+                    _finalRound = true;
                 }
 
                 _onResponse?.Invoke(candidate, response);
@@ -256,6 +301,58 @@ internal sealed class Traversal
 
         // Unknown ids (bootstrap endpoints) sort after known ones, in the order they were added.
         return a.Id is null && b.Id is null ? a.Sequence.CompareTo(b.Sequence) : a.Id is null ? 1 : -1;
+    }
+
+    /// <summary>
+    /// What a traversal waits on: set by any query completing, by the slow timer and by
+    /// cancellation. One reusable awaitable per traversal, instead of a <c>Task.WhenAny</c>, a delay
+    /// and a linked token source per step. A set with nobody waiting is kept for the next wait.
+    /// </summary>
+    private sealed class WakeSignal : IValueTaskSource
+    {
+        private readonly Lock _gate = new();
+        private ManualResetValueTaskSourceCore<bool> _core;
+        private bool _pending;
+        private bool _waiting;
+
+        public void Set()
+        {
+            lock (_gate)
+            {
+                if (!_waiting)
+                {
+                    _pending = true;
+                    return;
+                }
+
+                _waiting = false;
+            }
+
+            _core.SetResult(true);
+        }
+
+        public ValueTask WaitAsync()
+        {
+            lock (_gate)
+            {
+                if (_pending)
+                {
+                    _pending = false;
+                    return ValueTask.CompletedTask;
+                }
+
+                _core.Reset();
+                _waiting = true;
+                return new ValueTask(this, _core.Version);
+            }
+        }
+
+        public void GetResult(short token) => _core.GetResult(token);
+
+        public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
+
+        public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+            _core.OnCompleted(continuation, state, token, flags);
     }
 
     internal enum CandidateState

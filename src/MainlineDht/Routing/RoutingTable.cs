@@ -36,7 +36,7 @@ internal sealed partial class RoutingTable
     /// </summary>
     internal static readonly TimeSpan PingRequestLifetime = TimeSpan.FromMinutes(1);
 
-    private readonly List<RoutingBucket> _buckets = new(MaxBuckets);
+    private readonly List<RoutingBucket> _buckets = []; // grows to ~log2(network size / K) buckets, far below MaxBuckets
     private readonly Dictionary<NodeId, NodeEntry> _byId = [];
     private readonly Dictionary<IPEndPoint, NodeEntry> _byEndPoint = [];
     private readonly RoutingTableOptions _options;

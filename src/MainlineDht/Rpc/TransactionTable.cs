@@ -21,7 +21,9 @@ internal sealed class TransactionTable
         ArgumentOutOfRangeException.ThrowIfGreaterThan(capacity, 32_768);
         Capacity = capacity;
         _random = random;
-        _pending = new Dictionary<ushort, PendingQuery>(Math.Min(capacity, 1024));
+        // Grows with use: most nodes have a handful of queries in flight, and a simulation holds
+        // a hundred thousand tables.
+        _pending = [];
     }
 
     public int Capacity { get; }

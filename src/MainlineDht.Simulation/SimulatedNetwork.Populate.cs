@@ -1,0 +1,191 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace MainlineDht.Simulation;
+
+public sealed partial class SimulatedNetwork
+{
+    /// <summary>
+    /// Adds <paramref name="count"/> nodes and joins them to the network the way a growing DHT fills
+    /// up: in waves that double the network each time, every newcomer joining through
+    /// <paramref name="bootstrapContacts"/> random nodes of the waves before it
+    /// (<see cref="DhtNode.JoinAsync"/>: a lookup of its own id, then a refresh of every bucket),
+    /// the joins of a wave spread over a second of virtual time. Then every node looks up its own id
+    /// once more, as its periodic refresh would, so that nodes of the same wave learn of each other.
+    /// </summary>
+    /// <param name="count">How many nodes to add.</param>
+    /// <param name="bootstrapContacts">How many earlier nodes each newcomer knows; default 3.</param>
+    /// <param name="unresponsive">
+    /// The fraction of the new nodes that are unresponsive from the start
+    /// (<see cref="SimulatedNode.IsResponsive"/> false: firewalled, they join and look up but never
+    /// answer), chosen at random; default 0. No newcomer uses one as a bootstrap contact.
+    /// </param>
+    /// <param name="progress">Hears one line per join wave; default silent.</param>
+    /// <returns>What it took: waves, virtual and wall time, bytes per node.</returns>
+    /// <exception cref="TimeoutException">A wave did not finish joining within 10 minutes of virtual time.</exception>
+    public PopulateReport Populate(int count, int bootstrapContacts = 3, double unresponsive = 0, Action<string>? progress = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        ArgumentOutOfRangeException.ThrowIfLessThan(bootstrapContacts, 1);
+        if (!(unresponsive is >= 0 and < 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(unresponsive), unresponsive, "The unresponsive fraction must be from 0 to below 1.");
+        }
+
+        var wall = Stopwatch.StartNew();
+        TimeSpan startedAt = Elapsed;
+        long sentBefore = _counters.DatagramsSent;
+        var earlier = new List<SimulatedNode>();
+        foreach (SimulatedNode node in _nodes)
+        {
+            if (node.IsOnline && node.IsResponsive)
+            {
+                earlier.Add(node);
+            }
+        }
+
+        // Plan and create every node first (so that the memory of idle nodes can be measured), each
+        // with contacts among the waves before its own.
+        long memoryBefore = GC.GetTotalMemory(forceFullCollection: true);
+        var waves = new List<List<SimulatedNode>>();
+        var everyone = new List<SimulatedNode>(earlier);
+        int created = 0;
+        if (earlier.Count == 0 && count > 0)
+        {
+            // The first node has nobody to join: it is the network.
+            earlier.Add(AddNode());
+            earlier[0].HasJoined = true;
+            everyone.Add(earlier[0]);
+            created = 1;
+        }
+
+        while (created < count)
+        {
+            int size = Math.Min(earlier.Count, count - created);
+            var wave = new List<SimulatedNode>(size);
+            for (int i = 0; i < size; i++)
+            {
+                SimulatedNode node = AddNode(PickContacts(earlier, bootstrapContacts));
+                node.IsResponsive = unresponsive == 0 || Random.NextDouble() >= unresponsive;
+                wave.Add(node);
+            }
+
+            foreach (SimulatedNode node in wave)
+            {
+                if (node.IsResponsive)
+                {
+                    earlier.Add(node);
+                }
+            }
+
+            everyone.AddRange(wave);
+            waves.Add(wave);
+            created += size;
+        }
+
+        long memoryIdle = GC.GetTotalMemory(forceFullCollection: true);
+        int joinedSoFar = created - waves.Sum(w => w.Count);
+        for (int i = 0; i < waves.Count; i++)
+        {
+            RunWave(waves[i], static n => n.Node.JoinAsync(), joined: true);
+            joinedSoFar += waves[i].Count;
+            progress?.Invoke(string.Create(CultureInfo.InvariantCulture, $"join wave {i + 1} of {waves.Count}: {joinedSoFar:N0} nodes, {Elapsed.TotalSeconds:N0} s virtual, {_counters.DatagramsSent - sentBefore:N0} datagrams, {wall.Elapsed.TotalSeconds:N0} s wall"));
+        }
+
+        // Same-wave neighbours joined at the same time and may not have found each other.
+        everyone.RemoveAll(static n => !n.IsOnline);
+        RunWave(everyone, static n => n.Node.FindNodeAsync(n.Node.Id), joined: false);
+        progress?.Invoke(string.Create(CultureInfo.InvariantCulture, $"every node looked up its own id again: {_counters.DatagramsSent - sentBefore:N0} datagrams, {wall.Elapsed.TotalSeconds:N0} s wall"));
+        RunFor(TimeSpan.FromSeconds(10)); // verification pings and late replies settle
+        long memoryJoined = GC.GetTotalMemory(forceFullCollection: true);
+        return new PopulateReport
+        {
+            Nodes = count,
+            Waves = waves.Count,
+            VirtualTime = Elapsed - startedAt,
+            WallTime = wall.Elapsed,
+            DatagramsSent = _counters.DatagramsSent - sentBefore,
+            BytesPerIdleNode = count == 0 ? 0 : (memoryIdle - memoryBefore) / count,
+            BytesPerJoinedNode = count == 0 ? 0 : (memoryJoined - memoryBefore) / count,
+        };
+    }
+
+    private List<SimulatedNode> PickContacts(List<SimulatedNode> pool, int count)
+    {
+        var picked = new List<SimulatedNode>(count);
+        for (int attempt = 0; picked.Count < Math.Min(count, pool.Count) && attempt < count * 8; attempt++)
+        {
+            SimulatedNode candidate = pool[Random.Next(pool.Count)];
+            if (!picked.Contains(candidate))
+            {
+                picked.Add(candidate);
+            }
+        }
+
+        return picked;
+    }
+
+    /// <summary>Starts <paramref name="operation"/> on every node at a random moment within a second, and runs until all completed.</summary>
+    private void RunWave(List<SimulatedNode> wave, Func<SimulatedNode, Task> operation, bool joined)
+    {
+        int done = 0;
+        Exception? failure = null;
+        foreach (SimulatedNode node in wave)
+        {
+            _ = RunOneAsync(node, TimeSpan.FromMilliseconds(Random.Next(1000)));
+        }
+
+        if (!RunUntil(() => done == wave.Count, TimeSpan.FromMinutes(10)))
+        {
+            throw new TimeoutException($"{wave.Count - done} of {wave.Count} nodes did not finish within 10 minutes of virtual time.");
+        }
+
+        if (failure is not null)
+        {
+            throw new InvalidOperationException("A node failed while joining.", failure);
+        }
+
+        async Task RunOneAsync(SimulatedNode node, TimeSpan delay)
+        {
+            try
+            {
+                await Task.Delay(delay, _scheduler).ConfigureAwait(false);
+                await operation(node).ConfigureAwait(false);
+                node.HasJoined |= joined;
+            }
+            catch (Exception e)
+            {
+                failure ??= e;
+            }
+            finally
+            {
+                done++;
+            }
+        }
+    }
+}
+
+/// <summary>What <see cref="SimulatedNetwork.Populate"/> did.</summary>
+public sealed record PopulateReport
+{
+    /// <summary>Nodes added.</summary>
+    public int Nodes { get; init; }
+
+    /// <summary>Join waves (each about doubles the network).</summary>
+    public int Waves { get; init; }
+
+    /// <summary>Virtual time the joins took.</summary>
+    public TimeSpan VirtualTime { get; init; }
+
+    /// <summary>Wall-clock time the joins took.</summary>
+    public TimeSpan WallTime { get; init; }
+
+    /// <summary>Datagrams sent while joining.</summary>
+    public long DatagramsSent { get; init; }
+
+    /// <summary>Managed memory per node right after creation, before joining (GC heap growth divided by nodes).</summary>
+    public long BytesPerIdleNode { get; init; }
+
+    /// <summary>Managed memory per node once the network is joined: routing tables and all.</summary>
+    public long BytesPerJoinedNode { get; init; }
+}

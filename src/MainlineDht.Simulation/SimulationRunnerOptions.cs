@@ -1,0 +1,82 @@
+namespace MainlineDht.Simulation;
+
+/// <summary>The lookup benchmark's settings (<c>mainline-dht simulate</c>). Every property has a documented default.</summary>
+public sealed record SimulationRunnerOptions
+{
+    /// <summary>Nodes in the network; default 10,000.</summary>
+    public int Nodes { get; init; } = 10_000;
+
+    /// <summary><c>get_peers</c> lookups to measure; default 500.</summary>
+    public int Lookups { get; init; } = 500;
+
+    /// <summary>Infohashes announced (lookups go round them); default one per 5 lookups, at least 1, at most 200.</summary>
+    public int? InfoHashes { get; init; }
+
+    /// <summary>The seed of every random choice; default 1.</summary>
+    public int Seed { get; init; } = 1;
+
+    /// <summary>The shortest round-trip time of a link (a datagram takes half of it each way); default 50 ms.</summary>
+    public TimeSpan LatencyMin { get; init; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>The longest round-trip time of a link; default 300 ms. Each pair of nodes gets a fixed value, uniform between the two.</summary>
+    public TimeSpan LatencyMax { get; init; } = TimeSpan.FromMilliseconds(300);
+
+    /// <summary>The probability that a datagram is lost; default 0.</summary>
+    public double Loss { get; init; }
+
+    /// <summary>
+    /// The fraction of nodes that never answer (firewalled from the start: they join and look up,
+    /// but every query sent to them is dropped); default 0.
+    /// </summary>
+    public double Dead { get; init; }
+
+    /// <summary>
+    /// The fraction of nodes that leave at once after the announces; the announcers then announce
+    /// again (a leaving announcer's swarm is announced by a remaining node instead); default 0.
+    /// </summary>
+    public double Churn { get; init; }
+
+    /// <summary>Adjusts each node's options (for example the query timeout); default none.</summary>
+    public Func<DhtNodeOptions, DhtNodeOptions>? ConfigureNode { get; init; }
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first bad value.</summary>
+    public void Validate()
+    {
+        if (Nodes is < 2 or > SimulatedNetwork.MaxNodes)
+        {
+            throw new ArgumentException($"Nodes must be from 2 to {SimulatedNetwork.MaxNodes}.", nameof(Nodes));
+        }
+
+        if (Lookups < 1)
+        {
+            throw new ArgumentException("Lookups must be at least 1.", nameof(Lookups));
+        }
+
+        if (InfoHashes is < 1)
+        {
+            throw new ArgumentException("InfoHashes must be at least 1.", nameof(InfoHashes));
+        }
+
+        if (LatencyMin < TimeSpan.Zero || LatencyMax < LatencyMin)
+        {
+            throw new ArgumentException("The latency must satisfy 0 <= min <= max.", nameof(LatencyMin));
+        }
+
+        if (!(Loss is >= 0 and < 1))
+        {
+            throw new ArgumentException("Loss must be from 0 to below 1.", nameof(Loss));
+        }
+
+        if (!(Dead is >= 0 and < 1))
+        {
+            throw new ArgumentException("Dead must be from 0 to below 1.", nameof(Dead));
+        }
+
+        if (!(Churn is >= 0 and < 1) || Dead + Churn >= 1)
+        {
+            throw new ArgumentException("Churn must be from 0 to below 1, and Dead + Churn below 1.", nameof(Churn));
+        }
+    }
+
+    internal int InfoHashCount => InfoHashes ?? Math.Clamp(Lookups / 5, 1, 200);
+}

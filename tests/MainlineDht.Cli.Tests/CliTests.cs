@@ -155,7 +155,7 @@ public sealed class CliTests
     [Test]
     public async Task Simulate_json_has_the_keys_scripts_read()
     {
-        Run run = await RunAsync("simulate", "--nodes", "300", "--lookups", "30", "--seed", "5", "--latency", "50-300", "--loss", "0.05", "--dead", "0.2", "--churn", "0.1", "--json");
+        ToolRun run = await Tool.RunAsync("simulate", "--nodes", "300", "--lookups", "30", "--seed", "5", "--latency", "50-300", "--loss", "0.05", "--dead", "0.2", "--churn", "0.1", "--json");
         Assert.That(run.ExitCode, Is.Zero, run.Stderr);
         using var json = JsonDocument.Parse(run.Stdout);
         JsonElement root = json.RootElement;
@@ -176,7 +176,7 @@ public sealed class CliTests
     [Test]
     public async Task Simulate_prints_a_table()
     {
-        Run run = await RunAsync("simulate", "--nodes", "100", "--lookups", "10");
+        ToolRun run = await Tool.RunAsync("simulate", "--nodes", "100", "--lookups", "10");
         Assert.That(run.ExitCode, Is.Zero, run.Stderr);
         Assert.That(run.Stdout, Does.Contain("success rate").And.Contain("lookup time").And.Contain("peak memory"));
     }
@@ -186,7 +186,7 @@ public sealed class CliTests
     [TestCase("--latency", "300-50", "--latency")]
     public async Task Simulate_reports_a_bad_option_in_one_line(string option, string value, string named)
     {
-        Run run = await RunAsync("simulate", option, value);
+        ToolRun run = await Tool.RunAsync("simulate", option, value);
         Assert.That(run.ExitCode, Is.Not.Zero);
         Assert.That(run.Stderr.Trim().Split('\n'), Has.Length.EqualTo(1));
         Assert.That(run.Stderr, Does.StartWith($"error: {named}"));

@@ -6,7 +6,7 @@ using System.Xml.Linq;
 namespace MainlineDht.Cli.Tests;
 
 /// <summary>
-/// <c>dotnet pack</c> of the built solution makes the three packages the README names; the tool installs
+/// <c>dotnet pack</c> of the built solution makes the four packages the README names; the tool installs
 /// from them and runs, and a fresh project that references the library and hosting packages builds and
 /// starts a node. Everything restores offline: our packages from a local folder, everything else from
 /// the packages the solution already restored (a fallback folder), into a package cache of the test's own.
@@ -48,10 +48,10 @@ public sealed class PackagingTests
     public void Clean() => Directory.Delete(_work, recursive: true);
 
     [Test]
-    public void Pack_makes_exactly_the_library_hosting_and_tool_packages()
+    public void Pack_makes_exactly_the_library_hosting_simulation_and_tool_packages()
     {
         Assert.That(Directory.GetFiles(_packages, "*.nupkg").Select(Path.GetFileName).Order(),
-            Is.EqualTo(new[] { "MainlineDht.0.1.0.nupkg", "MainlineDht.Cli.0.1.0.nupkg", "MainlineDht.Hosting.0.1.0.nupkg" }));
+            Is.EqualTo(new[] { "MainlineDht.0.1.0.nupkg", "MainlineDht.Cli.0.1.0.nupkg", "MainlineDht.Hosting.0.1.0.nupkg", "MainlineDht.Simulation.0.1.0.nupkg" }));
 
         using (ZipArchive library = ZipFile.OpenRead(Path.Combine(_packages, "MainlineDht.0.1.0.nupkg")))
         {
@@ -63,6 +63,12 @@ public sealed class PackagingTests
         {
             Assert.That(hosting.Entries.Select(e => e.FullName), Does.Contain("lib/net10.0/MainlineDht.Hosting.dll"));
             Assert.That(Dependencies(hosting), Does.Contain("MainlineDht"));
+        }
+
+        using (ZipArchive simulation = ZipFile.OpenRead(Path.Combine(_packages, "MainlineDht.Simulation.0.1.0.nupkg")))
+        {
+            Assert.That(simulation.Entries.Select(e => e.FullName), Does.Contain("lib/net10.0/MainlineDht.Simulation.dll"));
+            Assert.That(Dependencies(simulation), Is.EqualTo(new[] { "MainlineDht" }), "the simulation depends on the library only");
         }
 
         using ZipArchive tool = ZipFile.OpenRead(Path.Combine(_packages, "MainlineDht.Cli.0.1.0.nupkg"));
@@ -84,7 +90,7 @@ public sealed class PackagingTests
     }
 
     [Test]
-    public async Task A_project_referencing_the_packages_builds_and_starts_a_node()
+    public async Task A_project_referencing_the_packages_builds_starts_a_node_and_runs_a_simulated_network()
     {
         string consumer = Path.Combine(_work, "consumer");
         Directory.CreateDirectory(consumer);
@@ -99,6 +105,7 @@ public sealed class PackagingTests
               <ItemGroup>
                 <PackageReference Include="MainlineDht" Version="0.1.0" />
                 <PackageReference Include="MainlineDht.Hosting" Version="0.1.0" />
+                <PackageReference Include="MainlineDht.Simulation" Version="0.1.0" />
               </ItemGroup>
             </Project>
             """);
@@ -106,6 +113,9 @@ public sealed class PackagingTests
             using System.Net;
             using MainlineDht;
             using MainlineDht.Hosting;
+            using MainlineDht.Lookups;
+            using MainlineDht.Protocol;
+            using MainlineDht.Simulation;
             using MainlineDht.Transport;
             using Microsoft.Extensions.DependencyInjection;
 
@@ -121,13 +131,20 @@ public sealed class PackagingTests
                 SendPolicy = SendPolicy.LoopbackOnly(),
             });
             Console.WriteLine($"node {node.Id} on {node.LocalEndPoint}");
+
+            await using var network = new SimulatedNetwork(new SimulatedNetworkOptions { Seed = 7 });
+            network.Populate(64);
+            NodeId infoHash = NodeId.CreateRandom(network.Random);
+            network.Run(network.Nodes[1].Node.AnnounceAsync(infoHash, 6000));
+            PeerLookupResult found = network.Run(network.Nodes[2].Node.LookupPeersAsync(infoHash));
+            Console.WriteLine($"simulated: {found.Peers.Count} peer found");
             """);
         File.Copy(Path.Combine(_work, "nuget.config"), Path.Combine(consumer, "nuget.config"));
 
         Run run = await DotnetAsync(consumer, "run", "-c", "Release");
         Assert.That(run.ExitCode, Is.Zero, run.Output);
         TestContext.Out.WriteLine(run.Output);
-        Assert.That(run.Output, Does.Contain("hosting registered").And.Match(@"node [0-9a-f]{40} on 127\.0\.0\.1:\d+"));
+        Assert.That(run.Output, Does.Contain("hosting registered").And.Contain("simulated: 1 peer found").And.Match(@"node [0-9a-f]{40} on 127\.0\.0\.1:\d+"));
     }
 
     private static IReadOnlyList<string> Dependencies(ZipArchive package)

@@ -2,13 +2,14 @@ using System.Collections.Concurrent;
 using System.Net;
 using MainlineDht.Transport;
 
-namespace MainlineDht.InteropTests.Support;
+namespace MainlineDht.TestSupport;
 
 /// <summary>
-/// Our nodes' send policy in this suite: every node a test starts sends through
-/// <see cref="Policy"/>, which refuses any destination outside 127.0.0.0/8 and ::1 and records
-/// it; <see cref="GuardedTest"/> fails the test that caused it. (The namespace stops such a send
-/// anyway; this names the test that tried.)
+/// The tests' network guard: every node a test starts sends through <see cref="Policy"/>, which
+/// refuses any destination outside 127.0.0.0/8 and ::1 and records it; <see cref="GuardedTest"/>
+/// fails the test that caused it. Sockets bound to a 127.x address cannot reach other addresses
+/// either, and every test project runs in a loopback-only network namespace (tests/run.sh). Shared
+/// by the test projects as a linked source file.
 /// </summary>
 public static class NetworkGuard
 {
@@ -30,7 +31,7 @@ public static class NetworkGuard
     }
 }
 
-/// <summary>Base of tests that run nodes: fails a test that tried to send outside loopback.</summary>
+/// <summary>Base of tests that open sockets or run nodes: fails a test that tried to send outside loopback.</summary>
 public abstract class GuardedTest
 {
     /// <summary>Clears refusals left by earlier tests.</summary>

@@ -55,7 +55,15 @@ internal static class SimulateCommand
             }
 
             // The run drives its virtual clock on one thread from start to end; progress goes to stderr.
-            SimulationReport report = await Task.Run(() => SimulationRunner.Run(options, line => Console.Error.WriteLine(line), cancellationToken), cancellationToken).ConfigureAwait(false);
+            SimulationReport report;
+            try
+            {
+                report = await Task.Run(() => SimulationRunner.Run(options, line => Console.Error.WriteLine(line), cancellationToken), cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is InvalidOperationException or TimeoutException)
+            {
+                throw new CliException($"the simulation could not run: {e.Message}");
+            }
             if (parse.GetValue(json))
             {
                 Console.WriteLine(report.ToJson());

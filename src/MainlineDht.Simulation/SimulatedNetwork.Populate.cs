@@ -21,9 +21,11 @@ public sealed partial class SimulatedNetwork
     /// answer), chosen at random; default 0. No newcomer uses one as a bootstrap contact.
     /// </param>
     /// <param name="progress">Hears one line per join wave; default silent.</param>
+    /// <param name="cancellationToken">Stops building between events (the nodes added so far stay).</param>
     /// <returns>What it took: waves, virtual and wall time, bytes per node.</returns>
     /// <exception cref="TimeoutException">A wave did not finish joining within 10 minutes of virtual time.</exception>
-    public PopulateReport Populate(int count, int bootstrapContacts = 3, double unresponsive = 0, Action<string>? progress = null)
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public PopulateReport Populate(int count, int bootstrapContacts = 3, double unresponsive = 0, Action<string>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         ArgumentOutOfRangeException.ThrowIfLessThan(bootstrapContacts, 1);
@@ -87,14 +89,14 @@ public sealed partial class SimulatedNetwork
         int joinedSoFar = created - waves.Sum(w => w.Count);
         for (int i = 0; i < waves.Count; i++)
         {
-            RunWave(waves[i], static n => n.Node.JoinAsync(), joined: true);
+            RunWave(waves[i], static n => n.Node.JoinAsync(), joined: true, cancellationToken);
             joinedSoFar += waves[i].Count;
             progress?.Invoke(string.Create(CultureInfo.InvariantCulture, $"join wave {i + 1} of {waves.Count}: {joinedSoFar:N0} nodes, {Elapsed.TotalSeconds:N0} s virtual, {_counters.DatagramsSent - sentBefore:N0} datagrams, {wall.Elapsed.TotalSeconds:N0} s wall"));
         }
 
         // Same-wave neighbours joined at the same time and may not have found each other.
         everyone.RemoveAll(static n => !n.IsOnline);
-        RunWave(everyone, static n => n.Node.FindNodeAsync(n.Node.Id), joined: false);
+        RunWave(everyone, static n => n.Node.FindNodeAsync(n.Node.Id), joined: false, cancellationToken);
         progress?.Invoke(string.Create(CultureInfo.InvariantCulture, $"every node looked up its own id again: {_counters.DatagramsSent - sentBefore:N0} datagrams, {wall.Elapsed.TotalSeconds:N0} s wall"));
         RunFor(TimeSpan.FromSeconds(10)); // verification pings and late replies settle
         long memoryJoined = GC.GetTotalMemory(forceFullCollection: true);
@@ -126,7 +128,7 @@ public sealed partial class SimulatedNetwork
     }
 
     /// <summary>Starts <paramref name="operation"/> on every node at a random moment within a second, and runs until all completed.</summary>
-    private void RunWave(List<SimulatedNode> wave, Func<SimulatedNode, Task> operation, bool joined)
+    private void RunWave(List<SimulatedNode> wave, Func<SimulatedNode, Task> operation, bool joined, CancellationToken cancellationToken)
     {
         int done = 0;
         Exception? failure = null;
@@ -135,7 +137,9 @@ public sealed partial class SimulatedNetwork
             _ = RunOneAsync(node, TimeSpan.FromMilliseconds(Random.Next(1000)));
         }
 
-        if (!RunUntil(() => done == wave.Count, TimeSpan.FromMinutes(10)))
+        bool finished = RunUntil(() => done == wave.Count || cancellationToken.IsCancellationRequested, TimeSpan.FromMinutes(10));
+        cancellationToken.ThrowIfCancellationRequested();
+        if (!finished)
         {
             throw new TimeoutException($"{wave.Count - done} of {wave.Count} nodes did not finish within 10 minutes of virtual time.");
         }

@@ -115,7 +115,9 @@ public sealed partial class SimulatedNetwork : IAsyncDisposable
         };
         options = _options.ConfigureNode?.Invoke(options) ?? options;
         options = configure?.Invoke(options) ?? options;
-        options = options with { TimeProvider = _scheduler, RunContinuationsInline = true };
+        // Whatever ConfigureNode set: the network's clock, its loop, and never the public routers
+        // (a name to resolve would be real I/O off the loop; the network routes only its own addresses).
+        options = options with { TimeProvider = _scheduler, RunContinuationsInline = true, UsePublicRouters = false };
 
         var transport = new SimulatedTransport(this, index, endPoint);
         var node = new SimulatedNode(index, new DhtNode(options, transport), transport);

@@ -40,7 +40,7 @@ public static class SimulationRunner
         });
         Random random = network.Random;
         Say(progress, wall, $"building a network of {options.Nodes:N0} nodes");
-        PopulateReport populate = network.Populate(options.Nodes, unresponsive: options.Dead, progress: progress is null ? null : line => Say(progress, wall, line));
+        PopulateReport populate = network.Populate(options.Nodes, unresponsive: options.Dead, progress: progress is null ? null : line => Say(progress, wall, line), cancellationToken: cancellationToken);
         Say(progress, wall, string.Create(CultureInfo.InvariantCulture, $"built in {populate.Waves} waves: {populate.VirtualTime.TotalSeconds:N0} s virtual, {populate.DatagramsSent:N0} datagrams, {populate.BytesPerIdleNode:N0} B per idle node, {populate.BytesPerJoinedNode:N0} B per joined node"));
         cancellationToken.ThrowIfCancellationRequested();
 
@@ -222,8 +222,16 @@ public static class SimulationRunner
         return [.. best];
     }
 
+    /// <summary>A random node that is online and answers.</summary>
+    /// <exception cref="InvalidOperationException">No such node is left (a tiny network after churn).</exception>
     private static SimulatedNode PickAnswering(SimulatedNetwork network, Random random)
     {
+        if (!network.Nodes.Any(static n => n.IsOnline && n.IsResponsive))
+        {
+            throw new InvalidOperationException("No answering node is left in the network to announce or look up from (too few nodes for --dead and --churn).");
+        }
+
+        // Drawn until one answers (not from a filtered list): the same draws as before, so a seed's figures stay.
         while (true)
         {
             SimulatedNode node = network.Nodes[random.Next(network.Nodes.Count)];

@@ -88,7 +88,9 @@ public sealed partial class DhtNode
     /// </summary>
     public async IAsyncEnumerable<IPEndPoint> GetPeersAsync(NodeId infoHash, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var peers = Channel.CreateUnbounded<IPEndPoint>(new UnboundedChannelOptions { SingleReader = true });
+        // On a virtual clock (RunContinuationsInline) the reader continues on the clock's thread, like
+        // everything else the node does, so a simulated run stays deterministic.
+        var peers = Channel.CreateUnbounded<IPEndPoint>(new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = _options.RunContinuationsInline });
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         Task<PeerLookupResult> lookup = LookupPeersAsync(infoHash, peers.Writer, stop.Token);
         try

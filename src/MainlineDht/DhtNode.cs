@@ -63,7 +63,12 @@ public sealed partial class DhtNode : IAsyncDisposable
         Id.WriteTo(_scratch.Id);
         _routing = new RoutingTable(Id, System.Net.Sockets.AddressFamily.InterNetwork, new RoutingTableOptions());
         _transactions = new TransactionTable(options.MaxOutstandingQueries, _random);
-        _tokens = new WriteTokenManager(_time.GetUtcNow());
+        // Secrets are cryptographically random unless a Random is given (tests, simulations): then
+        // they are reproducible too, from a generator of their own seeded by the node id (drawing
+        // them from the given Random would shift every later draw of a seeded run).
+        _tokens = options.Random is null
+            ? new WriteTokenManager(_time.GetUtcNow())
+            : new WriteTokenManager(_time.GetUtcNow(), new Random(System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(Id.ToArray())).NextBytes, WriteTokenManager.DefaultRotationInterval);
         _peers = new PeerStore(new PeerStoreOptions
         {
             MaxInfoHashes = options.MaxInfoHashes,

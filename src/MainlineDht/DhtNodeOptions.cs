@@ -61,7 +61,12 @@ public sealed record DhtNodeOptions
     /// <summary>The clock; default <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
-    /// <summary>The source of randomness for ids, transaction ids and sampling; default a new unseeded <see cref="System.Random"/>.</summary>
+    /// <summary>
+    /// The source of randomness for ids, transaction ids, sampling and — only when given — the write
+    /// token secrets (for reproducible tests and simulations; a seeded <see cref="System.Random"/> makes
+    /// tokens predictable, so leave it unset on the real network). Default: a new unseeded
+    /// <see cref="System.Random"/>, and token secrets from <see cref="System.Security.Cryptography.RandomNumberGenerator"/>.
+    /// </summary>
     public Random? Random { get; init; }
 
     /// <summary>How many peers one infohash may hold; default 500.</summary>

@@ -41,16 +41,16 @@ public ref struct BencodeWriter
     public void WriteStartDictionary()
     {
         BeforeValue();
+        Push(dictionary: true); // may throw: before anything is written
         Put((byte)'d');
-        Push(dictionary: true);
     }
 
     /// <summary>Opens a list.</summary>
     public void WriteStartList()
     {
         BeforeValue();
-        Put((byte)'l');
         Push(dictionary: false);
+        Put((byte)'l');
     }
 
     /// <summary>Closes the innermost list or dictionary.</summary>

@@ -422,6 +422,47 @@ public sealed class BencodeWriterTests
         Assert.That(Text(writer.WrittenSpan), Is.EqualTo(new string('l', 64) + new string('e', 64)));
     }
 
+    [Test]
+    public void Misuse_WritesNothing()
+    {
+        // A call that throws leaves the output and the state as they were, so the writer stays usable.
+        byte[] buffer = new byte[256];
+        var writer = new BencodeWriter(buffer);
+        for (int i = 0; i < 63; i++)
+        {
+            writer.WriteStartList();
+        }
+
+        writer.WriteStartDictionary();
+        Assert.That((writer.CurrentDepth, writer.BytesWritten), Is.EqualTo((64, 64)));
+        writer.WriteInteger("b"u8, 1);
+        int written = writer.BytesWritten;
+
+        Assert.That(Throws(ref writer, static (ref BencodeWriter w) => w.WriteKey("a"u8)), Is.True);
+        Assert.That(Throws(ref writer, static (ref BencodeWriter w) => w.WriteKey("b"u8)), Is.True);
+        writer.WriteKey("c"u8);
+        written = writer.BytesWritten;
+        Assert.That(Throws(ref writer, static (ref BencodeWriter w) => w.WriteStartList()), Is.True, "nesting deeper than 64");
+        Assert.That(Throws(ref writer, static (ref BencodeWriter w) => w.WriteStartDictionary()), Is.True, "nesting deeper than 64");
+        Assert.That(Throws(ref writer, static (ref BencodeWriter w) => w.WriteEnd()), Is.True, "end after a key");
+        Assert.That(Throws(ref writer, static (ref BencodeWriter w) => w.WriteKey("d"u8)), Is.True, "two keys in a row");
+        Assert.That((writer.CurrentDepth, writer.BytesWritten), Is.EqualTo((64, written)));
+
+        writer.WriteInteger(3);
+        writer.WriteEnd();
+        for (int i = 0; i < 63; i++)
+        {
+            writer.WriteEnd();
+        }
+
+        Assert.That(Throws(ref writer, static (ref BencodeWriter w) => w.WriteInteger(4)), Is.True, "second top-level value");
+        Assert.That(Throws(ref writer, static (ref BencodeWriter w) => w.WriteEnd()), Is.True, "end with nothing open");
+        Assert.That(
+            Text(writer.WrittenSpan),
+            Is.EqualTo(new string('l', 63) + "d1:bi1e1:ci3ee" + new string('e', 63)));
+        Assert.That(BencodeReader.IsValid(writer.WrittenSpan, new BencodeReaderOptions { MaxDepth = 64, Strict = true }, out _, out _), Is.True);
+    }
+
     // ---- Raw values ---------------------------------------------------------------------------------
 
     [Test]
@@ -577,6 +618,19 @@ public sealed class BencodeWriterTests
         try
         {
             writer.WriteKey(key);
+            return false;
+        }
+        catch (InvalidOperationException)
+        {
+            return true;
+        }
+    }
+
+    private static bool Throws(ref BencodeWriter writer, WriteAction action)
+    {
+        try
+        {
+            action(ref writer);
             return false;
         }
         catch (InvalidOperationException)

@@ -386,11 +386,9 @@ public sealed class NodeIdTests
             for (int length = 0; length <= 160; length++)
             {
                 NodeId id = NodeId.CreateRandomInRange(prefix, length, random);
-                Assert.That(id.CommonPrefixLength(prefix), Is.GreaterThanOrEqualTo(length), $"seed {seed}, length {length}");
-                for (int bit = 0; bit < length; bit++)
-                {
-                    Assert.That(id.GetBit(bit), Is.EqualTo(prefix.GetBit(bit)), $"seed {seed}, length {length}, bit {bit}");
-                }
+                int firstDifferentBit = Enumerable.Range(0, 160).FirstOrDefault(bit => id.GetBit(bit) != prefix.GetBit(bit), 160);
+                Assert.That(firstDifferentBit, Is.GreaterThanOrEqualTo(length), $"seed {seed}, length {length}");
+                Assert.That(id.CommonPrefixLength(prefix), Is.EqualTo(firstDifferentBit), $"seed {seed}, length {length}");
             }
 
             Assert.That(NodeId.CreateRandomInRange(prefix, 160, random), Is.EqualTo(prefix));

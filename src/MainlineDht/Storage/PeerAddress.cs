@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Net;
-using System.Net.Sockets;
 
 namespace MainlineDht.Storage;
 
@@ -51,9 +50,6 @@ internal static class PeerAddress
 
     /// <summary>True when <paramref name="key"/> is an IPv4 address.</summary>
     public static bool IsIPv4(UInt128 key) => (key >> 32) == 0xFFFF;
-
-    /// <summary>The address family of <paramref name="key"/>.</summary>
-    public static AddressFamily FamilyOf(UInt128 key) => IsIPv4(key) ? AddressFamily.InterNetwork : AddressFamily.InterNetworkV6;
 
     /// <summary>Writes the address bytes of <paramref name="key"/> (4 or 16) and returns their count.</summary>
     public static int Write(UInt128 key, Span<byte> destination)

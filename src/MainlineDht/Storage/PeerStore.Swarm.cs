@@ -13,6 +13,8 @@ internal sealed partial class PeerStore
         public int Older;            // index of the previous slot in announce order, -1 at the head
         public int Newer;            // index of the next slot in announce order, -1 at the tail
         public ushort Port;
+        public ushort BloomIndex1;   // BEP 33 filter bits of the address, hashed once on insert
+        public ushort BloomIndex2;
         public bool Seed;
     }
 
@@ -67,8 +69,19 @@ internal sealed partial class PeerStore
                 Array.Resize(ref _slots, Math.Min(maxPeers, _slots.Length * 2));
             }
 
+            Span<byte> addressBytes = stackalloc byte[PeerAddress.MaxLength];
+            ScrapeBloomFilter.GetIndexes(addressBytes[..PeerAddress.Write(address, addressBytes)], out ushort bloom1, out ushort bloom2);
+
             int index = _count++;
-            _slots[index] = new PeerSlot { Address = address, Port = port, Seed = seed, AnnouncedTicks = ticks };
+            _slots[index] = new PeerSlot
+            {
+                Address = address,
+                Port = port,
+                Seed = seed,
+                AnnouncedTicks = ticks,
+                BloomIndex1 = bloom1,
+                BloomIndex2 = bloom2,
+            };
             _index.Add(address, index);
             LinkNewest(index);
             return outcome;

@@ -206,13 +206,11 @@ internal sealed partial class PeerStore
 
         long cutoff = ExpiryCutoff(now.UtcTicks);
         bool any = false;
-        Span<byte> address = stackalloc byte[PeerAddress.MaxLength];
         foreach (ref readonly PeerSlot slot in swarm.Slots)
         {
             if (slot.AnnouncedTicks > cutoff)
             {
-                int length = PeerAddress.Write(slot.Address, address);
-                (slot.Seed ? seeds : peers).Insert(address[..length]);
+                (slot.Seed ? seeds : peers).Insert(slot.BloomIndex1, slot.BloomIndex2);
                 any = true;
             }
         }

@@ -62,9 +62,18 @@ internal sealed class ScrapeBloomFilter
     /// <exception cref="ArgumentException">The span is neither 4 nor 16 bytes long.</exception>
     public void Insert(ReadOnlySpan<byte> addressBytes)
     {
-        GetIndexes(addressBytes, out int index1, out int index2);
-        _bits[index1 >> 3] |= (byte)(1 << (index1 & 7));
-        _bits[index2 >> 3] |= (byte)(1 << (index2 & 7));
+        GetIndexes(addressBytes, out ushort index1, out ushort index2);
+        Insert(index1, index2);
+    }
+
+    /// <summary>
+    /// Inserts an address by the two bit indexes <see cref="GetIndexes"/> computed for it: a store
+    /// that keeps them per peer fills a filter without hashing on every scrape.
+    /// </summary>
+    public void Insert(ushort index1, ushort index2)
+    {
+        _bits[(index1 & (BitCount - 1)) >> 3] |= (byte)(1 << (index1 & 7));
+        _bits[(index2 & (BitCount - 1)) >> 3] |= (byte)(1 << (index2 & 7));
     }
 
     /// <summary>
@@ -74,7 +83,7 @@ internal sealed class ScrapeBloomFilter
     {
         ArgumentNullException.ThrowIfNull(address);
         Span<byte> bytes = stackalloc byte[PeerAddress.MaxLength];
-        GetIndexes(bytes[..PeerAddress.Write(address, bytes)], out int index1, out int index2);
+        GetIndexes(bytes[..PeerAddress.Write(address, bytes)], out ushort index1, out ushort index2);
         return (_bits[index1 >> 3] & (1 << (index1 & 7))) != 0
             && (_bits[index2 >> 3] & (1 << (index2 & 7))) != 0;
     }
@@ -111,7 +120,9 @@ internal sealed class ScrapeBloomFilter
         return Math.Log(zeros / BitCount) / (HashCount * Math.Log(1.0 - (1.0 / BitCount)));
     }
 
-    private static void GetIndexes(ReadOnlySpan<byte> addressBytes, out int index1, out int index2)
+    /// <summary>The two bit indexes (0–2047) of an address given as 4 or 16 bytes.</summary>
+    /// <exception cref="ArgumentException">The span is neither 4 nor 16 bytes long.</exception>
+    public static void GetIndexes(ReadOnlySpan<byte> addressBytes, out ushort index1, out ushort index2)
     {
         if (addressBytes.Length is not (4 or 16))
         {
@@ -120,7 +131,7 @@ internal sealed class ScrapeBloomFilter
 
         Span<byte> hash = stackalloc byte[SHA1.HashSizeInBytes];
         SHA1.HashData(addressBytes, hash);
-        index1 = (hash[0] | (hash[1] << 8)) % BitCount;
-        index2 = (hash[2] | (hash[3] << 8)) % BitCount;
+        index1 = (ushort)((hash[0] | (hash[1] << 8)) % BitCount);
+        index2 = (ushort)((hash[2] | (hash[3] << 8)) % BitCount);
     }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using MainlineDht.Protocol;
@@ -52,20 +53,32 @@ public sealed class RawKrpcClient : IDisposable
     }
 
     /// <summary>Sends and waits for one reply, decoded; fails the test when none comes.</summary>
-    /// <remarks>Queries the node sends us meanwhile (it verifies new queriers with a ping) are skipped.</remarks>
-    public KrpcMessage Exchange(byte[] datagram, IPEndPoint destination, TimeSpan? timeout = null)
+    /// <remarks>
+    /// Queries the node sends us meanwhile (it verifies new queriers with a ping) are skipped. With
+    /// <paramref name="resendEvery"/>, the datagram is sent again at that interval until a reply comes
+    /// or <paramref name="timeout"/> passes (UDP may drop it, for example when the node's socket buffer is full).
+    /// </remarks>
+    public KrpcMessage Exchange(byte[] datagram, IPEndPoint destination, TimeSpan? timeout = null, TimeSpan? resendEvery = null)
     {
-        Send(datagram, destination);
-        while (true)
+        TimeSpan limit = timeout ?? TimeSpan.FromSeconds(5);
+        TimeSpan interval = resendEvery ?? limit;
+        var elapsed = System.Diagnostics.Stopwatch.StartNew();
+        while (elapsed.Elapsed < limit)
         {
-            byte[]? reply = Receive(timeout ?? TimeSpan.FromSeconds(5));
-            Assert.That(reply, Is.Not.Null, "no reply from the node");
-            KrpcMessage message = KrpcCodec.Decode(reply!);
-            if (message is not KrpcQuery)
+            Send(datagram, destination);
+            var sent = System.Diagnostics.Stopwatch.StartNew();
+            for (byte[]? reply = Receive(interval); reply is not null; reply = Receive(interval - sent.Elapsed > TimeSpan.Zero ? interval - sent.Elapsed : TimeSpan.Zero))
             {
-                return message;
+                KrpcMessage message = KrpcCodec.Decode(reply);
+                if (message is not KrpcQuery)
+                {
+                    return message;
+                }
             }
         }
+
+        Assert.Fail("no reply from the node");
+        throw new UnreachableException();
     }
 
     public void Dispose() => _socket.Dispose();

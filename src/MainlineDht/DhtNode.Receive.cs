@@ -170,8 +170,8 @@ public sealed partial class DhtNode
         switch (StorePeer(query.InfoHash, new IPEndPoint(source.Address, port), query.Seed, now))
         {
             case AnnounceOutcome.RefusedStoreFull:
-                // Our fault, not the announcer's (202, as libtorrent answers a full store): it may
-                // announce elsewhere; the K closest nodes rarely are all full.
+                // 202 server error: the refusal is ours, not the announcer's mistake; it still has
+                // the other closest nodes to announce to. Counted only as the error sent.
                 SendError(query.TransactionId.Span, KrpcErrorCode.Server, "store full", source);
                 return;
 

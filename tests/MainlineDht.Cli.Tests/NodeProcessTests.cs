@@ -120,6 +120,27 @@ public sealed partial class NodeProcessTests
         Assert.That((await stdout).TrimEnd().Split('\n')[^1], Does.EndWith("(stopped)"));
     }
 
+    [Test]
+    public async Task A_signal_ends_the_serving_period_of_a_swarm_gracefully()
+    {
+        using Process swarm = Tool.Start("swarm", "--nodes", "4", "--bind", "127.0.27.111", "--port", "0", "--duration", "300");
+        Task<string> stderr = swarm.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        string? line;
+        do
+        {
+            line = await swarm.StandardOutput.ReadLineAsync(timeout.Token);
+            Assert.That(line, Is.Not.Null, "the swarm ended before it served");
+        }
+        while (!line!.StartsWith("serving for", StringComparison.Ordinal));
+
+        await Tool.SignalAsync(swarm, "TERM");
+        string rest = await swarm.StandardOutput.ReadToEndAsync(timeout.Token);
+        await swarm.WaitForExitAsync(timeout.Token);
+        Assert.That(swarm.ExitCode, Is.Zero, await stderr);
+        Assert.That(rest.Trim(), Is.EqualTo("stopped"));
+    }
+
     /// <summary>Reads status lines until the routing table holds a node; returns the node's id.</summary>
     private static async Task<string> WaitForTableAsync(Process node, TimeSpan limit)
     {

@@ -1,4 +1,5 @@
 using MainlineDht.Protocol;
+using MainlineDht.Rpc;
 
 namespace MainlineDht;
 
@@ -11,35 +12,30 @@ public sealed partial class DhtNode
             ["unknown", "ping", "find_node", "get_peers", "announce_peer", "sample_infohashes", "get", "put"];
 
         public readonly long[] QueriesReceived = new long[MethodNames.Length];
-        public readonly long[] QueriesSent = new long[MethodNames.Length];
         public readonly Dictionary<int, long> ErrorsSent = [];
         public long DatagramsReceived;
         public long Malformed;
         public long Answered;
         public long RateLimited;
-        public long Responses;
-        public long Errors;
-        public long Unmatched;
-        public long Timeouts;
         public long AnnouncesAccepted;
         public long HandlerFaults;
 
-        public void ErrorSent(KrpcErrorCode code) => ErrorsSent[(int)code] = ErrorsSent.GetValueOrDefault((int)code) + 1;
+        public void ErrorSent(KrpcErrorCode code, int delta) => ErrorsSent[(int)code] = ErrorsSent.GetValueOrDefault((int)code) + delta;
 
-        public DhtNodeStatistics Snapshot(int outstanding, int routingSize, int infoHashes, int peers) => new()
+        public DhtNodeStatistics Snapshot(RpcClient rpc, int routingSize, int infoHashes, int peers) => new()
         {
             DatagramsReceived = DatagramsReceived,
             MalformedReceived = Malformed,
             QueriesAnswered = Answered,
             QueriesReceived = ByMethod(QueriesReceived),
-            QueriesSent = ByMethod(QueriesSent),
+            QueriesSent = ByMethod(rpc.QueriesSent),
             ErrorsSent = new Dictionary<int, long>(ErrorsSent),
             QueriesRateLimited = RateLimited,
-            ResponsesReceived = Responses,
-            ErrorsReceived = Errors,
-            UnmatchedReplies = Unmatched,
-            Timeouts = Timeouts,
-            OutstandingQueries = outstanding,
+            ResponsesReceived = rpc.Responses,
+            ErrorsReceived = rpc.Errors,
+            UnmatchedReplies = rpc.Unmatched,
+            Timeouts = rpc.Timeouts,
+            OutstandingQueries = rpc.Outstanding,
             RoutingTableSize = routingSize,
             StoredInfoHashes = infoHashes,
             StoredPeers = peers,
@@ -47,7 +43,7 @@ public sealed partial class DhtNode
             InternalErrors = HandlerFaults,
         };
 
-        private static Dictionary<string, long> ByMethod(long[] counts)
+        private static Dictionary<string, long> ByMethod(ReadOnlySpan<long> counts)
         {
             var map = new Dictionary<string, long>(counts.Length);
             for (int i = 0; i < counts.Length; i++)

@@ -10,6 +10,22 @@ public sealed partial class DhtNode
 {
     private readonly FaultSites _faultSites = new();
 
+    /// <summary>A transport threw while sending (outside the gate): counted and reported like a handler fault.</summary>
+    private void OnSendFault(Exception exception, IPEndPoint destination)
+    {
+        string? warning;
+        lock (_gate)
+        {
+            _counters.HandlerFaults++;
+            warning = _faultSites.FirstReport(exception, $"sending a datagram to {destination}");
+        }
+
+        if (warning is not null)
+        {
+            ReportFault(warning);
+        }
+    }
+
     /// <summary>
     /// Hands a warning to <see cref="DhtNodeOptions.OnWarning"/>; called outside the gate. A callback
     /// that throws is counted as an internal error: it runs on the receive path, which nothing may escape.
@@ -42,7 +58,7 @@ public sealed partial class DhtNode
         private bool _saturated;
 
         /// <summary>The warning to report for <paramref name="exception"/>, or null when its site was reported already.</summary>
-        public string? FirstReport(Exception exception, IPEndPoint source)
+        public string? FirstReport(Exception exception, string doing)
         {
             MethodBase? site = SiteOf(exception);
             if (_reported.Contains((exception.GetType(), site)))
@@ -63,7 +79,7 @@ public sealed partial class DhtNode
 
             _reported.Add((exception.GetType(), site));
             string where = site is null ? "an unknown site" : $"{site.DeclaringType?.FullName}.{site.Name}";
-            return $"internal error handling a datagram from {source}: {exception.GetType().FullName}: {exception.Message} (at {where}); "
+            return $"internal error {doing}: {exception.GetType().FullName}: {exception.Message} (at {where}); "
                 + "the node goes on, further faults there are only counted";
         }
 

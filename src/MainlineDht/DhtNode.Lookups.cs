@@ -11,12 +11,6 @@ namespace MainlineDht;
 
 public sealed partial class DhtNode
 {
-    /// <summary>
-    /// The round trips of our queries: a node that has not answered within a few of them (at most a
-    /// second) frees its lookup slot; it may still answer.
-    /// </summary>
-    private RoundTripEstimator _roundTrips;
-
     private IReadOnlyList<IPEndPoint> _bootstrapEndPoints = [];
 
     /// <summary>
@@ -198,7 +192,7 @@ public sealed partial class DhtNode
         TimeSpan slowAfter;
         lock (_gate)
         {
-            slowAfter = _roundTrips.SlowAfter;
+            slowAfter = _rpc.SlowAfter;
             closest = _routing.FindClosest(target, Traversal.K * 2, includeQuestionable: true, _time.GetUtcNow());
         }
 

@@ -6,6 +6,7 @@ using MainlineDht.Protocol;
 using MainlineDht.Routing;
 using MainlineDht.Rpc;
 using MainlineDht.Storage;
+using MainlineDht.Transport;
 
 namespace MainlineDht;
 
@@ -23,6 +24,7 @@ public sealed partial class DhtNode
         // Decoding touches no state: it runs before the gate is taken.
         bool decoded = KrpcCodec.TryDecode(datagram, out KrpcMessage? message, out KrpcDecodeError error);
         string? warning = null;
+        RpcCompletion completion = default;
         lock (_gate)
         {
             if (_disposed)
@@ -33,24 +35,27 @@ public sealed partial class DhtNode
             _counters.DatagramsReceived++;
             try
             {
-                Process(decoded, message, error, datagram, source);
+                completion = Process(decoded, message, error, datagram, source);
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
                 // A bug in a handler must not stop the node: it is counted, and the first fault at each
                 // site is reported, once the gate is released (the callback must not run under it).
                 _counters.HandlerFaults++;
-                warning = _faultSites.FirstReport(e, source);
+                warning = _faultSites.FirstReport(e, $"handling a datagram from {source}");
             }
         }
 
+        // What was sent from under the gate leaves now; then the awaiting caller of a reply hears of it.
+        _outbox.Flush();
+        completion.Deliver();
         if (warning is not null)
         {
             ReportFault(warning);
         }
     }
 
-    private void Process(bool decoded, KrpcMessage? message, KrpcDecodeError error, ReadOnlyMemory<byte> datagram, IPEndPoint source)
+    private RpcCompletion Process(bool decoded, KrpcMessage? message, KrpcDecodeError error, ReadOnlyMemory<byte> datagram, IPEndPoint source)
     {
         if (!decoded)
         {
@@ -60,28 +65,27 @@ public sealed partial class DhtNode
                 SendError(error.TransactionId.Span, error.ReplyCode!.Value, error.Reason, source);
             }
 
-            return;
+            return default;
         }
 
         if (message is KrpcQuery query)
         {
             if (_options.ReadOnly)
             {
-                return; // BEP 43: a read-only node answers nothing.
+                return default; // BEP 43: a read-only node answers nothing.
             }
 
             if (!_rateLimiter.TryAcquire(source.Address))
             {
                 _counters.RateLimited++;
-                return;
+                return default;
             }
 
             HandleQuery(query, source);
+            return default;
         }
-        else
-        {
-            HandleReply(message!, datagram, source);
-        }
+
+        return _rpc.OnReply(message!, datagram, source);
     }
 
     private void HandleQuery(KrpcQuery query, IPEndPoint source)
@@ -264,14 +268,12 @@ public sealed partial class DhtNode
             Version = _options.Version,
         };
         byte[] send = ArrayPool<byte>.Shared.Rent(SendBufferSize);
-        try
+        if (KrpcCodec.TryEncode(reply, send, out int written))
         {
-            if (KrpcCodec.TryEncode(reply, send, out int written) && _transport.TrySend(send.AsSpan(0, written), destination))
-            {
-                _counters.Answered++;
-            }
+            _counters.Answered++;
+            _outbox.Enqueue(_transport, send, written, destination, _replies, null, 0);
         }
-        finally
+        else
         {
             ArrayPool<byte>.Shared.Return(send);
         }
@@ -284,54 +286,14 @@ public sealed partial class DhtNode
         int length = System.Text.Encoding.ASCII.GetBytes(text.AsSpan(0, Math.Min(text.Length, message.Length)), message);
         int ipLength = CompactFormat.WritePeer(destination, _scratch.Ip);
         byte[] send = ArrayPool<byte>.Shared.Rent(SendBufferSize);
-        try
+        if (KrpcCodec.TryEncodeError(transactionId, code, message[..length], _options.Version.Span, _scratch.Ip.AsSpan(0, ipLength), send, out int written))
         {
-            if (KrpcCodec.TryEncodeError(transactionId, code, message[..length], _options.Version.Span, _scratch.Ip.AsSpan(0, ipLength), send, out int written)
-                && _transport.TrySend(send.AsSpan(0, written), destination))
-            {
-                _counters.ErrorSent(code);
-            }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(send);
-        }
-    }
-
-    private void HandleReply(KrpcMessage message, ReadOnlyMemory<byte> datagram, IPEndPoint source)
-    {
-        if (!_transactions.TryTake(message.TransactionId.Span, source, out PendingQuery pending))
-        {
-            _counters.Unmatched++;
-            return;
-        }
-
-        pending.Timer?.Dispose();
-        pending.Cancellation.Unregister();
-        TimeSpan rtt = _time.GetElapsedTime(pending.SentTimestamp);
-        _roundTrips.Add(rtt);
-
-        // The transport reuses its buffer: the awaiting caller gets a message over its own copy.
-        KrpcCodec.TryDecode(datagram.ToArray(), out KrpcMessage? owned, out _);
-        if (owned is KrpcResponse response)
-        {
-            _counters.Responses++;
-            if (response.Id != Id)
-            {
-                RoutingOnReply(response.Id, source, rtt, _time.GetUtcNow());
-            }
-
-            if (response.GetExternalEndPoint() is IPEndPoint external)
-            {
-                _externalAddress.Add(source.Address, external.Address);
-            }
-
-            pending.Completion.TrySetResult(new RpcResult(RpcStatus.Response, source, response, null, rtt));
+            _counters.ErrorSent(code, +1);
+            _outbox.Enqueue(_transport, send, written, destination, _replies, null, (int)code);
         }
         else
         {
-            _counters.Errors++;
-            pending.Completion.TrySetResult(new RpcResult(RpcStatus.Error, source, null, owned as KrpcError, rtt));
+            ArrayPool<byte>.Shared.Return(send);
         }
     }
 
@@ -345,5 +307,24 @@ public sealed partial class DhtNode
 
         public readonly int EstimatedSize =>
             100 + Token.Length + Nodes.Length + Nodes6.Length + SeedsFilter.Length + PeersFilter.Length + Samples.Length;
+    }
+
+    /// <summary>Takes back the count of a reply the transport did not send (counted when it was queued).</summary>
+    private sealed class ReplySender(DhtNode node) : IOutboxSender
+    {
+        public void OnNotSent(object? state, int tag)
+        {
+            lock (node._gate)
+            {
+                if (tag == 0)
+                {
+                    node._counters.Answered--;
+                }
+                else
+                {
+                    node._counters.ErrorSent((KrpcErrorCode)tag, -1);
+                }
+            }
+        }
     }
 }

@@ -28,7 +28,9 @@ public sealed partial class DhtNode : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly Random _random;
     private readonly RoutingTable _routing;
-    private readonly TransactionTable _transactions;
+    private readonly Outbox _outbox;
+    private readonly RpcClient _rpc;
+    private readonly ReplySender _replies;
     private readonly WriteTokenManager _tokens;
     private readonly PeerStore _peers;
     private readonly QueryRateLimiter _rateLimiter;
@@ -62,7 +64,9 @@ public sealed partial class DhtNode : IAsyncDisposable
         _savedNodes = saved?.Nodes.Where(n => n.Id != Id).Select(n => new NodeInfo(n.Id, n.EndPoint)).ToList() ?? [];
         Id.WriteTo(_scratch.Id);
         _routing = new RoutingTable(Id, System.Net.Sockets.AddressFamily.InterNetwork, new RoutingTableOptions());
-        _transactions = new TransactionTable(options.MaxOutstandingQueries, _random);
+        _outbox = new Outbox(_gate, OnSendFault);
+        _replies = new ReplySender(this);
+        _rpc = new RpcClient(transport, _outbox, _gate, _time, _random, new RpcObserver(this), options.MaxOutstandingQueries, options.QueryTimeout, options.RunContinuationsInline);
         // Secrets are cryptographically random unless a Random is given (tests, simulations): then
         // they are reproducible too, from a generator of their own seeded by the node id (drawing
         // them from the given Random would shift every later draw of a seeded run).
@@ -135,7 +139,7 @@ public sealed partial class DhtNode : IAsyncDisposable
     {
         lock (_gate)
         {
-            return _counters.Snapshot(_transactions.Count, _routing.Count, _peers.InfoHashCount, _peers.PeerCount);
+            return _counters.Snapshot(_rpc, _routing.Count, _peers.InfoHashCount, _peers.PeerCount);
         }
     }
 
@@ -154,7 +158,6 @@ public sealed partial class DhtNode : IAsyncDisposable
     /// </summary>
     public async ValueTask DisposeAsync()
     {
-        List<PendingQuery> pending;
         List<DhtAnnouncement> announcements;
         lock (_gate)
         {
@@ -165,25 +168,18 @@ public sealed partial class DhtNode : IAsyncDisposable
 
             _disposed = true;
             _maintenance?.Dispose();
-            pending = _transactions.TakeAll();
             announcements = [.. _announcements];
             _announcements.Clear();
         }
 
+        _rpc.Stop();
         foreach (DhtAnnouncement announcement in announcements)
         {
             announcement.StopTimer();
         }
 
         TrySaveState();
-
-        foreach (PendingQuery query in pending)
-        {
-            query.Timer?.Dispose();
-            query.Cancellation.Unregister();
-            query.Completion.TrySetResult(new RpcResult(RpcStatus.Cancelled, query.EndPoint, null, null, TimeSpan.Zero));
-        }
-
+        _outbox.Flush();
         await _transport.DisposeAsync().ConfigureAwait(false);
     }
 
@@ -212,10 +208,27 @@ public sealed partial class DhtNode : IAsyncDisposable
             save = _options.StateFile is not null && ++_maintenanceTicks % SaveEveryTicks == 0;
         }
 
+        _outbox.Flush();
         if (save)
         {
             TrySaveState();
         }
+    }
+
+    /// <summary>Hears the outcomes of the node's queries, without making <see cref="IRpcObserver"/> part of its public surface.</summary>
+    private sealed class RpcObserver(DhtNode node) : IRpcObserver
+    {
+        public void OnReply(NodeId id, IPEndPoint endPoint, TimeSpan roundTrip)
+        {
+            if (id != node.Id)
+            {
+                node.RoutingOnReply(id, endPoint, roundTrip, node._time.GetUtcNow());
+            }
+        }
+
+        public void OnFailure(NodeId? expectedId, IPEndPoint endPoint) => node.RoutingOnFailure(expectedId, endPoint, node._time.GetUtcNow());
+
+        public void OnExternalAddress(IPAddress voter, IPAddress address) => node._externalAddress.Add(voter, address);
     }
 
     /// <summary>Receives for the node without making <see cref="IDatagramReceiver"/> part of its public surface.</summary>

@@ -97,18 +97,21 @@ public sealed class InMemoryNetwork
     /// <summary>
     /// Creates a node at <paramref name="options"/>' <see cref="DhtNodeOptions.BindEndPoint"/>, on
     /// this network and its clock, and starts it (it does not join: call
-    /// <see cref="DhtNode.JoinAsync"/> and run the clock). The node's
-    /// <see cref="DhtNodeOptions.TimeProvider"/> is the network's <see cref="Clock"/> whatever the
-    /// options say, and it completes its tasks on the clock's thread, so that a run stays inside the
-    /// clock's loop and is deterministic; its <see cref="DhtNodeOptions.SendPolicy"/> applies to its
-    /// transport. Give it a seeded <see cref="DhtNodeOptions.Random"/> for a reproducible run.
+    /// <see cref="DhtNode.JoinAsync"/> and run the clock). Whatever the options say, the node's
+    /// <see cref="DhtNodeOptions.TimeProvider"/> is the network's <see cref="Clock"/>, it completes
+    /// its tasks on the clock's thread (so that a run stays inside the clock's loop and is
+    /// deterministic), and it never uses the public routers (resolving their names would be real
+    /// I/O off the loop, and the network routes only its own endpoints): give it
+    /// <see cref="DhtNodeOptions.BootstrapNodes"/> from this network. Its
+    /// <see cref="DhtNodeOptions.SendPolicy"/> applies to its transport. Give it a seeded
+    /// <see cref="DhtNodeOptions.Random"/> for a reproducible run.
     /// </summary>
     /// <exception cref="ArgumentException">An option is invalid; the message names it.</exception>
     /// <exception cref="InvalidOperationException">Another transport of this network holds the endpoint.</exception>
     public DhtNode StartNode(DhtNodeOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        options = options with { TimeProvider = Clock, RunContinuationsInline = true };
+        options = options with { TimeProvider = Clock, RunContinuationsInline = true, UsePublicRouters = false };
         options.Validate();
         InMemoryTransport transport = CreateTransport(options.BindEndPoint, options.SendPolicy);
         DhtNode node;

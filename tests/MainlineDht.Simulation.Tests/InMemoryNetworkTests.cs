@@ -174,7 +174,7 @@ public sealed class InMemoryNetworkTests
     {
         var clock = new VirtualTimeProvider();
         var network = new InMemoryNetwork(clock, new Random(1)) { Latency = static (_, _) => TimeSpan.FromMilliseconds(25) };
-        await using DhtNode a = network.StartNode(new DhtNodeOptions { BindEndPoint = A, UsePublicRouters = false, Random = new Random(1) });
+        await using DhtNode a = network.StartNode(new DhtNodeOptions { BindEndPoint = A, Random = new Random(1) });
         await using DhtNode b = network.StartNode(new DhtNodeOptions { BindEndPoint = B, UsePublicRouters = false, Random = new Random(2) });
 
         Task<RpcResult> ping = a.PingAsync(B);
@@ -184,6 +184,7 @@ public sealed class InMemoryNetworkTests
         Assert.Multiple(() =>
         {
             Assert.That(a.Options.TimeProvider, Is.SameAs(clock));
+            Assert.That(a.Options.UsePublicRouters, Is.False, "names to resolve would be real I/O off the clock's loop");
             Assert.That(a.LocalEndPoint, Is.EqualTo(A));
             Assert.That(ping.Result.Status, Is.EqualTo(RpcStatus.Response));
             Assert.That(ping.Result.Response!.Id, Is.EqualTo(b.Id));

@@ -5,6 +5,7 @@ using MainlineDht.Bencode;
 using MainlineDht.Protocol;
 using MainlineDht.Routing;
 using MainlineDht.Rpc;
+using MainlineDht.Storage;
 
 namespace MainlineDht;
 
@@ -21,6 +22,7 @@ public sealed partial class DhtNode
     {
         // Decoding touches no state: it runs before the gate is taken.
         bool decoded = KrpcCodec.TryDecode(datagram, out KrpcMessage? message, out KrpcDecodeError error);
+        string? warning = null;
         lock (_gate)
         {
             if (_disposed)
@@ -35,9 +37,16 @@ public sealed partial class DhtNode
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
-                // A bug in a handler must not stop the node; it is counted and visible in the statistics.
+                // A bug in a handler must not stop the node: it is counted, and the first fault at each
+                // site is reported, once the gate is released (the callback must not run under it).
                 _counters.HandlerFaults++;
+                warning = _faultSites.FirstReport(e, source);
             }
+        }
+
+        if (warning is not null)
+        {
+            ReportFault(warning);
         }
     }
 
@@ -102,9 +111,12 @@ public sealed partial class DhtNode
                 break;
 
             case GetQuery get:
-                // No BEP 44 item is stored here: answer like find_node, with a token, so that a get
-                // traversal can continue through this node.
-                SendResponse(query, source, WithNodes(new ReplyFields { Token = WriteToken(source, now) }, get.Target, get.Want, source));
+                // No BEP 44 item is stored here (yet): the node answers get and put as a BEP 5 node
+                // without BEP 44 does, one story for both. get carries a target, so it is answered like
+                // find_node (as any unknown query with a target): a get traversal continues through us,
+                // but no write token is handed out, since nothing may be put here; put gets 204 below.
+                // A token with no storage behind it would invite puts that are then refused or lost.
+                SendResponse(query, source, WithNodes(default, get.Target, get.Want, source));
                 break;
 
             case UnknownQuery unknown when (unknown.Target ?? unknown.InfoHash) is NodeId target:
@@ -155,14 +167,26 @@ public sealed partial class DhtNode
             return;
         }
 
-        StorePeer(query.InfoHash, new IPEndPoint(source.Address, port), query.Seed, now);
+        switch (StorePeer(query.InfoHash, new IPEndPoint(source.Address, port), query.Seed, now))
+        {
+            case AnnounceOutcome.RefusedStoreFull:
+                // 202 server error: the refusal is ours, not the announcer's mistake; it still has
+                // the other closest nodes to announce to. Counted only as the error sent.
+                SendError(query.TransactionId.Span, KrpcErrorCode.Server, "store full", source);
+                return;
+
+            case AnnounceOutcome.RefusedInvalidPeer:
+                SendError(query.TransactionId.Span, KrpcErrorCode.Protocol, "invalid peer", source);
+                return;
+        }
+
         _counters.AnnouncesAccepted++;
         SendResponse(query, source, default);
     }
 
     private void HandleSampleInfohashes(SampleInfohashesQuery query, IPEndPoint source)
     {
-        ReplyFields fields = WithNodes(default, query.Target, query.Want, source);
+        ReplyFields fields = WithNodes(new ReplyFields { Keys = KrpcResponseKeys.Samples }, query.Target, query.Want, source);
         int room = Math.Clamp((ReplyBudget - fields.EstimatedSize - 40) / NodeId.Size, 0, MaxSamples);
         int count = SampleInfoHashes(_scratch.Samples.AsSpan(0, room * NodeId.Size));
         fields.Samples = _scratch.Samples.AsMemory(0, count * NodeId.Size);
@@ -171,7 +195,10 @@ public sealed partial class DhtNode
         SendResponse(query, source, fields);
     }
 
-    /// <summary>Adds the K closest nodes of the families the querier wants (BEP 32; default: its own family).</summary>
+    /// <summary>
+    /// Adds the K closest nodes of the families the querier wants (BEP 32; default: its own family).
+    /// The key of each wanted family is written even when empty: the query types that return nodes require it.
+    /// </summary>
     private ReplyFields WithNodes(ReplyFields fields, NodeId target, WantFamilies want, IPEndPoint source)
     {
         if (want == WantFamilies.None)
@@ -183,11 +210,13 @@ public sealed partial class DhtNode
         if ((want & WantFamilies.IPv4) != 0)
         {
             fields.Nodes = WriteNodes(count, v4: true, _scratch.Nodes);
+            fields.Keys |= KrpcResponseKeys.Nodes;
         }
 
         if ((want & WantFamilies.IPv6) != 0)
         {
             fields.Nodes6 = WriteNodes(count, v4: false, _scratch.Nodes6);
+            fields.Keys |= KrpcResponseKeys.Nodes6;
         }
 
         return fields;
@@ -229,31 +258,44 @@ public sealed partial class DhtNode
             Samples = fields.Samples,
             Num = fields.Num,
             Interval = fields.Interval,
+            IncludedKeys = fields.Keys,
             TransactionId = query.TransactionId,
             ExternalAddress = _scratch.Ip.AsMemory(0, ipLength),
             Version = _options.Version,
         };
         byte[] send = ArrayPool<byte>.Shared.Rent(SendBufferSize);
-        if (KrpcCodec.TryEncode(reply, send, out int written) && _transport.TrySend(send.AsSpan(0, written), destination))
+        try
         {
-            _counters.Answered++;
+            if (KrpcCodec.TryEncode(reply, send, out int written) && _transport.TrySend(send.AsSpan(0, written), destination))
+            {
+                _counters.Answered++;
+            }
         }
-
-        ArrayPool<byte>.Shared.Return(send);
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(send);
+        }
     }
 
+    /// <summary>Sends a KRPC error; like every reply it carries the requester's address (BEP 42 <c>ip</c>).</summary>
     private void SendError(ReadOnlySpan<byte> transactionId, KrpcErrorCode code, string text, IPEndPoint destination)
     {
         Span<byte> message = stackalloc byte[64];
         int length = System.Text.Encoding.ASCII.GetBytes(text.AsSpan(0, Math.Min(text.Length, message.Length)), message);
+        int ipLength = CompactFormat.WritePeer(destination, _scratch.Ip);
         byte[] send = ArrayPool<byte>.Shared.Rent(SendBufferSize);
-        if (KrpcCodec.TryEncodeError(transactionId, code, message[..length], _options.Version.Span, send, out int written)
-            && _transport.TrySend(send.AsSpan(0, written), destination))
+        try
         {
-            _counters.ErrorSent(code);
+            if (KrpcCodec.TryEncodeError(transactionId, code, message[..length], _options.Version.Span, _scratch.Ip.AsSpan(0, ipLength), send, out int written)
+                && _transport.TrySend(send.AsSpan(0, written), destination))
+            {
+                _counters.ErrorSent(code);
+            }
         }
-
-        ArrayPool<byte>.Shared.Return(send);
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(send);
+        }
     }
 
     private void HandleReply(KrpcMessage message, ReadOnlyMemory<byte> datagram, IPEndPoint source)
@@ -299,6 +341,7 @@ public sealed partial class DhtNode
         public ReadOnlyMemory<byte> Token, Nodes, Nodes6, SeedsFilter, PeersFilter, Samples;
         public CompactPeerList Values;
         public long? Num, Interval;
+        public KrpcResponseKeys Keys;
 
         public readonly int EstimatedSize =>
             100 + Token.Length + Nodes.Length + Nodes6.Length + SeedsFilter.Length + PeersFilter.Length + Samples.Length;

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using MainlineDht.Bencode;
 using MainlineDht.Protocol;
 using MainlineDht.Routing;
+using MainlineDht.Storage;
 
 namespace MainlineDht;
 
@@ -41,8 +42,9 @@ public sealed partial class DhtNode
     private void Verify(NodeId id, IPEndPoint endPoint) =>
         _ = SendQueryAsync(new PingQuery { Id = Id, ReadOnly = _options.ReadOnly, Version = _options.Version }, endPoint, id, CancellationToken.None);
 
+    /// <summary>The nodes our replies hand out: recently answering ones, never one with a failure outstanding (see <see cref="RoutingTable.FindClosestToShare"/>).</summary>
     private int ClosestNodes(NodeId target, NodeEntry[] destination) =>
-        _routing.FindClosest(target, destination, includeQuestionable: true, _time.GetUtcNow());
+        _routing.FindClosestToShare(target, destination, _time.GetUtcNow());
 
     /// <summary>
     /// Upkeep: a bucket untouched for 15 minutes gets a <c>find_node</c> for a random id in its
@@ -64,7 +66,7 @@ public sealed partial class DhtNode
         }
     }
 
-    private void StorePeer(NodeId infoHash, IPEndPoint peer, bool seed, DateTimeOffset now) =>
+    private AnnounceOutcome StorePeer(NodeId infoHash, IPEndPoint peer, bool seed, DateTimeOffset now) =>
         _peers.Announce(infoHash, peer, seed, now);
 
     /// <summary>Writes up to <paramref name="max"/> random stored peers as a bencoded <c>values</c> list.</summary>

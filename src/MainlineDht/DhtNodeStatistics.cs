@@ -51,6 +51,9 @@ public sealed record DhtNodeStatistics
     /// <summary>Announces accepted from other nodes.</summary>
     public long AnnouncesAccepted { get; init; }
 
-    /// <summary>Datagrams whose handling failed inside the node (a bug: it is counted, never thrown into the receive loop).</summary>
+    /// <summary>
+    /// Datagrams whose handling failed inside the node (a bug: it is counted, never thrown into the
+    /// receive loop; the first fault at each site is also reported through <see cref="DhtNodeOptions.OnWarning"/>).
+    /// </summary>
     public long InternalErrors { get; init; }
 }

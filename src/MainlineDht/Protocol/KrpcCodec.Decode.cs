@@ -346,6 +346,9 @@ public static partial class KrpcCodec
                 PublicKey = r.Key.In(_memory),
                 Signature = r.Signature.In(_memory),
                 Sequence = r.Optional(r.Seq, Has.Seq),
+                IncludedKeys = (r.Nodes.IsPresent ? KrpcResponseKeys.Nodes : KrpcResponseKeys.None)
+                    | (r.Nodes6.IsPresent ? KrpcResponseKeys.Nodes6 : KrpcResponseKeys.None)
+                    | (r.Samples.IsPresent ? KrpcResponseKeys.Samples : KrpcResponseKeys.None),
                 TransactionId = _t.In(_memory),
                 Version = _v.In(_memory),
                 ExternalAddress = _ip.In(_memory),

@@ -76,8 +76,16 @@ public static partial class KrpcCodec
             : throw new ArgumentException("The message does not fit in 64 KiB.", nameof(message));
     }
 
-    /// <summary>Encodes a KRPC error reply to the transaction <paramref name="transactionId"/>.</summary>
-    public static bool TryEncodeError(ReadOnlySpan<byte> transactionId, KrpcErrorCode code, ReadOnlySpan<byte> text, ReadOnlySpan<byte> version, Span<byte> destination, out int bytesWritten)
+    /// <summary>Encodes a KRPC error reply to the transaction <paramref name="transactionId"/>, without a BEP 42 <c>ip</c>.</summary>
+    public static bool TryEncodeError(ReadOnlySpan<byte> transactionId, KrpcErrorCode code, ReadOnlySpan<byte> text, ReadOnlySpan<byte> version, Span<byte> destination, out int bytesWritten) =>
+        TryEncodeError(transactionId, code, text, version, default, destination, out bytesWritten);
+
+    /// <summary>
+    /// Encodes a KRPC error reply to the transaction <paramref name="transactionId"/>. A node's
+    /// replies, errors included, carry the requester's address as the node saw it (BEP 42
+    /// <paramref name="externalAddress"/>, compact: 6 or 18 bytes); it is left out when empty.
+    /// </summary>
+    public static bool TryEncodeError(ReadOnlySpan<byte> transactionId, KrpcErrorCode code, ReadOnlySpan<byte> text, ReadOnlySpan<byte> version, ReadOnlySpan<byte> externalAddress, Span<byte> destination, out int bytesWritten)
     {
         var w = new BencodeWriter(destination);
         w.WriteStartDictionary();
@@ -86,6 +94,11 @@ public static partial class KrpcCodec
         w.WriteInteger((int)code);
         w.WriteString(text);
         w.WriteEnd();
+        if (!externalAddress.IsEmpty)
+        {
+            w.WriteString("ip"u8, externalAddress);
+        }
+
         w.WriteString("t"u8, transactionId);
         if (!version.IsEmpty)
         {
@@ -149,6 +162,15 @@ public static partial class KrpcCodec
     private static void WriteOptional(ref BencodeWriter w, ReadOnlySpan<byte> key, ReadOnlyMemory<byte> value)
     {
         if (!value.IsEmpty)
+        {
+            w.WriteString(key, value.Span);
+        }
+    }
+
+    /// <summary>Writes a key the reply requires: as an empty string when <paramref name="included"/> and there is nothing in it.</summary>
+    private static void WriteRequired(ref BencodeWriter w, ReadOnlySpan<byte> key, ReadOnlyMemory<byte> value, bool included)
+    {
+        if (included || !value.IsEmpty)
         {
             w.WriteString(key, value.Span);
         }
@@ -259,10 +281,11 @@ public static partial class KrpcCodec
         WriteId(ref w, "id"u8, r.Id);
         WriteOptional(ref w, "interval"u8, r.Interval);
         WriteOptional(ref w, "k"u8, r.PublicKey);
-        WriteOptional(ref w, "nodes"u8, r.Nodes);
-        WriteOptional(ref w, "nodes6"u8, r.Nodes6);
+        KrpcResponseKeys included = r.IncludedKeys;
+        WriteRequired(ref w, "nodes"u8, r.Nodes, (included & KrpcResponseKeys.Nodes) != 0);
+        WriteRequired(ref w, "nodes6"u8, r.Nodes6, (included & KrpcResponseKeys.Nodes6) != 0);
         WriteOptional(ref w, "num"u8, r.Num);
-        WriteOptional(ref w, "samples"u8, r.Samples);
+        WriteRequired(ref w, "samples"u8, r.Samples, (included & KrpcResponseKeys.Samples) != 0);
         WriteOptional(ref w, "seq"u8, r.Sequence);
         WriteOptional(ref w, "sig"u8, r.Signature);
         WriteOptional(ref w, "token"u8, r.Token);

@@ -256,10 +256,10 @@ public sealed class KrpcResponse : KrpcMessage
     /// <summary>The responding node's id (<c>r.id</c>).</summary>
     public NodeId Id { get; init; }
 
-    /// <summary>Compact IPv4 nodes, 26 bytes each (<c>nodes</c>); empty when absent.</summary>
+    /// <summary>Compact IPv4 nodes, 26 bytes each (<c>nodes</c>); empty when absent or empty (<see cref="PresentKeys"/> tells which).</summary>
     public ReadOnlyMemory<byte> Nodes { get; init; }
 
-    /// <summary>BEP 32: compact IPv6 nodes, 38 bytes each (<c>nodes6</c>); empty when absent.</summary>
+    /// <summary>BEP 32: compact IPv6 nodes, 38 bytes each (<c>nodes6</c>); empty when absent or empty (<see cref="PresentKeys"/> tells which).</summary>
     public ReadOnlyMemory<byte> Nodes6 { get; init; }
 
     /// <summary>The write token (<c>token</c>); empty when absent.</summary>
@@ -274,7 +274,7 @@ public sealed class KrpcResponse : KrpcMessage
     /// <summary>BEP 33: bloom filter of downloaders (<c>BFpe</c>, 256 bytes); empty when absent.</summary>
     public ReadOnlyMemory<byte> PeersFilter { get; init; }
 
-    /// <summary>BEP 51: infohash samples, 20 bytes each (<c>samples</c>); empty when absent.</summary>
+    /// <summary>BEP 51: infohash samples, 20 bytes each (<c>samples</c>); empty when absent or empty (<see cref="PresentKeys"/> tells which).</summary>
     public ReadOnlyMemory<byte> Samples { get; init; }
 
     /// <summary>BEP 51: how many infohashes the replier stores (<c>num</c>).</summary>
@@ -295,8 +295,23 @@ public sealed class KrpcResponse : KrpcMessage
     /// <summary>BEP 44: the mutable item's sequence number (<c>seq</c>).</summary>
     public long? Sequence { get; init; }
 
+    /// <summary>
+    /// Keys written even when their value is empty (an empty string): a reply carries the keys its
+    /// query type requires, with nothing in them when there is nothing to send. A key with a
+    /// non-empty value is written whether listed or not. A decoded response lists every one of these
+    /// keys it carried, empty or not.
+    /// </summary>
+    public KrpcResponseKeys IncludedKeys { get; init; }
+
+    /// <summary>The keys of <see cref="KrpcResponseKeys"/> this response carries: <see cref="IncludedKeys"/> and those with a value.</summary>
+    public KrpcResponseKeys PresentKeys =>
+        IncludedKeys
+        | (Nodes.IsEmpty ? KrpcResponseKeys.None : KrpcResponseKeys.Nodes)
+        | (Nodes6.IsEmpty ? KrpcResponseKeys.None : KrpcResponseKeys.Nodes6)
+        | (Samples.IsEmpty ? KrpcResponseKeys.None : KrpcResponseKeys.Samples);
+
     private protected override bool EqualsCore(KrpcMessage other) =>
-        other is KrpcResponse o && Id == o.Id && Same(Nodes, o.Nodes) && Same(Nodes6, o.Nodes6) && Same(Token, o.Token)
+        other is KrpcResponse o && Id == o.Id && PresentKeys == o.PresentKeys && Same(Nodes, o.Nodes) && Same(Nodes6, o.Nodes6) && Same(Token, o.Token)
         && Values.Equals(o.Values) && Same(SeedsFilter, o.SeedsFilter) && Same(PeersFilter, o.PeersFilter)
         && Same(Samples, o.Samples) && Num == o.Num && Interval == o.Interval && Same(Value, o.Value)
         && Same(PublicKey, o.PublicKey) && Same(Signature, o.Signature) && Sequence == o.Sequence;

@@ -17,7 +17,79 @@ internal sealed partial class RoutingTable
     /// only when <paramref name="includeQuestionable"/> is true. Allocates nothing.
     /// </summary>
     /// <returns>How many entries were written.</returns>
-    public int FindClosest(NodeId target, Span<NodeEntry> destination, bool includeQuestionable, DateTimeOffset now)
+    public int FindClosest(NodeId target, Span<NodeEntry> destination, bool includeQuestionable, DateTimeOffset now) =>
+        Collect(target, destination, includeQuestionable ? Eligible.Live : Eligible.Good, now);
+
+    /// <summary>
+    /// Writes the nodes to hand out in our replies (<c>nodes</c> / <c>nodes6</c>) into
+    /// <paramref name="destination"/>: the closest to <paramref name="target"/> among the nodes that
+    /// answered recently (BEP 5's good nodes), then, only when there are not enough of those, the
+    /// closest questionable ones; never a node whose last query failed or that is pending an eviction
+    /// ping, since a querier would spend its timeouts on it. All closest first. Allocates nothing.
+    /// </summary>
+    /// <remarks>
+    /// Lookups of our own start from <see cref="FindClosest(NodeId, Span{NodeEntry}, bool, DateTimeOffset)"/>
+    /// instead: there a doubtful node costs only one of our timeouts and may prove itself alive.
+    /// </remarks>
+    /// <returns>How many entries were written.</returns>
+    public int FindClosestToShare(NodeId target, Span<NodeEntry> destination, DateTimeOffset now)
+    {
+        int good = Collect(target, destination, Eligible.Shareable, now);
+        if (good == destination.Length || good == _byId.Count)
+        {
+            return good;
+        }
+
+        int more = Collect(target, destination[good..], Eligible.ShareableQuestionable, now);
+        int written = good + more;
+
+        // Both runs are sorted: insert the questionable ones among the good ones (at most K each).
+        for (int i = good; i < written; i++)
+        {
+            NodeEntry e = destination[i];
+            NodeId distance = e.Id ^ target;
+            int j = i;
+            while (j > 0 && (destination[j - 1].Id ^ target) > distance)
+            {
+                destination[j] = destination[j - 1];
+                j--;
+            }
+
+            destination[j] = e;
+        }
+
+        return written;
+    }
+
+    /// <summary>Which live nodes a search returns.</summary>
+    private enum Eligible
+    {
+        /// <summary>Good nodes (failures below the bad threshold included).</summary>
+        Good,
+
+        /// <summary>Good and questionable nodes: everything but bad ones.</summary>
+        Live,
+
+        /// <summary>Good nodes with no failure outstanding and no eviction ping pending.</summary>
+        Shareable,
+
+        /// <summary>Questionable nodes with no failure outstanding and no eviction ping pending.</summary>
+        ShareableQuestionable,
+    }
+
+    private static bool IsEligible(NodeEntry e, Eligible eligible, DateTimeOffset goodAfter, int maxFailures, DateTimeOffset now)
+    {
+        NodeState state = e.GetState(goodAfter, maxFailures);
+        return eligible switch
+        {
+            Eligible.Good => state == NodeState.Good,
+            Eligible.Live => state != NodeState.Bad,
+            Eligible.Shareable => state == NodeState.Good && e.FailureCount == 0 && !IsPending(e.EvictionPingRequested, now),
+            _ => state == NodeState.Questionable && e.FailureCount == 0 && !IsPending(e.EvictionPingRequested, now),
+        };
+    }
+
+    private int Collect(NodeId target, Span<NodeEntry> destination, Eligible eligible, DateTimeOffset now)
     {
         if (destination.IsEmpty || _byId.Count == 0)
         {
@@ -34,8 +106,7 @@ internal sealed partial class RoutingTable
             int found = 0;
             foreach (NodeEntry e in bucket.Nodes)
             {
-                NodeState state = e.GetState(goodAfter, maxFailures);
-                if (state == NodeState.Bad || (state == NodeState.Questionable && !includeQuestionable))
+                if (!IsEligible(e, eligible, goodAfter, maxFailures, now))
                 {
                     continue;
                 }

@@ -57,6 +57,32 @@ public sealed class DhtNodeUdpTests : GuardedTest
     }
 
     [Test]
+    public void A_fresh_node_answers_find_node_get_peers_and_sample_infohashes_with_the_required_keys_empty()
+    {
+        using var client = new RawKrpcClient();
+        string head = $"d2:ip6:{Compact(client.LocalEndPoint)}1:rd2:id20:{Text(_node.Id.ToArray())}";
+        string Tail(string t) => $"e1:t2:{t}1:v4:MD\u0000\u00011:y1:re";
+
+        string findNode = RawExchange(client, Latin1("d1:ad2:id20:abcdefghij01234567896:target20:mnopqrstuvwxyz123456e1:q9:find_node1:t2:f11:y1:qe"));
+        Assert.That(findNode, Is.EqualTo($"{head}5:nodes0:{Tail("f1")}"));
+
+        string getPeers = RawExchange(client, GetPeers("g1"));
+        string token = Text(((KrpcResponse)KrpcCodec.Decode(Latin1(getPeers))).Token.Span);
+        Assert.That(getPeers, Is.EqualTo($"{head}5:nodes0:5:token{token.Length}:{token}{Tail("g1")}"));
+
+        string samples = RawExchange(client, Latin1("d1:ad2:id20:abcdefghij01234567896:target20:mnopqrstuvwxyz123456e1:q17:sample_infohashes1:t2:s11:y1:qe"));
+        Assert.That(samples, Is.EqualTo($"{head}8:intervali300e5:nodes0:3:numi0e7:samples0:{Tail("s1")}"));
+    }
+
+    [Test]
+    public void An_error_reply_carries_the_requesters_address()
+    {
+        using var client = new RawKrpcClient();
+        string reply = RawExchange(client, Latin1("d1:ad2:id20:abcdefghij0123456789e1:q5:dance1:t2:u11:y1:qe"));
+        Assert.That(reply, Is.EqualTo($"d1:eli204e14:method unknowne2:ip6:{Compact(client.LocalEndPoint)}1:t2:u11:v4:MD\u0000\u00011:y1:ee"));
+    }
+
+    [Test]
     public void Announce_with_the_token_from_get_peers_makes_the_peer_appear_in_the_next_get_peers()
     {
         using var client = new RawKrpcClient(IPAddress.Parse("127.0.0.2"));
@@ -247,6 +273,22 @@ public sealed class DhtNodeUdpTests : GuardedTest
         Assert.That(stats.StoredPeers, Is.LessThanOrEqualTo(_node.Options.MaxPeersPerInfoHash * _node.Options.MaxInfoHashes));
         long after = GC.GetTotalMemory(forceFullCollection: true);
         Assert.That(after - before, Is.LessThan(64L * 1024 * 1024), "memory grew past 64 MiB under the flood");
+    }
+
+    /// <summary>Sends a query and returns the node's reply as sent (its own queries to us, a verification ping, are skipped).</summary>
+    private string RawExchange(RawKrpcClient client, byte[] query)
+    {
+        client.Send(query, _node.LocalEndPoint);
+        for (byte[]? reply = client.Receive(TimeSpan.FromSeconds(5)); reply is not null; reply = client.Receive(TimeSpan.FromSeconds(5)))
+        {
+            if (KrpcCodec.Decode(reply) is not KrpcQuery)
+            {
+                return Text(reply);
+            }
+        }
+
+        Assert.Fail("no reply from the node");
+        return "";
     }
 
     private static byte[] GetPeers(string t) =>

@@ -1,5 +1,6 @@
 using System.Net;
 using MainlineDht.Protocol;
+using MainlineDht.Routing;
 using MainlineDht.Rpc;
 using MainlineDht.Simulation;
 using MainlineDht.Tests.Support;
@@ -100,6 +101,32 @@ public sealed class DhtNodeVirtualTimeTests : GuardedTest
         Clock.Advance(TimeSpan.FromMinutes(1));
         Assert.That(server.GetRoutingTable(), Is.Empty);
         Assert.That(server.GetStatistics().QueriesSent["ping"], Is.Zero, "a read-only querier is not even pinged for verification");
+    }
+
+    [Test]
+    public async Task A_node_that_stops_answering_leaves_our_replies_after_its_first_failed_query_before_it_is_evicted()
+    {
+        DhtNode server = StartNode("127.0.0.1", 1);
+        DhtNode client = StartNode("127.0.0.3", 3);
+        DhtNode silent = StartNode("127.0.0.2", 2);
+        Assert.That(Run(server.PingAsync(silent.LocalEndPoint)).Status, Is.EqualTo(RpcStatus.Response));
+
+        // A read-only querier: the server does not add it, so its replies only ever name the other node.
+        var findNode = new FindNodeQuery { Id = client.Id, Target = silent.Id, ReadOnly = true };
+        KrpcResponse before = Run(client.SendQueryAsync(findNode, server.LocalEndPoint)).Response!;
+        Assert.That(CompactFormat.ReadNodes(before.Nodes.Span, System.Net.Sockets.AddressFamily.InterNetwork).Select(n => n.Id), Is.EqualTo(new[] { silent.Id }));
+
+        await silent.DisposeAsync();
+        Task<MainlineDht.Lookups.LookupReport> lookup = server.FindNodeAsync(silent.Id);
+        Assert.That(Clock.RunUntil(() => lookup.IsCompleted, TimeSpan.FromMinutes(1)), Is.True);
+        Clock.Advance(server.Options.QueryTimeout); // a query the lookup stopped waiting for still times out
+        RoutingTableEntry entry = server.GetRoutingTable().Single(e => e.Id == silent.Id);
+        Assert.That(entry.FailureCount, Is.EqualTo(1), "one failed query: still in the table, not yet evicted");
+        Assert.That(entry.State, Is.EqualTo(NodeState.Good), "it answered minutes ago");
+
+        KrpcResponse after = Run(client.SendQueryAsync(findNode, server.LocalEndPoint)).Response!;
+        Assert.That(after.Nodes.IsEmpty, Is.True, "a node whose last query failed is not handed out");
+        Assert.That(after.PresentKeys, Is.EqualTo(KrpcResponseKeys.Nodes), "the nodes key is there, empty");
     }
 
     [Test]

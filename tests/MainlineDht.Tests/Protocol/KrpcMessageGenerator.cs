@@ -112,6 +112,7 @@ internal sealed class KrpcMessageGenerator(Random random)
         TransactionId = Transaction(),
         Version = Version(),
         ExternalAddress = Address(),
+        IncludedKeys = (KrpcResponseKeys)random.Next(8), // required keys, written empty when they hold nothing
     };
 
     private void WriteValue(ref BencodeWriter writer, int depth)

@@ -146,8 +146,23 @@ public sealed class RoutingTableFindClosestTests
                     Assert.That(actual, Is.EqualTo(expected), $"seed {seed}, target {target}, count {count}, questionable {includeQuestionable}");
                 }
             }
+
+            // What replies hand out: the closest good nodes, questionable ones only to fill up; never
+            // one with a failure outstanding or an eviction ping pending.
+            foreach (int count in new[] { 1, 8, 20, 600 })
+            {
+                RoutingTableEntry[] shareable = [.. all.Where(e => e.FailureCount == 0 && !PingPending(table, e.Id, now))];
+                NodeId[] good = [.. shareable.Where(e => e.State == NodeState.Good).Select(e => e.Id).OrderBy(id => id ^ target).Take(count)];
+                NodeId[] fill = [.. shareable.Where(e => e.State == NodeState.Questionable).Select(e => e.Id).OrderBy(id => id ^ target).Take(count - good.Length)];
+                NodeId[] expected = [.. good.Concat(fill).OrderBy(id => id ^ target)];
+                int written = table.FindClosestToShare(target, buffer.AsSpan(0, count), now);
+                Assert.That(buffer.Take(written).Select(e => e.Id), Is.EqualTo(expected), $"seed {seed}, target {target}, count {count}, shared");
+            }
         }
     }
+
+    private static bool PingPending(RoutingTable table, NodeId id, DateTimeOffset now) =>
+        table.TryGet(id, out NodeEntry? entry) && entry.EvictionPingRequested is { } at && now - at < RoutingTable.PingRequestLifetime;
 
     [Test]
     public void Buckets_are_visited_in_order_of_their_distance_to_the_target()

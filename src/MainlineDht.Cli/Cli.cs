@@ -2,12 +2,15 @@ namespace MainlineDht.Cli;
 
 internal static class Cli
 {
-    /// <summary>Runs a command body: failures become one line on stderr and a non-zero exit code, never a stack trace.</summary>
-    public static async Task<int> RunAsync(Func<Task<int>> body)
+    /// <summary>
+    /// Runs a command body: failures become one line on stderr and a non-zero exit code, never a
+    /// stack trace. The body gets the run's <see cref="Warnings"/> (lines on stderr, kept for its JSON).
+    /// </summary>
+    public static async Task<int> RunAsync(Func<Warnings, Task<int>> body)
     {
         try
         {
-            return await body().ConfigureAwait(false);
+            return await body(new Warnings(Console.Error)).ConfigureAwait(false);
         }
         catch (CliException e)
         {

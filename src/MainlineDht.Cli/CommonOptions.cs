@@ -8,10 +8,23 @@ namespace MainlineDht.Cli;
 /// <summary>The options every command takes: where to bind, whom to join, how long to wait, how to print.</summary>
 internal sealed class CommonOptions
 {
-    public CommonOptions(string defaultBind = "0.0.0.0", int defaultPort = 6881)
+    /// <param name="defaultBind">The --bind default.</param>
+    /// <param name="defaultPort">The --port default.</param>
+    /// <param name="oneShot">
+    /// A one-shot command (a lookup, an announce, a ping): its node lives for seconds, so it runs
+    /// BEP 43 read-only unless --full-node is given, and is never entered in others' routing tables.
+    /// </param>
+    /// <param name="publicRouters">Whether the command may fall back to the public routers (then --no-public-routers turns that off).</param>
+    public CommonOptions(string defaultBind = "0.0.0.0", int defaultPort = 6881, bool oneShot = false, bool publicRouters = false)
     {
         Bind = new("--bind") { Description = "The local IP address to bind.", DefaultValueFactory = _ => defaultBind };
         Port = new("--port") { Description = "The local UDP port (0 picks a free one).", DefaultValueFactory = _ => defaultPort };
+        FullNode = oneShot
+            ? new("--full-node") { Description = "Answer queries like a long-lived node (other nodes may then list this short-lived one in their routing tables). Default: a BEP 43 read-only node, which sends ro=1 and answers nothing." }
+            : null;
+        NoPublicRouters = publicRouters
+            ? new("--no-public-routers") { Description = "Never fall back to the public routers (router.bittorrent.com, …) when no --bootstrap node or saved node is given." }
+            : null;
     }
 
     public Option<string> Bind { get; }
@@ -24,6 +37,12 @@ internal sealed class CommonOptions
 
     public Option<bool> Json { get; } = new("--json") { Description = "Print one JSON document on stdout and nothing else." };
 
+    /// <summary><c>--full-node</c>, on one-shot commands only.</summary>
+    public Option<bool>? FullNode { get; }
+
+    /// <summary><c>--no-public-routers</c>, on commands that would otherwise fall back to them.</summary>
+    public Option<bool>? NoPublicRouters { get; }
+
     public void AddTo(Command command)
     {
         command.Options.Add(Bind);
@@ -31,10 +50,22 @@ internal sealed class CommonOptions
         command.Options.Add(Bootstrap);
         command.Options.Add(Timeout);
         command.Options.Add(Json);
+        if (FullNode is not null)
+        {
+            command.Options.Add(FullNode);
+        }
+
+        if (NoPublicRouters is not null)
+        {
+            command.Options.Add(NoPublicRouters);
+        }
     }
 
-    /// <summary>Builds node options from the parsed command line; a bad value is a <see cref="CliException"/>.</summary>
-    public DhtNodeOptions ToNodeOptions(ParseResult parse, string? stateFile = null)
+    /// <summary>
+    /// Builds node options from the parsed command line, the node's warnings going to
+    /// <paramref name="warnings"/>; a bad value is a <see cref="CliException"/>.
+    /// </summary>
+    public DhtNodeOptions ToNodeOptions(ParseResult parse, Warnings warnings, string? stateFile = null)
     {
         string bind = parse.GetValue(Bind)!;
         if (!IPAddress.TryParse(bind, out IPAddress? address))
@@ -68,6 +99,9 @@ internal sealed class CommonOptions
             BindEndPoint = new IPEndPoint(address, port),
             BootstrapNodes = bootstrap,
             StateFile = stateFile,
+            UsePublicRouters = NoPublicRouters is null || !parse.GetValue(NoPublicRouters),
+            ReadOnly = FullNode is not null && !parse.GetValue(FullNode),
+            OnWarning = warnings.Report,
         };
     }
 
@@ -80,17 +114,16 @@ internal sealed class CommonOptions
     }
 
     /// <summary>Starts a node and joins the DHT; fails with one line when no bootstrap node answers.</summary>
-    public async Task<DhtNode> StartJoinedNodeAsync(ParseResult parse, CancellationToken cancellationToken)
+    public async Task<DhtNode> StartJoinedNodeAsync(ParseResult parse, Warnings warnings, CancellationToken cancellationToken)
     {
-        DhtNodeOptions options = ToNodeOptions(parse);
+        DhtNodeOptions options = ToNodeOptions(parse, warnings);
         DhtNode node = await StartNodeAsync(options, cancellationToken).ConfigureAwait(false);
         try
         {
             Lookups.LookupReport join = await node.JoinAsync(cancellationToken).ConfigureAwait(false);
             if (join.Replies == 0)
             {
-                string tried = options.BootstrapNodes.Count > 0 ? string.Join(", ", options.BootstrapNodes) : "the public routers";
-                throw new CliException($"could not join the DHT: no node answered ({tried}).");
+                throw new CliException($"could not join the DHT: no node answered ({Tried(options, savedNodes: false)}).");
             }
 
             return node;
@@ -100,6 +133,23 @@ internal sealed class CommonOptions
             await node.DisposeAsync().ConfigureAwait(false);
             throw;
         }
+    }
+
+    /// <summary>Whom a join asked, for a message: the given nodes, the saved ones, or the public routers.</summary>
+    public static string Tried(DhtNodeOptions options, bool savedNodes)
+    {
+        var tried = new List<string>(options.BootstrapNodes);
+        if (savedNodes)
+        {
+            tried.Add($"the nodes saved in {options.StateFile}");
+        }
+
+        if (tried.Count == 0)
+        {
+            tried.Add(options.UsePublicRouters ? "the public routers" : "none: no --bootstrap given and the public routers are off");
+        }
+
+        return string.Join(", ", tried);
     }
 
     /// <summary>Resolves a host:port to one endpoint (IPv4 preferred).</summary>

@@ -7,23 +7,26 @@ using MainlineDht.Rpc;
 
 namespace MainlineDht.Cli;
 
-/// <summary><c>get-peers</c>, <c>announce</c>, <c>find-node</c> and <c>ping</c>: one-shot commands on a short-lived node.</summary>
+/// <summary>
+/// <c>get-peers</c>, <c>announce</c>, <c>find-node</c> and <c>ping</c>: one-shot commands on a
+/// short-lived node, BEP 43 read-only unless <c>--full-node</c> is given (see <see cref="CommonOptions"/>).
+/// </summary>
 internal static class LookupCommands
 {
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 
     public static Command GetPeers()
     {
-        var common = new CommonOptions(defaultPort: 0);
+        var common = new CommonOptions(defaultPort: 0, oneShot: true, publicRouters: true);
         var target = new Argument<string>("infohash") { Description = "The infohash (40 hex digits) or a magnet link." };
         var command = new Command("get-peers", "Find peers for an infohash; prints one ip:port per line. Exit 0 if any peer was found, 1 if none.") { target };
         common.AddTo(command);
-        command.SetAction((parse, cancellationToken) => Cli.RunAsync(async () =>
+        command.SetAction((parse, cancellationToken) => Cli.RunAsync(async warnings =>
         {
             NodeId infoHash = Targets.ParseInfoHash(parse.GetValue(target)!);
             bool json = parse.GetValue(common.Json);
             using CancellationTokenSource timeout = common.TimeoutSource(parse, cancellationToken);
-            await using DhtNode node = await common.StartJoinedNodeAsync(parse, timeout.Token).ConfigureAwait(false);
+            await using DhtNode node = await common.StartJoinedNodeAsync(parse, warnings, timeout.Token).ConfigureAwait(false);
             PeerLookupResult result = await node.LookupPeersAsync(infoHash, timeout.Token).ConfigureAwait(false);
             if (json)
             {
@@ -32,6 +35,7 @@ internal static class LookupCommands
                     ["infohash"] = infoHash.ToString(),
                     ["peers"] = result.Peers.Select(p => p.ToString()).ToArray(),
                     ["report"] = ReportJson(result.Report),
+                    ["warnings"] = warnings.ToArray(),
                 }, Json));
             }
             else
@@ -49,7 +53,7 @@ internal static class LookupCommands
 
     public static Command Announce()
     {
-        var common = new CommonOptions(defaultPort: 0);
+        var common = new CommonOptions(defaultPort: 0, oneShot: true, publicRouters: true);
         var target = new Argument<string>("infohash") { Description = "The infohash (40 hex digits) or a magnet link." };
         var peerPort = new Option<int?>("--peer-port") { Description = "The port peers should connect to." };
         var implied = new Option<bool>("--implied-port") { Description = "Ask nodes to use our UDP source port instead of --peer-port." };
@@ -57,7 +61,7 @@ internal static class LookupCommands
         common.AddTo(command);
         command.Options.Add(peerPort);
         command.Options.Add(implied);
-        command.SetAction((parse, cancellationToken) => Cli.RunAsync(async () =>
+        command.SetAction((parse, cancellationToken) => Cli.RunAsync(async warnings =>
         {
             NodeId infoHash = Targets.ParseInfoHash(parse.GetValue(target)!);
             bool impliedPort = parse.GetValue(implied);
@@ -69,7 +73,7 @@ internal static class LookupCommands
 
             bool json = parse.GetValue(common.Json);
             using CancellationTokenSource timeout = common.TimeoutSource(parse, cancellationToken);
-            await using DhtNode node = await common.StartJoinedNodeAsync(parse, timeout.Token).ConfigureAwait(false);
+            await using DhtNode node = await common.StartJoinedNodeAsync(parse, warnings, timeout.Token).ConfigureAwait(false);
             LookupReport report = await node.AnnounceAsync(infoHash, port, impliedPort, timeout.Token).ConfigureAwait(false);
             if (json)
             {
@@ -80,6 +84,7 @@ internal static class LookupCommands
                     ["implied_port"] = impliedPort,
                     ["accepted"] = report.AnnouncedTo.Select(NodeJson).ToArray(),
                     ["report"] = ReportJson(report),
+                    ["warnings"] = warnings.ToArray(),
                 }, Json));
             }
             else
@@ -98,16 +103,16 @@ internal static class LookupCommands
 
     public static Command FindNode()
     {
-        var common = new CommonOptions(defaultPort: 0);
+        var common = new CommonOptions(defaultPort: 0, oneShot: true, publicRouters: true);
         var target = new Argument<string>("id") { Description = "The node id to look for (40 hex digits)." };
         var command = new Command("find-node", "Find the nodes closest to an id; prints 'id ip:port' per line, closest first.") { target };
         common.AddTo(command);
-        command.SetAction((parse, cancellationToken) => Cli.RunAsync(async () =>
+        command.SetAction((parse, cancellationToken) => Cli.RunAsync(async warnings =>
         {
             NodeId id = Targets.ParseNodeId(parse.GetValue(target)!);
             bool json = parse.GetValue(common.Json);
             using CancellationTokenSource timeout = common.TimeoutSource(parse, cancellationToken);
-            await using DhtNode node = await common.StartJoinedNodeAsync(parse, timeout.Token).ConfigureAwait(false);
+            await using DhtNode node = await common.StartJoinedNodeAsync(parse, warnings, timeout.Token).ConfigureAwait(false);
             LookupReport report = await node.FindNodeAsync(id, timeout.Token).ConfigureAwait(false);
             if (json)
             {
@@ -116,6 +121,7 @@ internal static class LookupCommands
                     ["target"] = id.ToString(),
                     ["nodes"] = report.ClosestNodes.Select(NodeJson).ToArray(),
                     ["report"] = ReportJson(report),
+                    ["warnings"] = warnings.ToArray(),
                 }, Json));
             }
             else
@@ -133,11 +139,11 @@ internal static class LookupCommands
 
     public static Command Ping()
     {
-        var common = new CommonOptions(defaultPort: 0);
+        var common = new CommonOptions(defaultPort: 0, oneShot: true);
         var target = new Argument<string>("endpoint") { Description = "The node to ping, host:port." };
         var command = new Command("ping", "Ping one node. Exit 0 if it answered, 1 if not.") { target };
         common.AddTo(command);
-        command.SetAction((parse, cancellationToken) => Cli.RunAsync(async () =>
+        command.SetAction((parse, cancellationToken) => Cli.RunAsync(async warnings =>
         {
             string text = parse.GetValue(target)!;
             if (!HostEndPoint.TryParse(text, out HostEndPoint host))
@@ -148,7 +154,7 @@ internal static class LookupCommands
             bool json = parse.GetValue(common.Json);
             using CancellationTokenSource timeout = common.TimeoutSource(parse, cancellationToken);
             IPEndPoint endPoint = await CommonOptions.ResolveAsync(host, timeout.Token).ConfigureAwait(false);
-            DhtNodeOptions options = common.ToNodeOptions(parse) with
+            DhtNodeOptions options = common.ToNodeOptions(parse, warnings) with
             {
                 QueryTimeout = TimeSpan.FromSeconds(Math.Min(parse.GetValue(common.Timeout), 30)),
                 UsePublicRouters = false,
@@ -165,6 +171,7 @@ internal static class LookupCommands
                     ["id"] = result.Response?.Id.ToString(),
                     ["rtt_ms"] = answered ? Math.Round(result.RoundTripTime.TotalMilliseconds, 3) : null,
                     ["version"] = result.Response is { Version.IsEmpty: false } r ? Convert.ToHexString(r.Version.Span) : null,
+                    ["warnings"] = warnings.ToArray(),
                 }, Json));
             }
             else if (answered)

@@ -1,24 +1,28 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using MainlineDht.Lookups;
 
 namespace MainlineDht.Cli;
 
-/// <summary><c>mainline-dht node</c>: runs a node and prints its status as it goes.</summary>
+/// <summary>
+/// <c>mainline-dht node</c>: runs a node and prints its status as it goes. The first Ctrl-C or
+/// SIGTERM (see <see cref="TerminationSignals"/>) stops it gracefully: state saved, a final status, exit 0.
+/// </summary>
 internal static class NodeCommand
 {
     public static Command Create()
     {
-        var common = new CommonOptions();
-        var duration = new Option<double?>("--duration") { Description = "Seconds to run (default: until Ctrl-C)." };
+        var common = new CommonOptions(publicRouters: true);
+        var duration = new Option<double?>("--duration") { Description = "Seconds to run (default: until Ctrl-C or SIGTERM)." };
         var state = new Option<string?>("--state") { Description = "A file to keep the node id and routing table in." };
         var command = new Command("node", "Run a DHT node and print its status (id, address, routing table size, queries served).");
         common.AddTo(command);
         command.Options.Add(duration);
         command.Options.Add(state);
-        command.SetAction((parse, cancellationToken) => Cli.RunAsync(async () =>
+        command.SetAction((parse, cancellationToken) => Cli.RunAsync(async warnings =>
         {
-            DhtNodeOptions options = common.ToNodeOptions(parse, parse.GetValue(state));
+            DhtNodeOptions options = common.ToNodeOptions(parse, warnings, parse.GetValue(state));
             double? seconds = parse.GetValue(duration);
             if (seconds is <= 0)
             {
@@ -36,14 +40,18 @@ internal static class NodeCommand
             if (!json)
             {
                 Console.WriteLine($"node {node.Id} listening on {node.LocalEndPoint}");
+                if (node.StateFileStatus is string status && !warnings.Contains(status))
+                {
+                    Console.WriteLine(status); // "loaded N nodes from FILE"; a problem was a warning already
+                }
             }
 
-            await node.JoinAsync(stop.Token).ConfigureAwait(false);
+            await JoinAsync(node, options, warnings, stop.Token).ConfigureAwait(false);
             while (!stop.IsCancellationRequested)
             {
                 if (!json)
                 {
-                    PrintStatus(node);
+                    PrintStatus(node, final: false);
                 }
 
                 try
@@ -56,9 +64,11 @@ internal static class NodeCommand
                 }
             }
 
-            DhtNodeStatistics stats = node.GetStatistics();
+            // Stop first (it saves the state, and reports a failed save as a warning), then the final status.
+            await node.DisposeAsync().ConfigureAwait(false);
             if (json)
             {
+                DhtNodeStatistics stats = node.GetStatistics();
                 Console.WriteLine(JsonSerializer.Serialize(new
                 {
                     id = node.Id.ToString(),
@@ -66,11 +76,12 @@ internal static class NodeCommand
                     routing_table_size = stats.RoutingTableSize,
                     queries_served = stats.QueriesAnswered,
                     stored_peers = stats.StoredPeers,
+                    warnings = warnings.ToArray(),
                 }));
             }
             else
             {
-                PrintStatus(node);
+                PrintStatus(node, final: true);
             }
 
             return 0;
@@ -78,10 +89,30 @@ internal static class NodeCommand
         return command;
     }
 
-    private static void PrintStatus(DhtNode node)
+    /// <summary>Joins; a join that reached no node is a warning (the node keeps serving), a stop during it is not a failure.</summary>
+    private static async Task JoinAsync(DhtNode node, DhtNodeOptions options, Warnings warnings, CancellationToken stop)
+    {
+        LookupReport join;
+        try
+        {
+            join = await node.JoinAsync(stop).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            return;
+        }
+
+        if (join.Replies == 0 && !stop.IsCancellationRequested)
+        {
+            bool saved = node.StateFileStatus is not null && node.StateFileStatus.StartsWith("loaded ", StringComparison.Ordinal);
+            warnings.Report($"the join found no node ({CommonOptions.Tried(options, saved)}); the node keeps running and answers nodes that contact it");
+        }
+    }
+
+    private static void PrintStatus(DhtNode node, bool final)
     {
         DhtNodeStatistics s = node.GetStatistics();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{DateTime.Now:HH:mm:ss} id {node.Id} at {node.LocalEndPoint}: {s.RoutingTableSize} nodes, {s.QueriesAnswered} queries served, {s.StoredPeers} peers stored for {s.StoredInfoHashes} infohashes"));
+            $"{DateTime.Now:HH:mm:ss} id {node.Id} at {node.LocalEndPoint}: {s.RoutingTableSize} nodes, {s.QueriesAnswered} queries served, {s.StoredPeers} peers stored for {s.StoredInfoHashes} infohashes{(final ? " (stopped)" : string.Empty)}"));
     }
 }

@@ -9,4 +9,8 @@ root.Subcommands.Add(LookupCommands.FindNode());
 root.Subcommands.Add(LookupCommands.Ping());
 root.Subcommands.Add(SwarmCommand.Create());
 root.Subcommands.Add(SimulateCommand.Create());
-return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
+
+// Ctrl-C and SIGTERM cancel the command's token (a graceful stop); System.CommandLine's own
+// handling, which forces the exit after 2 seconds, is off.
+using var signals = new TerminationSignals();
+return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }, signals.Token).ConfigureAwait(false);

@@ -28,7 +28,7 @@ internal static class SimulateCommand
         command.Options.Add(dead);
         command.Options.Add(churn);
         command.Options.Add(json);
-        command.SetAction((parse, cancellationToken) => Cli.RunAsync(async () =>
+        command.SetAction((parse, cancellationToken) => Cli.RunAsync(async _ =>
         {
             (TimeSpan min, TimeSpan max) = ParseLatency(parse.GetValue(latency)!);
             var options = new SimulationRunnerOptions
@@ -70,7 +70,7 @@ internal static class SimulateCommand
             }
             else
             {
-                AnsiConsole.Write(ToTable(report));
+                Terminal.CreateConsole().Write(ToTable(report));
             }
 
             return 0;

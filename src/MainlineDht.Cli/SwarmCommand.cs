@@ -26,7 +26,7 @@ internal static class SwarmCommand
         common.AddTo(command);
         command.Options.Add(count);
         command.Options.Add(duration);
-        command.SetAction((parse, cancellationToken) => Cli.RunAsync(async () =>
+        command.SetAction((parse, cancellationToken) => Cli.RunAsync(async warnings =>
         {
             int n = parse.GetValue(count);
             if (n is < 2 or > 5000)
@@ -40,37 +40,41 @@ internal static class SwarmCommand
                 throw new CliException("--duration must be a positive number of seconds.");
             }
 
-            DhtNodeOptions template = common.ToNodeOptions(parse);
+            DhtNodeOptions template = common.ToNodeOptions(parse, warnings);
             if (template.BindEndPoint.AddressFamily != AddressFamily.InterNetwork)
             {
                 throw new CliException("--bind must be an IPv4 address for a swarm (consecutive addresses).");
             }
 
             bool json = parse.GetValue(common.Json);
+            IAnsiConsole console = Terminal.CreateConsole();
             using CancellationTokenSource timeout = common.TimeoutSource(parse, cancellationToken);
             var nodes = new List<DhtNode>();
             try
             {
-                SwarmResult result = json
+                // Live progress only on a terminal: in a file or a pipe it would be a stream of redraws.
+                SwarmResult result = json || !Terminal.IsInteractive
                     ? await RunAsync(template, n, nodes, null, timeout.Token).ConfigureAwait(false)
-                    : await AnsiConsole.Progress()
+                    : await console.Progress()
                         .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
                         .StartAsync(ctx => RunAsync(template, n, nodes, ctx, timeout.Token)).ConfigureAwait(false);
 
                 if (json)
                 {
-                    Console.WriteLine(JsonSerializer.Serialize(result.ToJson(), new JsonSerializerOptions { WriteIndented = true }));
+                    Dictionary<string, object> document = result.ToJson();
+                    document["warnings"] = warnings.ToArray();
+                    Console.WriteLine(JsonSerializer.Serialize(document, new JsonSerializerOptions { WriteIndented = true }));
                 }
                 else
                 {
-                    Show(result);
+                    Show(console, result);
                 }
 
                 if (serve is double seconds)
                 {
                     if (!json)
                     {
-                        AnsiConsole.MarkupLine($"serving for {seconds:F0} s on {Markup.Escape(nodes[0].LocalEndPoint.ToString())} … {Markup.Escape(nodes[^1].LocalEndPoint.ToString())}");
+                        console.MarkupLine($"serving for {seconds:F0} s on {Markup.Escape(nodes[0].LocalEndPoint.ToString())} … {Markup.Escape(nodes[^1].LocalEndPoint.ToString())}");
                     }
 
                     try
@@ -79,7 +83,11 @@ internal static class SwarmCommand
                     }
                     catch (OperationCanceledException)
                     {
-                        // Ctrl-C ends the serving period early; the result stands.
+                        // Ctrl-C or SIGTERM ends the serving period early: the nodes stop (below) and the result stands.
+                        if (!json)
+                        {
+                            console.MarkupLine("stopped");
+                        }
                     }
                 }
 
@@ -168,7 +176,7 @@ internal static class SwarmCommand
         return new SwarmResult(count, fresh.LocalEndPoint, rows, start.Elapsed, nodes.Take(count).Average(node => node.GetStatistics().RoutingTableSize));
     }
 
-    private static void Show(SwarmResult result)
+    private static void Show(IAnsiConsole console, SwarmResult result)
     {
         var table = new Table().Border(TableBorder.Rounded)
             .AddColumn("infohash").AddColumn("announced by").AddColumn(new TableColumn("accepted").RightAligned())
@@ -187,9 +195,9 @@ internal static class SwarmCommand
                 Targets.Milliseconds(row.Lookup.Elapsed));
         }
 
-        AnsiConsole.Write(table);
+        console.Write(table);
         int found = result.Rows.Count(r => r.Found);
-        AnsiConsole.MarkupLine(
+        console.MarkupLine(
             $"{result.Nodes} nodes (routing tables {result.AverageTableSize:F1} nodes on average), looked up from {Markup.Escape(result.Fresh.ToString())}: " +
             (result.AllFound ? $"[green]found {found} of {result.Rows.Count}[/]" : $"[red]found {found} of {result.Rows.Count}[/]") +
             $" in {result.Elapsed.TotalSeconds:F1} s");

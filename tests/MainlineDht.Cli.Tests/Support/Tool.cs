@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 
 namespace MainlineDht.Cli.Tests.Support;
 
@@ -11,7 +12,13 @@ internal static class Tool
     private static readonly string Dll = Path.Combine(AppContext.BaseDirectory, "mainline-dht.dll");
 
     /// <summary>Starts the command with its output redirected; the caller reads it and ends the process.</summary>
-    public static Process Start(params string[] args)
+    public static Process Start(params string[] args) => StartWithEnvironment(null, args);
+
+    /// <summary>
+    /// Starts the command with <paramref name="environment"/> added to the inherited environment
+    /// (a null value removes the variable).
+    /// </summary>
+    public static Process StartWithEnvironment(IReadOnlyDictionary<string, string?>? environment, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(Dll);
@@ -20,17 +27,45 @@ internal static class Tool
             start.ArgumentList.Add(arg);
         }
 
+        foreach ((string name, string? value) in environment ?? new Dictionary<string, string?>())
+        {
+            if (value is null)
+            {
+                start.Environment.Remove(name);
+            }
+            else
+            {
+                start.Environment[name] = value;
+            }
+        }
+
         return Process.Start(start)!;
     }
 
     /// <summary>Runs the command to its end (at most 90 seconds).</summary>
-    public static async Task<ToolRun> RunAsync(params string[] args)
+    public static Task<ToolRun> RunAsync(params string[] args) => RunWithEnvironmentAsync(null, args);
+
+    /// <summary>Runs the command to its end (at most 90 seconds) with <paramref name="environment"/> (see <see cref="StartWithEnvironment"/>).</summary>
+    public static async Task<ToolRun> RunWithEnvironmentAsync(IReadOnlyDictionary<string, string?>? environment, params string[] args)
     {
-        using Process process = Start(args);
+        using Process process = StartWithEnvironment(environment, args);
         Task<string> stdout = process.StandardOutput.ReadToEndAsync();
         Task<string> stderr = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
         await process.WaitForExitAsync(timeout.Token);
         return new ToolRun(process.ExitCode, await stdout, await stderr);
+    }
+
+    /// <summary>Sends a signal (<c>TERM</c>, <c>INT</c>) to a process with kill(1), as a shell or a service manager would.</summary>
+    public static async Task SignalAsync(Process process, string signal)
+    {
+        var start = new ProcessStartInfo("kill") { RedirectStandardError = true };
+        start.ArgumentList.Add("-s");
+        start.ArgumentList.Add(signal);
+        start.ArgumentList.Add(process.Id.ToString(CultureInfo.InvariantCulture));
+        using Process kill = Process.Start(start)!;
+        string error = await kill.StandardError.ReadToEndAsync();
+        await kill.WaitForExitAsync();
+        Assert.That(kill.ExitCode, Is.Zero, $"kill -s {signal} {process.Id}: {error}");
     }
 }

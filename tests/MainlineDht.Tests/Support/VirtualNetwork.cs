@@ -23,6 +23,7 @@ internal sealed class VirtualNetwork : IAsyncDisposable
         Network = new InMemoryNetwork(Clock, new Random(seed));
     }
 
+    /// <summary>The clock every node and delivery runs on; nothing moves until it is advanced.</summary>
     public VirtualTimeProvider Clock { get; }
 
     /// <summary>The datagram network (set <see cref="InMemoryNetwork.Latency"/> and <see cref="InMemoryNetwork.LossRate"/> here).</summary>

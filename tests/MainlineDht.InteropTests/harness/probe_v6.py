@@ -356,6 +356,8 @@ def main():
             check(rc == 0, "libtorrent-dual exits cleanly on quit (rc %s)" % rc)
         for k in (k6, k4, n6, n4, holder6, holder4):
             k.close()
+        # grouped like the IPv4 captures: its answers first, then what it sent
+        probe.CAPTURES.sort(key=lambda c: c["label"].startswith("client query"))
         if args.json:
             with open(args.json, "w") as f:
                 json.dump(probe.CAPTURES, f, indent=1)

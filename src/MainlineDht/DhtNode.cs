@@ -16,7 +16,7 @@ namespace MainlineDht;
 /// One node owns its state: every datagram, timer and API call is handled one at a time under
 /// the node's own gate (its event loop), so the routing table and stores need no locks of their
 /// own and two nodes in one process share nothing. A node costs no thread: on UDP its receive loop
-/// runs on the thread pool; on an <see cref="InMemoryNetwork"/> it runs on the network's clock.
+/// runs on the thread pool; on <c>MainlineDht.Simulation</c>'s networks it runs on their virtual clock.
 /// </remarks>
 public sealed partial class DhtNode : IAsyncDisposable
 {

@@ -56,17 +56,18 @@ public sealed partial class DhtNode : IAsyncDisposable
         _options = options;
         _transport = transport;
         _time = options.TimeProvider;
-        _random = options.Random ?? new Random();
+        // Generators of the node's own, never shared: options may start many nodes, and Random is not thread-safe.
+        _random = options.RandomSeed is int seed ? new Random(seed) : new Random();
         DhtNodeState? saved = LoadState(options);
         Id = options.NodeId ?? saved?.NodeId ?? NodeId.CreateRandom(_random);
         _savedNodes = saved?.Nodes.Where(n => n.Id != Id).Select(n => new NodeInfo(n.Id, n.EndPoint)).ToList() ?? [];
         Id.WriteTo(_scratch.Id);
         _routing = new RoutingTable(Id, System.Net.Sockets.AddressFamily.InterNetwork, new RoutingTableOptions());
         _transactions = new TransactionTable(options.MaxOutstandingQueries, _random);
-        // Secrets are cryptographically random unless a Random is given (tests, simulations): then
+        // Secrets are cryptographically random unless a seed is given (tests, simulations): then
         // they are reproducible too, from a generator of their own seeded by the node id (drawing
-        // them from the given Random would shift every later draw of a seeded run).
-        _tokens = options.Random is null
+        // them from the node's Random would shift every later draw of a seeded run).
+        _tokens = options.RandomSeed is null
             ? new WriteTokenManager(_time.GetUtcNow())
             : new WriteTokenManager(_time.GetUtcNow(), new Random(System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(Id.ToArray())).NextBytes, WriteTokenManager.DefaultRotationInterval);
         _peers = new PeerStore(new PeerStoreOptions

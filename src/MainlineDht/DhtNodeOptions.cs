@@ -62,12 +62,14 @@ public sealed record DhtNodeOptions
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
     /// <summary>
-    /// The source of randomness for ids, transaction ids, sampling and — only when given — the write
-    /// token secrets (for reproducible tests and simulations; a seeded <see cref="System.Random"/> makes
-    /// tokens predictable, so leave it unset on the real network). Default: a new unseeded
-    /// <see cref="System.Random"/>, and token secrets from <see cref="System.Security.Cryptography.RandomNumberGenerator"/>.
+    /// A seed for the node's randomness: its id (when none is given or saved), transaction ids,
+    /// sampling and write token secrets. Each node builds its own generators from it, so one options
+    /// instance can start any number of nodes, and a seeded run (a test, a simulation) repeats
+    /// exactly. Default null: unseeded, and token secrets from
+    /// <see cref="System.Security.Cryptography.RandomNumberGenerator"/>. A seed makes tokens
+    /// predictable: leave it unset on the real network.
     /// </summary>
-    public Random? Random { get; init; }
+    public int? RandomSeed { get; init; }
 
     /// <summary>How many peers one infohash may hold; default 500.</summary>
     public int MaxPeersPerInfoHash { get; init; } = 500;

@@ -41,7 +41,7 @@ public sealed class LookupSimulationTests
             new DhtNodeOptions
             {
                 TimeProvider = _clock,
-                Random = new Random(index + 1),
+                RandomSeed = index + 1,
                 UsePublicRouters = false,
                 BootstrapNodes = bootstrap is null ? [] : [bootstrap.ToString()],
                 SendPolicy = NetworkGuard.Policy,

@@ -19,7 +19,7 @@ public sealed class DhtAnnouncementTests
                 new DhtNodeOptions
                 {
                     TimeProvider = clock,
-                    Random = new Random(i),
+                    RandomSeed = i,
                     UsePublicRouters = false,
                     BootstrapNodes = bootstrap is null ? [] : [bootstrap.ToString()],
                     SendPolicy = NetworkGuard.Policy,

@@ -25,7 +25,7 @@ public sealed class DhtNodeVirtualTimeTests
             new DhtNodeOptions
             {
                 TimeProvider = _clock,
-                Random = new Random(seed),
+                RandomSeed = seed,
                 UsePublicRouters = false,
                 SendPolicy = NetworkGuard.Policy,
                 RunContinuationsInline = true,

@@ -77,6 +77,7 @@ public sealed partial class DhtNode : IAsyncDisposable
             PeerLifetime = options.PeerLifetime,
         }, _random);
         _rateLimiter = new QueryRateLimiter(options.QueriesPerSecondPerIp, options.QueryBurstPerIp, _time);
+        _rebootstrapDelay = options.BootstrapRetryDelay;
     }
 
     /// <summary>This node's id.</summary>
@@ -157,6 +158,7 @@ public sealed partial class DhtNode : IAsyncDisposable
     {
         List<PendingQuery> pending;
         List<DhtAnnouncement> announcements;
+        TaskCompletionSource? joined;
         lock (_gate)
         {
             if (_disposed)
@@ -166,10 +168,16 @@ public sealed partial class DhtNode : IAsyncDisposable
 
             _disposed = true;
             _maintenance?.Dispose();
+            _rebootstrapTimer?.Dispose();
             pending = _transactions.TakeAll();
             announcements = [.. _announcements];
             _announcements.Clear();
+            joined = _joined;
+            _joined = null;
         }
+
+        _lifetime.Cancel();
+        joined?.TrySetException(new ObjectDisposedException(nameof(DhtNode), "The node stopped before it joined."));
 
         foreach (DhtAnnouncement announcement in announcements)
         {
@@ -200,6 +208,8 @@ public sealed partial class DhtNode : IAsyncDisposable
     private void OnMaintenance()
     {
         bool save;
+        Joined joined;
+        string? warning;
         lock (_gate)
         {
             if (_disposed)
@@ -210,7 +220,14 @@ public sealed partial class DhtNode : IAsyncDisposable
             DateTimeOffset now = _time.GetUtcNow();
             _peers.RemoveExpired(now);
             RefreshRouting(now);
+            joined = KeepJoined(out warning);
             save = _options.StateFile is not null && ++_maintenanceTicks % SaveEveryTicks == 0;
+        }
+
+        joined.Deliver(this);
+        if (warning is not null)
+        {
+            _options.OnWarning?.Invoke(warning);
         }
 
         if (save)
@@ -222,7 +239,14 @@ public sealed partial class DhtNode : IAsyncDisposable
     /// <summary>Receives for the node without making <see cref="IDatagramReceiver"/> part of its public surface.</summary>
     private sealed class Receiver(DhtNode node) : IDatagramReceiver
     {
-        public void OnDatagram(ReadOnlyMemory<byte> datagram, IPEndPoint source) => node.OnDatagram(datagram, source);
+        public void OnDatagram(ReadOnlyMemory<byte> datagram, IPEndPoint source)
+        {
+            node.OnDatagram(datagram, source);
+            if (node._watchForLiveNode)
+            {
+                node.CheckJoined(); // a first live node may have entered the table
+            }
+        }
     }
 
     /// <summary>

@@ -104,7 +104,7 @@ public sealed class InMemoryNetwork
     /// I/O off the loop, and the network routes only its own endpoints): give it
     /// <see cref="DhtNodeOptions.BootstrapNodes"/> from this network. Its
     /// <see cref="DhtNodeOptions.SendPolicy"/> applies to its transport. Give it a seeded
-    /// <see cref="DhtNodeOptions.Random"/> for a reproducible run.
+    /// <see cref="DhtNodeOptions.RandomSeed"/> for a reproducible run.
     /// </summary>
     /// <exception cref="ArgumentException">An option is invalid; the message names it.</exception>
     /// <exception cref="InvalidOperationException">Another transport of this network holds the endpoint.</exception>

@@ -113,7 +113,7 @@ public sealed partial class SimulatedNetwork : IAsyncDisposable
             BindEndPoint = endPoint,
             BootstrapNodes = contacts,
             UsePublicRouters = false,
-            Random = new Random(Mix.Derive(_options.Seed, 2 + (ulong)index)),
+            RandomSeed = Mix.Derive(_options.Seed, 2 + (ulong)index),
             // Every simulated node has its own address: a per-IP limit would only cost memory.
             QueriesPerSecondPerIp = 0,
         };

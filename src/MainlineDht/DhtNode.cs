@@ -56,17 +56,18 @@ public sealed partial class DhtNode : IAsyncDisposable
         _options = options;
         _transport = transport;
         _time = options.TimeProvider;
-        _random = options.Random ?? new Random();
+        // Generators of the node's own, never shared: options may start many nodes, and Random is not thread-safe.
+        _random = options.RandomSeed is int seed ? new Random(seed) : new Random();
         DhtNodeState? saved = LoadState(options);
         Id = options.NodeId ?? saved?.NodeId ?? NodeId.CreateRandom(_random);
         _savedNodes = saved?.Nodes.Where(n => n.Id != Id).Select(n => new NodeInfo(n.Id, n.EndPoint)).ToList() ?? [];
         Id.WriteTo(_scratch.Id);
         _routing = new RoutingTable(Id, System.Net.Sockets.AddressFamily.InterNetwork, new RoutingTableOptions());
         _transactions = new TransactionTable(options.MaxOutstandingQueries, _random);
-        // Secrets are cryptographically random unless a Random is given (tests, simulations): then
+        // Secrets are cryptographically random unless a seed is given (tests, simulations): then
         // they are reproducible too, from a generator of their own seeded by the node id (drawing
-        // them from the given Random would shift every later draw of a seeded run).
-        _tokens = options.Random is null
+        // them from the node's Random would shift every later draw of a seeded run).
+        _tokens = options.RandomSeed is null
             ? new WriteTokenManager(_time.GetUtcNow())
             : new WriteTokenManager(_time.GetUtcNow(), new Random(System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(Id.ToArray())).NextBytes, WriteTokenManager.DefaultRotationInterval);
         _peers = new PeerStore(new PeerStoreOptions
@@ -76,6 +77,7 @@ public sealed partial class DhtNode : IAsyncDisposable
             PeerLifetime = options.PeerLifetime,
         }, _random);
         _rateLimiter = new QueryRateLimiter(options.QueriesPerSecondPerIp, options.QueryBurstPerIp, _time);
+        _rebootstrapDelay = options.BootstrapRetryDelay;
     }
 
     /// <summary>This node's id.</summary>
@@ -156,6 +158,7 @@ public sealed partial class DhtNode : IAsyncDisposable
     {
         List<PendingQuery> pending;
         List<DhtAnnouncement> announcements;
+        TaskCompletionSource? joined;
         lock (_gate)
         {
             if (_disposed)
@@ -165,10 +168,16 @@ public sealed partial class DhtNode : IAsyncDisposable
 
             _disposed = true;
             _maintenance?.Dispose();
+            _rebootstrapTimer?.Dispose();
             pending = _transactions.TakeAll();
             announcements = [.. _announcements];
             _announcements.Clear();
+            joined = _joined;
+            _joined = null;
         }
+
+        _lifetime.Cancel();
+        joined?.TrySetException(new ObjectDisposedException(nameof(DhtNode), "The node stopped before it joined."));
 
         foreach (DhtAnnouncement announcement in announcements)
         {
@@ -199,6 +208,8 @@ public sealed partial class DhtNode : IAsyncDisposable
     private void OnMaintenance()
     {
         bool save;
+        Joined joined;
+        string? warning;
         lock (_gate)
         {
             if (_disposed)
@@ -209,7 +220,14 @@ public sealed partial class DhtNode : IAsyncDisposable
             DateTimeOffset now = _time.GetUtcNow();
             _peers.RemoveExpired(now);
             RefreshRouting(now);
+            joined = KeepJoined(out warning);
             save = _options.StateFile is not null && ++_maintenanceTicks % SaveEveryTicks == 0;
+        }
+
+        joined.Deliver(this);
+        if (warning is not null)
+        {
+            _options.OnWarning?.Invoke(warning);
         }
 
         if (save)
@@ -221,7 +239,14 @@ public sealed partial class DhtNode : IAsyncDisposable
     /// <summary>Receives for the node without making <see cref="IDatagramReceiver"/> part of its public surface.</summary>
     private sealed class Receiver(DhtNode node) : IDatagramReceiver
     {
-        public void OnDatagram(ReadOnlyMemory<byte> datagram, IPEndPoint source) => node.OnDatagram(datagram, source);
+        public void OnDatagram(ReadOnlyMemory<byte> datagram, IPEndPoint source)
+        {
+            node.OnDatagram(datagram, source);
+            if (node._watchForLiveNode)
+            {
+                node.CheckJoined(); // a first live node may have entered the table
+            }
+        }
     }
 
     /// <summary>

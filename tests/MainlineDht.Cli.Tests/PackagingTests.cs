@@ -148,8 +148,8 @@ public sealed class PackagingTests
 
             var clock = new VirtualTimeProvider();
             var memory = new InMemoryNetwork(clock, new Random(1)) { Latency = (_, _) => TimeSpan.FromMilliseconds(20) };
-            await using DhtNode a = memory.StartNode(new DhtNodeOptions { BindEndPoint = IPEndPoint.Parse("127.0.0.1:6881"), Random = new Random(2) });
-            await using DhtNode b = memory.StartNode(new DhtNodeOptions { BindEndPoint = IPEndPoint.Parse("127.0.0.2:6881"), Random = new Random(3) });
+            await using DhtNode a = memory.StartNode(new DhtNodeOptions { BindEndPoint = IPEndPoint.Parse("127.0.0.1:6881"), RandomSeed = 2 });
+            await using DhtNode b = memory.StartNode(new DhtNodeOptions { BindEndPoint = IPEndPoint.Parse("127.0.0.2:6881"), RandomSeed = 3 });
             Task<MainlineDht.Rpc.RpcResult> pong = a.PingAsync(b.LocalEndPoint);
             clock.RunUntil(() => pong.IsCompleted, TimeSpan.FromMinutes(1));
             Console.WriteLine($"in memory: {pong.Result.Status} after {clock.Elapsed.TotalMilliseconds} ms");

@@ -174,8 +174,8 @@ public sealed class InMemoryNetworkTests
     {
         var clock = new VirtualTimeProvider();
         var network = new InMemoryNetwork(clock, new Random(1)) { Latency = static (_, _) => TimeSpan.FromMilliseconds(25) };
-        await using DhtNode a = network.StartNode(new DhtNodeOptions { BindEndPoint = A, Random = new Random(1) });
-        await using DhtNode b = network.StartNode(new DhtNodeOptions { BindEndPoint = B, UsePublicRouters = false, Random = new Random(2) });
+        await using DhtNode a = network.StartNode(new DhtNodeOptions { BindEndPoint = A, RandomSeed = 1 });
+        await using DhtNode b = network.StartNode(new DhtNodeOptions { BindEndPoint = B, UsePublicRouters = false, RandomSeed = 2 });
 
         Task<RpcResult> ping = a.PingAsync(B);
         Assert.That(ping.IsCompleted, Is.False, "nothing happens until the clock runs");
@@ -200,7 +200,7 @@ public sealed class InMemoryNetworkTests
         var clock = new VirtualTimeProvider();
         var network = new InMemoryNetwork(clock, new Random(1));
         var refused = new List<IPEndPoint>();
-        await using DhtNode a = network.StartNode(new DhtNodeOptions { BindEndPoint = A, UsePublicRouters = false, Random = new Random(1), SendPolicy = SendPolicy.LoopbackOnly(refused.Add) });
+        await using DhtNode a = network.StartNode(new DhtNodeOptions { BindEndPoint = A, UsePublicRouters = false, RandomSeed = 1, SendPolicy = SendPolicy.LoopbackOnly(refused.Add) });
         var outside = new IPEndPoint(IPAddress.Parse("192.0.2.1"), 6881);
 
         Task<RpcResult> ping = a.PingAsync(outside);
@@ -234,7 +234,7 @@ public sealed class InMemoryNetworkTests
                     BindEndPoint = new IPEndPoint(new IPAddress([127, 3, 0, (byte)(i + 1)]), 6881),
                     BootstrapNodes = i == 0 ? [] : [nodes[0].LocalEndPoint.ToString()],
                     UsePublicRouters = false,
-                    Random = new Random(100 + i),
+                    RandomSeed = 100 + i,
                     SendPolicy = SendPolicy.LoopbackOnly(),
                 });
                 nodes.Add(node);

@@ -26,7 +26,7 @@ public sealed class DhtNodeFaultTests
             new DhtNodeOptions
             {
                 TimeProvider = new VirtualTimeProvider(),
-                Random = new Random(1),
+                RandomSeed = 1,
                 UsePublicRouters = false,
                 SendPolicy = NetworkGuard.Policy,
                 QueriesPerSecondPerIp = 0,
@@ -95,7 +95,7 @@ public sealed class DhtNodeFaultTests
             new DhtNodeOptions
             {
                 TimeProvider = new VirtualTimeProvider(),
-                Random = new Random(2),
+                RandomSeed = 2,
                 UsePublicRouters = false,
                 SendPolicy = NetworkGuard.Policy,
                 OnWarning = _ => throw new InvalidOperationException("a broken callback"),

@@ -42,7 +42,7 @@ public sealed class DhtNodeReplyTests
             {
                 NodeId = NodeId,
                 TimeProvider = new VirtualTimeProvider(),
-                Random = new Random(1),
+                RandomSeed = 1,
                 UsePublicRouters = false,
                 SendPolicy = NetworkGuard.Policy,
                 QueriesPerSecondPerIp = 0,

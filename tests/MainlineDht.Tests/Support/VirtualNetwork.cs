@@ -33,7 +33,7 @@ internal sealed class VirtualNetwork : IAsyncDisposable
     public IReadOnlyList<DhtNode> Nodes => _nodes;
 
     /// <summary>Starts a node at <paramref name="address"/>:<see cref="Port"/> with the tests' defaults.</summary>
-    /// <param name="seed">Seeds the node's <see cref="DhtNodeOptions.Random"/> (its id, transaction ids, tokens).</param>
+    /// <param name="seed">Seeds the node (<see cref="DhtNodeOptions.RandomSeed"/>: its id, transaction ids, tokens).</param>
     /// <param name="bootstrap">The node it joins through; default none.</param>
     /// <param name="configure">Adjusts the options after the defaults.</param>
     public DhtNode StartNode(IPAddress address, int seed, IPEndPoint? bootstrap = null, Func<DhtNodeOptions, DhtNodeOptions>? configure = null)
@@ -41,7 +41,7 @@ internal sealed class VirtualNetwork : IAsyncDisposable
         var options = new DhtNodeOptions
         {
             BindEndPoint = new IPEndPoint(address, Port),
-            Random = new Random(seed),
+            RandomSeed = seed,
             UsePublicRouters = false,
             BootstrapNodes = bootstrap is null ? [] : [bootstrap.ToString()],
             SendPolicy = NetworkGuard.Policy,

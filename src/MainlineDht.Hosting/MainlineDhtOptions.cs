@@ -29,15 +29,15 @@ public sealed class MainlineDhtOptions
 
     /// <summary>
     /// Nodes to join through, as <c>host:port</c> (IPv6 as <c>[address]:port</c>); default none.
-    /// When none are given and there is no saved state, the public routers are used if
-    /// <see cref="UsePublicRouters"/> is true.
+    /// They are tried first, then the nodes saved in <see cref="StateFile"/>, then — when none of
+    /// those answered and <see cref="UsePublicRouters"/> is true — the public routers.
     /// </summary>
     public IList<string> BootstrapNodes { get; set; } = [];
 
     /// <summary>
     /// Whether to join through the well-known public routers
     /// (<see cref="DhtNodeOptions.DefaultBootstrapNodes"/>) when no bootstrap node and no saved
-    /// state is given; default true.
+    /// node answers (or none is given); default true.
     /// </summary>
     public bool UsePublicRouters { get; set; } = Defaults.UsePublicRouters;
 
@@ -82,13 +82,17 @@ public sealed class MainlineDhtOptions
     public TimeSpan PeerLifetime { get; set; } = Defaults.PeerLifetime;
 
     /// <summary>
-    /// When joining leaves the routing table empty (no bootstrap node answered), how long to wait
-    /// before the next try; the wait doubles after each failed try, up to
-    /// <see cref="MaxJoinRetryDelay"/>. Default 5 seconds.
+    /// When joining finds no node (none of the bootstrap nodes, saved nodes or public routers
+    /// answered), or the routing table later has no live node left, how long the node waits before
+    /// it bootstraps again; the wait doubles after each try that finds no node, up to
+    /// <see cref="MaxJoinRetryDelay"/> (<see cref="DhtNodeOptions.BootstrapRetryDelay"/>). Default 5 seconds.
     /// </summary>
     public TimeSpan JoinRetryDelay { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>The longest wait between two tries to join; default 5 minutes.</summary>
+    /// <summary>
+    /// The longest wait between two tries to join, from <see cref="JoinRetryDelay"/> to one day
+    /// (<see cref="DhtNodeOptions.MaxBootstrapRetryDelay"/>); default 5 minutes.
+    /// </summary>
     public TimeSpan MaxJoinRetryDelay { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>The library's options for these settings, with the clock and warning sink given.</summary>
@@ -109,6 +113,8 @@ public sealed class MainlineDhtOptions
         MaxPeersPerInfoHash = MaxPeersPerInfoHash,
         MaxInfoHashes = MaxInfoHashes,
         PeerLifetime = PeerLifetime,
+        BootstrapRetryDelay = JoinRetryDelay,
+        MaxBootstrapRetryDelay = MaxJoinRetryDelay,
         TimeProvider = timeProvider,
         OnWarning = onWarning,
     };

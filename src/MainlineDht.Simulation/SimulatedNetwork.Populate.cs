@@ -153,7 +153,7 @@ public sealed partial class SimulatedNetwork
         {
             try
             {
-                await Task.Delay(delay, _scheduler).ConfigureAwait(false);
+                await Task.Delay(delay, _clock).ConfigureAwait(false);
                 await operation(node).ConfigureAwait(false);
                 node.HasJoined |= joined;
             }

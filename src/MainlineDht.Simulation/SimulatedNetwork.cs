@@ -31,7 +31,7 @@ public sealed partial class SimulatedNetwork : IAsyncDisposable
 
     private const uint FirstAddress = 0x7F01_0001; // 127.1.0.1
 
-    private readonly EventScheduler _scheduler;
+    private readonly VirtualTimeProvider _clock;
     private readonly SimulatedNetworkOptions _options;
     private readonly Random _random;
     private readonly List<SimulatedNode> _nodes = [];
@@ -42,7 +42,7 @@ public sealed partial class SimulatedNetwork : IAsyncDisposable
     {
         _options = options ?? new SimulatedNetworkOptions();
         _options.Validate();
-        _scheduler = new EventScheduler(_options.Start);
+        _clock = new VirtualTimeProvider(_options.Start);
         _random = new Random(Mix.Derive(_options.Seed, 0));
         Random = new Random(Mix.Derive(_options.Seed, 1));
     }
@@ -50,11 +50,15 @@ public sealed partial class SimulatedNetwork : IAsyncDisposable
     /// <summary>The options the network was created with.</summary>
     public SimulatedNetworkOptions Options => _options;
 
-    /// <summary>The virtual clock all nodes run on.</summary>
-    public TimeProvider TimeProvider => _scheduler;
+    /// <summary>
+    /// The virtual clock all nodes run on. <see cref="RunUntil"/>, <see cref="RunFor"/> and
+    /// <see cref="Run{T}(Task{T}, TimeSpan?)"/> move it; so do its own <see cref="VirtualTimeProvider.Advance"/>
+    /// and <see cref="VirtualTimeProvider.RunUntil"/>.
+    /// </summary>
+    public VirtualTimeProvider TimeProvider => _clock;
 
     /// <summary>Virtual time since the start.</summary>
-    public TimeSpan Elapsed => TimeSpan.FromTicks(_scheduler.Now);
+    public TimeSpan Elapsed => _clock.Elapsed;
 
     /// <summary>
     /// A random source derived from the seed, for the caller's own choices (which node looks up
@@ -76,9 +80,9 @@ public sealed partial class SimulatedNetwork : IAsyncDisposable
         DroppedOffline = _counters.DroppedOffline,
         DroppedUnresponsive = _counters.DroppedUnresponsive,
         DroppedPartitioned = _counters.DroppedPartitioned,
-        PendingEvents = _scheduler.Pending,
-        EventsRun = _scheduler.EventsRun,
-        ForeignThreadCalls = _scheduler.ForeignThreadCalls,
+        PendingEvents = _clock.PendingEvents,
+        EventsRun = _clock.EventsRun,
+        ForeignThreadCalls = _clock.ForeignThreadCalls,
     };
 
     private Counters _counters;
@@ -109,7 +113,7 @@ public sealed partial class SimulatedNetwork : IAsyncDisposable
             BindEndPoint = endPoint,
             BootstrapNodes = contacts,
             UsePublicRouters = false,
-            Random = new Random(Mix.Derive(_options.Seed, 2 + (ulong)index)),
+            RandomSeed = Mix.Derive(_options.Seed, 2 + (ulong)index),
             // Every simulated node has its own address: a per-IP limit would only cost memory.
             QueriesPerSecondPerIp = 0,
         };
@@ -117,7 +121,7 @@ public sealed partial class SimulatedNetwork : IAsyncDisposable
         options = configure?.Invoke(options) ?? options;
         // Whatever ConfigureNode set: the network's clock, its loop, and never the public routers
         // (a name to resolve would be real I/O off the loop; the network routes only its own addresses).
-        options = options with { TimeProvider = _scheduler, RunContinuationsInline = true, UsePublicRouters = false };
+        options = options with { TimeProvider = _clock, RunContinuationsInline = true, UsePublicRouters = false };
 
         var transport = new SimulatedTransport(this, index, endPoint);
         var node = new SimulatedNode(index, new DhtNode(options, transport), transport);
@@ -171,15 +175,13 @@ public sealed partial class SimulatedNetwork : IAsyncDisposable
     /// </summary>
     public bool RunUntil(Func<bool> condition, TimeSpan limit)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(limit, TimeSpan.Zero);
-        return _scheduler.RunUntil(condition, _scheduler.Now + limit.Ticks);
+        return _clock.RunUntil(condition, limit);
     }
 
     /// <summary>Runs the network for <paramref name="duration"/> of virtual time.</summary>
     public void RunFor(TimeSpan duration)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(duration, TimeSpan.Zero);
-        _scheduler.RunUntil(static () => false, _scheduler.Now + duration.Ticks);
+        _clock.Advance(duration);
     }
 
     /// <summary>Runs the network until <paramref name="task"/> completes and returns its result.</summary>
@@ -234,7 +236,7 @@ public sealed partial class SimulatedNetwork : IAsyncDisposable
         TimeSpan delay = _options.Latency.GetDelay(source, target, _options.Seed, _random);
         byte[] buffer = ArrayPool<byte>.Shared.Rent(datagram.Length);
         datagram.CopyTo(buffer);
-        _scheduler.ScheduleDelivery(_nodes[target].Transport, buffer, datagram.Length, source, delay.Ticks);
+        _clock.ScheduleDelivery(_nodes[target].Transport, buffer, datagram.Length, source, delay.Ticks);
         return true;
     }
 

@@ -3,7 +3,7 @@ using MainlineDht.Transport;
 
 namespace MainlineDht.Simulation;
 
-/// <summary>A node's port onto the simulated network: sends go to the network, deliveries come from the scheduler.</summary>
+/// <summary>A node's port onto the simulated network: sends go to the network, deliveries come from the clock.</summary>
 internal sealed class SimulatedTransport(SimulatedNetwork network, int index, IPEndPoint endPoint) : IDatagramTransport, IDeliveryTarget
 {
     public IPEndPoint LocalEndPoint { get; } = endPoint;

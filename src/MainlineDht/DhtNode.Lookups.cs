@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using MainlineDht.Lookups;
@@ -11,33 +10,6 @@ namespace MainlineDht;
 
 public sealed partial class DhtNode
 {
-    private IReadOnlyList<IPEndPoint> _bootstrapEndPoints = [];
-
-    /// <summary>
-    /// Joins the network: resolves the bootstrap nodes (or, when none were given and the routing
-    /// table is empty, the public routers if <see cref="DhtNodeOptions.UsePublicRouters"/>), then
-    /// looks up our own id to fill the routing table. Returns the lookup's report.
-    /// </summary>
-    public async Task<LookupReport> JoinAsync(CancellationToken cancellationToken = default)
-    {
-        IReadOnlyList<string> names = _options.BootstrapNodes;
-        bool empty;
-        lock (_gate)
-        {
-            empty = _routing.Count == 0;
-        }
-
-        if (names.Count == 0 && empty && _savedNodes.Count == 0 && _options.UsePublicRouters)
-        {
-            names = DhtNodeOptions.DefaultBootstrapNodes;
-        }
-
-        _bootstrapEndPoints = await ResolveAsync(names, cancellationToken).ConfigureAwait(false);
-        LookupReport report = await FindNodeAsync(Id, cancellationToken).ConfigureAwait(false);
-        await RefreshAllBucketsAsync(cancellationToken).ConfigureAwait(false);
-        return report;
-    }
-
     /// <summary>
     /// Fills the routing table beyond our own neighbourhood: one <c>find_node</c> for a random id
     /// at each distance from ours that the table covers (as a node does after bootstrapping).
@@ -67,11 +39,20 @@ public sealed partial class DhtNode
     }
 
     /// <summary>Looks up the nodes closest to <paramref name="target"/> (an iterative <c>find_node</c>).</summary>
-    public async Task<LookupReport> FindNodeAsync(NodeId target, CancellationToken cancellationToken = default)
+    public Task<LookupReport> FindNodeAsync(NodeId target, CancellationToken cancellationToken = default) =>
+        FindNodeAsync(target, null, cancellationToken);
+
+    /// <summary>
+    /// An iterative <c>find_node</c> from the routing table and <paramref name="seeds"/>; with no
+    /// seeds, from the table and, while it is small, the saved and bootstrap nodes.
+    /// </summary>
+    private async Task<LookupReport> FindNodeAsync(NodeId target, IEnumerable<(NodeId? Id, IPEndPoint EndPoint)>? seeds, CancellationToken cancellationToken)
     {
         long started = _time.GetTimestamp();
-        Traversal traversal = NewTraversal(target, (c, ct) =>
-            SendQueryAsync(new FindNodeQuery { Id = Id, Target = target, ReadOnly = _options.ReadOnly, Version = _options.Version }, c.EndPoint, c.Id, ct));
+        Traversal traversal = NewTraversal(
+            target,
+            (c, ct) => SendQueryAsync(new FindNodeQuery { Id = Id, Target = target, ReadOnly = _options.ReadOnly, Version = _options.Version }, c.EndPoint, c.Id, ct),
+            seeds: seeds);
         await traversal.RunAsync(cancellationToken).ConfigureAwait(false);
         return Report(traversal, target, started, cancellationToken.IsCancellationRequested);
     }
@@ -186,7 +167,11 @@ public sealed partial class DhtNode
         return (traversal, peers);
     }
 
-    private Traversal NewTraversal(NodeId target, Func<Traversal.Candidate, CancellationToken, Task<RpcResult>> query, Action<Traversal.Candidate, KrpcResponse>? onResponse = null)
+    private Traversal NewTraversal(
+        NodeId target,
+        Func<Traversal.Candidate, CancellationToken, Task<RpcResult>> query,
+        Action<Traversal.Candidate, KrpcResponse>? onResponse = null,
+        IEnumerable<(NodeId? Id, IPEndPoint EndPoint)>? seeds = null)
     {
         NodeEntry[] closest;
         TimeSpan slowAfter;
@@ -202,7 +187,15 @@ public sealed partial class DhtNode
             traversal.AddCandidate(entry.Id, entry.EndPoint, 0);
         }
 
-        if (closest.Length < Traversal.K)
+        if (seeds is not null)
+        {
+            // A bootstrap step: only the nodes of this step (see BootstrapAsync for the order).
+            foreach ((NodeId? id, IPEndPoint endPoint) in seeds)
+            {
+                traversal.AddCandidate(id, endPoint, 0);
+            }
+        }
+        else if (closest.Length < Traversal.K)
         {
             // A restarted node rejoins through the nodes it saved; bootstrap nodes come after them.
             foreach (NodeInfo saved in _savedNodes)
@@ -231,38 +224,6 @@ public sealed partial class DhtNode
         ClosestNodes = traversal.ClosestResponded(Traversal.K).Select(c => new NodeInfo(c.Id!.Value, c.EndPoint)).ToList(),
         Cancelled = cancelled,
     };
-
-    private static async Task<IReadOnlyList<IPEndPoint>> ResolveAsync(IReadOnlyList<string> names, CancellationToken cancellationToken)
-    {
-        var endPoints = new List<IPEndPoint>();
-        foreach (string name in names)
-        {
-            if (!HostEndPoint.TryParse(name, out HostEndPoint host))
-            {
-                continue;
-            }
-
-            if (IPAddress.TryParse(host.Host, out IPAddress? address))
-            {
-                endPoints.Add(new IPEndPoint(address, host.Port));
-                continue;
-            }
-
-            try
-            {
-                foreach (IPAddress resolved in await Dns.GetHostAddressesAsync(host.Host, AddressFamily.InterNetwork, cancellationToken).ConfigureAwait(false))
-                {
-                    endPoints.Add(new IPEndPoint(resolved, host.Port));
-                }
-            }
-            catch (SocketException)
-            {
-                // An unresolvable name is skipped; the others may still work.
-            }
-        }
-
-        return endPoints;
-    }
 }
 
 public sealed partial class DhtNode

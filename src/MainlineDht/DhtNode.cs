@@ -16,7 +16,7 @@ namespace MainlineDht;
 /// One node owns its state: every datagram, timer and API call is handled one at a time under
 /// the node's own gate (its event loop), so the routing table and stores need no locks of their
 /// own and two nodes in one process share nothing. A node costs no thread: on UDP its receive loop
-/// runs on the thread pool; on an <see cref="InMemoryNetwork"/> it runs on the network's clock.
+/// runs on the thread pool; on <c>MainlineDht.Simulation</c>'s networks it runs on their virtual clock.
 /// </remarks>
 public sealed partial class DhtNode : IAsyncDisposable
 {
@@ -58,7 +58,8 @@ public sealed partial class DhtNode : IAsyncDisposable
         _options = options;
         _transport = transport;
         _time = options.TimeProvider;
-        _random = options.Random ?? new Random();
+        // Generators of the node's own, never shared: options may start many nodes, and Random is not thread-safe.
+        _random = options.RandomSeed is int seed ? new Random(seed) : new Random();
         DhtNodeState? saved = LoadState(options);
         Id = options.NodeId ?? saved?.NodeId ?? NodeId.CreateRandom(_random);
         _savedNodes = saved?.Nodes.Where(n => n.Id != Id).Select(n => new NodeInfo(n.Id, n.EndPoint)).ToList() ?? [];
@@ -67,10 +68,10 @@ public sealed partial class DhtNode : IAsyncDisposable
         _outbox = new Outbox(_gate, OnSendFault);
         _replies = new ReplySender(this);
         _rpc = new RpcClient(transport, _outbox, _gate, _time, _random, new RpcObserver(this), options.MaxOutstandingQueries, options.QueryTimeout, options.RunContinuationsInline);
-        // Secrets are cryptographically random unless a Random is given (tests, simulations): then
+        // Secrets are cryptographically random unless a seed is given (tests, simulations): then
         // they are reproducible too, from a generator of their own seeded by the node id (drawing
-        // them from the given Random would shift every later draw of a seeded run).
-        _tokens = options.Random is null
+        // them from the node's Random would shift every later draw of a seeded run).
+        _tokens = options.RandomSeed is null
             ? new WriteTokenManager(_time.GetUtcNow())
             : new WriteTokenManager(_time.GetUtcNow(), new Random(System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(Id.ToArray())).NextBytes, WriteTokenManager.DefaultRotationInterval);
         _peers = new PeerStore(new PeerStoreOptions
@@ -80,6 +81,7 @@ public sealed partial class DhtNode : IAsyncDisposable
             PeerLifetime = options.PeerLifetime,
         }, _random);
         _rateLimiter = new QueryRateLimiter(options.QueriesPerSecondPerIp, options.QueryBurstPerIp, _time);
+        _rebootstrapDelay = options.BootstrapRetryDelay;
     }
 
     /// <summary>This node's id.</summary>
@@ -159,6 +161,7 @@ public sealed partial class DhtNode : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         List<DhtAnnouncement> announcements;
+        TaskCompletionSource? joined;
         lock (_gate)
         {
             if (_disposed)
@@ -168,11 +171,17 @@ public sealed partial class DhtNode : IAsyncDisposable
 
             _disposed = true;
             _maintenance?.Dispose();
+            _rebootstrapTimer?.Dispose();
             announcements = [.. _announcements];
             _announcements.Clear();
+            joined = _joined;
+            _joined = null;
         }
 
         _rpc.Stop();
+        _lifetime.Cancel();
+        joined?.TrySetException(new ObjectDisposedException(nameof(DhtNode), "The node stopped before it joined."));
+
         foreach (DhtAnnouncement announcement in announcements)
         {
             announcement.StopTimer();
@@ -195,6 +204,8 @@ public sealed partial class DhtNode : IAsyncDisposable
     private void OnMaintenance()
     {
         bool save;
+        Joined joined;
+        string? warning;
         lock (_gate)
         {
             if (_disposed)
@@ -205,10 +216,17 @@ public sealed partial class DhtNode : IAsyncDisposable
             DateTimeOffset now = _time.GetUtcNow();
             _peers.RemoveExpired(now);
             RefreshRouting(now);
+            joined = KeepJoined(out warning);
             save = _options.StateFile is not null && ++_maintenanceTicks % SaveEveryTicks == 0;
         }
 
         _outbox.Flush();
+        joined.Deliver(this);
+        if (warning is not null)
+        {
+            _options.OnWarning?.Invoke(warning);
+        }
+
         if (save)
         {
             TrySaveState();
@@ -234,7 +252,14 @@ public sealed partial class DhtNode : IAsyncDisposable
     /// <summary>Receives for the node without making <see cref="IDatagramReceiver"/> part of its public surface.</summary>
     private sealed class Receiver(DhtNode node) : IDatagramReceiver
     {
-        public void OnDatagram(ReadOnlyMemory<byte> datagram, IPEndPoint source) => node.OnDatagram(datagram, source);
+        public void OnDatagram(ReadOnlyMemory<byte> datagram, IPEndPoint source)
+        {
+            node.OnDatagram(datagram, source);
+            if (node._watchForLiveNode)
+            {
+                node.CheckJoined(); // a first live node may have entered the table
+            }
+        }
     }
 
     /// <summary>

@@ -14,15 +14,19 @@ public sealed record DhtNodeOptions
     public IPEndPoint BindEndPoint { get; init; } = new(IPAddress.Any, 6881);
 
     /// <summary>
-    /// Nodes to join through, as <c>host:port</c>. When empty and there is no saved state, the
-    /// well-known public routers are used (see <see cref="DefaultBootstrapNodes"/>).
+    /// Nodes to join through, as <c>host:port</c>; default none. <see cref="DhtNode.JoinAsync"/>
+    /// tries these first, then the nodes saved in <see cref="StateFile"/>, then — when neither
+    /// answered and <see cref="UsePublicRouters"/> allows — the public routers.
     /// </summary>
     public IReadOnlyList<string> BootstrapNodes { get; init; } = [];
 
-    /// <summary>Whether to fall back to <see cref="DefaultBootstrapNodes"/> when no bootstrap node and no state is given; default true.</summary>
+    /// <summary>
+    /// Whether to join through <see cref="DefaultBootstrapNodes"/> when no given bootstrap node and no
+    /// saved node answers (none given counts as none answering); default true.
+    /// </summary>
     public bool UsePublicRouters { get; init; } = true;
 
-    /// <summary>The public routers used only when nothing else is given.</summary>
+    /// <summary>The public routers, the last resort of a join.</summary>
     public static IReadOnlyList<string> DefaultBootstrapNodes { get; } =
     [
         "router.bittorrent.com:6881",
@@ -62,12 +66,25 @@ public sealed record DhtNodeOptions
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
     /// <summary>
-    /// The source of randomness for ids, transaction ids, sampling and — only when given — the write
-    /// token secrets (for reproducible tests and simulations; a seeded <see cref="System.Random"/> makes
-    /// tokens predictable, so leave it unset on the real network). Default: a new unseeded
-    /// <see cref="System.Random"/>, and token secrets from <see cref="System.Security.Cryptography.RandomNumberGenerator"/>.
+    /// A seed for the node's randomness: its id (when none is given or saved), transaction ids,
+    /// sampling and write token secrets. Each node builds its own generators from it, so one options
+    /// instance can start any number of nodes, and a seeded run (a test, a simulation) repeats
+    /// exactly. Default null: unseeded, and token secrets from
+    /// <see cref="System.Security.Cryptography.RandomNumberGenerator"/>. A seed makes tokens
+    /// predictable: leave it unset on the real network.
     /// </summary>
-    public Random? Random { get; init; }
+    public int? RandomSeed { get; init; }
+
+    /// <summary>
+    /// After a join found no node, or once the routing table has no live node left, the node
+    /// bootstraps again by itself (given nodes, saved nodes, public routers, as a join does) after
+    /// this delay; the delay doubles after each try that finds no node, up to
+    /// <see cref="MaxBootstrapRetryDelay"/>, and starts over once the table has a live node. Default 1 s.
+    /// </summary>
+    public TimeSpan BootstrapRetryDelay { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The longest wait between two tries to bootstrap, at most one day; default 5 minutes.</summary>
+    public TimeSpan MaxBootstrapRetryDelay { get; init; } = TimeSpan.FromMinutes(5);
 
     /// <summary>How many peers one infohash may hold; default 500.</summary>
     public int MaxPeersPerInfoHash { get; init; } = 500;
@@ -89,6 +106,12 @@ public sealed record DhtNodeOptions
     /// pool. Used by single-threaded simulations for determinism; default false.
     /// </summary>
     internal bool RunContinuationsInline { get; init; }
+
+    /// <summary>
+    /// Resolves a bootstrap host name to its IPv4 addresses; default DNS. Tests put a resolver of
+    /// their own here, so that joining through the public routers can be tested without DNS.
+    /// </summary>
+    internal Func<string, CancellationToken, Task<IPAddress[]>>? ResolveHost { get; init; }
 
     /// <summary>Checks the options; throws <see cref="ArgumentException"/> naming the first bad one.</summary>
     public void Validate()
@@ -120,6 +143,16 @@ public sealed record DhtNodeOptions
         if (PeerLifetime <= TimeSpan.Zero)
         {
             throw new ArgumentException("PeerLifetime must be positive.", nameof(PeerLifetime));
+        }
+
+        if (BootstrapRetryDelay <= TimeSpan.Zero)
+        {
+            throw new ArgumentException("BootstrapRetryDelay must be positive.", nameof(BootstrapRetryDelay));
+        }
+
+        if (MaxBootstrapRetryDelay < BootstrapRetryDelay || MaxBootstrapRetryDelay > TimeSpan.FromDays(1))
+        {
+            throw new ArgumentException("MaxBootstrapRetryDelay must be from BootstrapRetryDelay to one day.", nameof(MaxBootstrapRetryDelay));
         }
 
         foreach (string node in BootstrapNodes)

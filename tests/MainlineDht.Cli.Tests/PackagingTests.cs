@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.IO.Compression;
 using System.Reflection;
+using System.Reflection.Metadata;
+using System.Reflection.PortableExecutable;
 using System.Xml.Linq;
 
 namespace MainlineDht.Cli.Tests;
@@ -57,6 +59,9 @@ public sealed class PackagingTests
         {
             Assert.That(library.Entries.Select(e => e.FullName), Does.Contain("lib/net10.0/MainlineDht.dll").And.Contain("lib/net10.0/MainlineDht.xml").And.Contain("README.md"));
             Assert.That(Dependencies(library), Is.Empty, "the library depends on nothing beyond the BCL");
+            IReadOnlyList<string> types = PublicTypes(library, "lib/net10.0/MainlineDht.dll");
+            Assert.That(types, Does.Contain("MainlineDht.Transport.IDatagramTransport").And.Contain("MainlineDht.Transport.UdpTransport").And.Contain("MainlineDht.Transport.SendPolicy"));
+            Assert.That(types.Where(t => t.Contains("InMemory", StringComparison.Ordinal) || t.Contains("Virtual", StringComparison.Ordinal)), Is.Empty, "the test doubles live in MainlineDht.Simulation");
         }
 
         using (ZipArchive hosting = ZipFile.OpenRead(Path.Combine(_packages, "MainlineDht.Hosting.0.1.0.nupkg")))
@@ -67,8 +72,10 @@ public sealed class PackagingTests
 
         using (ZipArchive simulation = ZipFile.OpenRead(Path.Combine(_packages, "MainlineDht.Simulation.0.1.0.nupkg")))
         {
-            Assert.That(simulation.Entries.Select(e => e.FullName), Does.Contain("lib/net10.0/MainlineDht.Simulation.dll"));
+            Assert.That(simulation.Entries.Select(e => e.FullName), Does.Contain("lib/net10.0/MainlineDht.Simulation.dll").And.Contain("lib/net10.0/MainlineDht.Simulation.xml"));
             Assert.That(Dependencies(simulation), Is.EqualTo(new[] { "MainlineDht" }), "the simulation depends on the library only");
+            Assert.That(PublicTypes(simulation, "lib/net10.0/MainlineDht.Simulation.dll"), Does.Contain("MainlineDht.Simulation.VirtualTimeProvider")
+                .And.Contain("MainlineDht.Simulation.InMemoryNetwork").And.Contain("MainlineDht.Simulation.InMemoryTransport").And.Contain("MainlineDht.Simulation.SimulatedNetwork"));
         }
 
         using ZipArchive tool = ZipFile.OpenRead(Path.Combine(_packages, "MainlineDht.Cli.0.1.0.nupkg"));
@@ -138,13 +145,21 @@ public sealed class PackagingTests
             network.Run(network.Nodes[1].Node.AnnounceAsync(infoHash, 6000));
             PeerLookupResult found = network.Run(network.Nodes[2].Node.LookupPeersAsync(infoHash));
             Console.WriteLine($"simulated: {found.Peers.Count} peer found");
+
+            var clock = new VirtualTimeProvider();
+            var memory = new InMemoryNetwork(clock, new Random(1)) { Latency = (_, _) => TimeSpan.FromMilliseconds(20) };
+            await using DhtNode a = memory.StartNode(new DhtNodeOptions { BindEndPoint = IPEndPoint.Parse("127.0.0.1:6881"), RandomSeed = 2 });
+            await using DhtNode b = memory.StartNode(new DhtNodeOptions { BindEndPoint = IPEndPoint.Parse("127.0.0.2:6881"), RandomSeed = 3 });
+            Task<MainlineDht.Rpc.RpcResult> pong = a.PingAsync(b.LocalEndPoint);
+            clock.RunUntil(() => pong.IsCompleted, TimeSpan.FromMinutes(1));
+            Console.WriteLine($"in memory: {pong.Result.Status} after {clock.Elapsed.TotalMilliseconds} ms");
             """);
         File.Copy(Path.Combine(_work, "nuget.config"), Path.Combine(consumer, "nuget.config"));
 
         Run run = await DotnetAsync(consumer, "run", "-c", "Release");
         Assert.That(run.ExitCode, Is.Zero, run.Output);
         TestContext.Out.WriteLine(run.Output);
-        Assert.That(run.Output, Does.Contain("hosting registered").And.Contain("simulated: 1 peer found").And.Match(@"node [0-9a-f]{40} on 127\.0\.0\.1:\d+"));
+        Assert.That(run.Output, Does.Contain("hosting registered").And.Contain("simulated: 1 peer found").And.Contain("in memory: Response after 40 ms").And.Match(@"node [0-9a-f]{40} on 127\.0\.0\.1:\d+"));
     }
 
     private static IReadOnlyList<string> Dependencies(ZipArchive package)
@@ -152,6 +167,24 @@ public sealed class PackagingTests
         ZipArchiveEntry nuspec = package.Entries.Single(e => e.FullName.EndsWith(".nuspec", StringComparison.Ordinal));
         using Stream stream = nuspec.Open();
         return XDocument.Load(stream).Descendants().Where(e => e.Name.LocalName == "dependency").Select(e => e.Attribute("id")!.Value).ToList();
+    }
+
+    /// <summary>The public types of an assembly in a package, read from its metadata (nothing is loaded).</summary>
+    private static IReadOnlyList<string> PublicTypes(ZipArchive package, string path)
+    {
+        using var image = new MemoryStream();
+        using (Stream entry = package.GetEntry(path)!.Open())
+        {
+            entry.CopyTo(image);
+        }
+
+        image.Position = 0;
+        using var pe = new PEReader(image);
+        MetadataReader metadata = pe.GetMetadataReader();
+        return metadata.TypeDefinitions.Select(metadata.GetTypeDefinition)
+            .Where(t => (t.Attributes & TypeAttributes.VisibilityMask) == TypeAttributes.Public)
+            .Select(t => $"{metadata.GetString(t.Namespace)}.{metadata.GetString(t.Name)}")
+            .ToList();
     }
 
     private sealed record Run(int ExitCode, string Output);

@@ -139,9 +139,9 @@ public sealed class HostedServiceTests : LoopbackTest
     }
 
     [Test]
-    public async Task AJoinThatNobodyAnswersIsRetriedAndStopsPromptly()
+    public async Task AJoinThatNobodyAnswersIsRetriedByTheNodeAndStopsPromptly()
     {
-        // A bound socket that never reads: queries to it time out, with no ICMP error to end them early.
+        // A bound socket that reads but never answers: queries to it time out, with no ICMP error to end them early.
         using var silent = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         silent.Bind(new IPEndPoint(IPAddress.Parse("127.0.0.7"), 0));
         var logs = new LogCollector();
@@ -152,19 +152,59 @@ public sealed class HostedServiceTests : LoopbackTest
         }, logs);
 
         await host.StartAsync();
-        var deadline = DateTime.UtcNow + TestHosts.Patience;
-        while (logs.EventIds(Category).Count(id => id == Log.JoinFoundNoNodesId) < 2 && DateTime.UtcNow < deadline)
+
+        // The node bootstraps again by itself (200 ms, 400 ms, ... up to 1 s apart): the silent node hears each try.
+        var buffer = new byte[1500];
+        int heard = 0;
+        using (var patience = new CancellationTokenSource(TestHosts.Patience))
         {
-            await Task.Delay(50);
+            while (heard < 3)
+            {
+                await silent.ReceiveAsync(buffer, SocketFlags.None, patience.Token);
+                heard++;
+            }
         }
 
-        Assert.That(logs.EventIds(Category).Count(id => id == Log.JoinFoundNoNodesId), Is.GreaterThanOrEqualTo(2), "the join is tried again");
-        Assert.That(logs.Records.First(r => r.EventId.Id == Log.JoinFoundNoNodesId).Message, Does.Contain("1 bootstrap nodes configured"));
+        Assert.That(logs.EventIds(Category).Count(id => id == Log.JoinFoundNoNodesId), Is.EqualTo(1), "said once, not at every try");
+        Assert.That(logs.Records.Single(r => r.EventId.Id == Log.JoinFoundNoNodesId).Message, Does.Contain("1 bootstrap nodes configured").And.Contain("tries again in 00:00:00.2"));
+        Assert.That(logs.Records.Count(r => r.Message.Contains("join found no node", StringComparison.Ordinal)), Is.EqualTo(1), "the node's own warning, once");
+        Assert.That(logs.EventIds(Category), Does.Not.Contain(Log.NodeJoinedId));
 
         var clock = System.Diagnostics.Stopwatch.StartNew();
         await host.StopAsync().WaitAsync(TestHosts.Patience);
         Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(5)));
         Assert.That(logs.EventIds(Category), Does.Contain(Log.NodeStoppedId));
+    }
+
+    [Test]
+    public async Task ANodeWhoseBootstrapNodeComesLateJoinsWithoutAnotherJoinCall()
+    {
+        // The bootstrap address is known before anything listens there: the first join finds nobody.
+        using var placeholder = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        placeholder.Bind(new IPEndPoint(IPAddress.Parse("127.0.0.8"), 0));
+        var late = (IPEndPoint)placeholder.LocalEndPoint!;
+        var logs = new LogCollector();
+        using IHost host = TestHosts.Build(o =>
+        {
+            TestHosts.Loopback("127.0.0.9", late.ToString())(o);
+            o.QueryTimeout = TimeSpan.FromMilliseconds(300);
+        }, logs);
+        await host.StartAsync();
+        var buffer = new byte[1500];
+        await placeholder.ReceiveAsync(buffer, SocketFlags.None).WaitAsync(TestHosts.Patience);
+        placeholder.Close();
+
+        await using DhtNode bootstrap = await DhtNode.StartAsync(new DhtNodeOptions
+        {
+            BindEndPoint = late,
+            UsePublicRouters = false,
+            SendPolicy = Transport.SendPolicy.LoopbackOnly(TestHosts.Refused.Enqueue),
+        });
+        DhtNode joined = await host.Services.GetRequiredService<IDhtNodeAccessor>().GetJoinedNodeAsync().WaitAsync(TestHosts.Patience);
+
+        Assert.That(joined.GetRoutingTable().Select(e => e.Id), Does.Contain(bootstrap.Id));
+        Assert.That(logs.EventIds(Category), Does.Contain(Log.JoinFoundNoNodesId).And.Contain(Log.NodeJoinedId));
+        await host.StopAsync().WaitAsync(TestHosts.Patience);
     }
 
     [Test]

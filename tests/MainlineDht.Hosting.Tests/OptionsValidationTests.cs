@@ -24,6 +24,8 @@ public sealed class OptionsValidationTests
     [TestCase("MaxPeersPerInfoHash", "0", "MainlineDhtOptions.MaxPeersPerInfoHash")]
     [TestCase("MaxInfoHashes", "0", "MainlineDhtOptions.MaxInfoHashes")]
     [TestCase("JoinRetryDelay", "00:00:00", "MainlineDhtOptions.JoinRetryDelay")]
+    [TestCase("MaxJoinRetryDelay", "00:00:01", "MainlineDhtOptions.MaxJoinRetryDelay must be from JoinRetryDelay")]
+    [TestCase("MaxJoinRetryDelay", "2.00:00:00", "MainlineDhtOptions.MaxJoinRetryDelay must be from JoinRetryDelay")]
     public async Task AnInvalidOptionFailsTheStartNamingIt(string key, string value, string named)
     {
         using IHost host = Build(new Dictionary<string, string?> { ["MainlineDht:" + key] = value });

@@ -8,8 +8,10 @@ namespace MainlineDht.Hosting.Internal;
 /// <summary>
 /// Runs one <see cref="DhtNode"/> for the host's lifetime. The socket is bound in
 /// <see cref="StartAsync"/>, so a port in use fails the host's start; joining runs in the
-/// background and is retried, with a growing delay, while no bootstrap node answers. Stopping
-/// saves the state (when a state file is set) and disposes the node.
+/// background, and while it finds no node the node itself bootstraps again with a growing delay
+/// (<see cref="MainlineDhtOptions.JoinRetryDelay"/> up to <see cref="MainlineDhtOptions.MaxJoinRetryDelay"/>):
+/// the service only waits for its first live node. Stopping saves the state (when a state file is
+/// set) and disposes the node.
 /// </summary>
 internal sealed class DhtNodeHostedService : BackgroundService, IAsyncDisposable
 {
@@ -64,58 +66,66 @@ internal sealed class DhtNodeHostedService : BackgroundService, IAsyncDisposable
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         DhtNode node = _node ?? throw new InvalidOperationException("The node was not started.");
-        TimeSpan delay = _options.JoinRetryDelay;
-        bool nothingToJoinThrough = _options.BootstrapNodes.Count == 0 && !_options.UsePublicRouters;
-        bool toldAwaiting = false;
-        while (!stoppingToken.IsCancellationRequested)
+        long started = _time.GetTimestamp();
+        try
         {
-            try
+            // One join; when it finds no node the node itself bootstraps again (JoinRetryDelay,
+            // doubling up to MaxJoinRetryDelay), so the service only waits for the first live node.
+            LookupReport report = await node.JoinAsync(stoppingToken).ConfigureAwait(false);
+            Task joined = node.WaitUntilJoinedAsync(stoppingToken);
+            if (!joined.IsCompleted)
             {
-                LookupReport report = await node.JoinAsync(stoppingToken).ConfigureAwait(false);
-                int nodes = node.GetStatistics().RoutingTableSize;
-                if (nodes > 0)
+                if (report.NodesQueried == 0 && _options.BootstrapNodes.Count == 0 && !_options.UsePublicRouters)
                 {
-                    Log.NodeJoined(_logger, nodes, (long)report.Elapsed.TotalMilliseconds, report.NodesQueried);
-                    _accessor.OnJoined(node);
-                    return;
-                }
-
-                if (stoppingToken.IsCancellationRequested)
-                {
-                    return;
-                }
-
-                if (!nothingToJoinThrough)
-                {
-                    Log.JoinFoundNoNodes(_logger, _options.BootstrapNodes.Count, _options.UsePublicRouters ? "on" : "off", delay);
-                }
-                else if (!toldAwaiting)
-                {
-                    // A first node of its own network: others join through it; the table fills as they do.
+                    // Nothing to join through: a first node of its own network; the table fills as others contact it.
                     Log.AwaitingContact(_logger);
-                    toldAwaiting = true;
+                }
+                else
+                {
+                    Log.JoinFoundNoNodes(_logger, _options.BootstrapNodes.Count, _options.UsePublicRouters ? "on" : "off", _options.JoinRetryDelay, _options.MaxJoinRetryDelay);
                 }
             }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+
+            await joined.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            return;
+        }
+        catch (ObjectDisposedException)
+        {
+            return; // the node stopped (the host is being disposed) before it joined
+        }
+        catch (Exception e)
+        {
+            // A failed join must not end the host: the node still serves, and bootstraps again by itself.
+            Log.JoinFailed(_logger, e, _options.JoinRetryDelay);
+            if (!await WaitUntilJoinedAsync(node, stoppingToken).ConfigureAwait(false))
             {
                 return;
             }
-            catch (Exception e)
-            {
-                // A failed join must not end the host: the node still serves, and the next try may work.
-                Log.JoinFailed(_logger, e, delay);
-            }
+        }
 
-            try
-            {
-                await Task.Delay(delay, _time, stoppingToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
+        DhtNodeStatistics statistics = node.GetStatistics();
+        Log.NodeJoined(_logger, statistics.RoutingTableSize, (long)_time.GetElapsedTime(started).TotalMilliseconds, (int)statistics.QueriesSent.GetValueOrDefault("find_node"));
+        _accessor.OnJoined(node);
+    }
 
-            delay = delay * 2 < _options.MaxJoinRetryDelay ? delay * 2 : _options.MaxJoinRetryDelay;
+    /// <summary>Waits for the node's first live node; false when the host stops first.</summary>
+    private static async Task<bool> WaitUntilJoinedAsync(DhtNode node, CancellationToken stoppingToken)
+    {
+        try
+        {
+            await node.WaitUntilJoinedAsync(stoppingToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            return false;
+        }
+        catch (ObjectDisposedException)
+        {
+            return false; // the node stopped before it joined
         }
     }
 

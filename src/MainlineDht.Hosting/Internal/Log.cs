@@ -29,11 +29,11 @@ internal static partial class Log
     public static partial void NodeJoined(ILogger logger, int nodes, long elapsedMilliseconds, int nodesQueried);
 
     [LoggerMessage(EventId = JoinFoundNoNodesId, EventName = "JoinFoundNoNodes", Level = LogLevel.Warning,
-        Message = "DHT join reached no node ({BootstrapNodes} bootstrap nodes configured, public routers {PublicRouters}); trying again in {RetryDelay}")]
-    public static partial void JoinFoundNoNodes(ILogger logger, int bootstrapNodes, string publicRouters, TimeSpan retryDelay);
+        Message = "DHT join reached no node ({BootstrapNodes} bootstrap nodes configured, public routers {PublicRouters}); the node tries again in {RetryDelay}, then at doubling intervals up to {MaxRetryDelay}")]
+    public static partial void JoinFoundNoNodes(ILogger logger, int bootstrapNodes, string publicRouters, TimeSpan retryDelay, TimeSpan maxRetryDelay);
 
     [LoggerMessage(EventId = JoinFailedId, EventName = "JoinFailed", Level = LogLevel.Error,
-        Message = "DHT join failed; trying again in {RetryDelay}")]
+        Message = "DHT join failed; the node tries again in {RetryDelay}")]
     public static partial void JoinFailed(ILogger logger, Exception exception, TimeSpan retryDelay);
 
     [LoggerMessage(EventId = NodeStoppedId, EventName = "NodeStopped", Level = LogLevel.Information,

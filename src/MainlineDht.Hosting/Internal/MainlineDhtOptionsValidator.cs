@@ -13,6 +13,8 @@ internal sealed class MainlineDhtOptionsValidator : IValidateOptions<MainlineDht
 {
     private const int MaxOutstandingQueriesLimit = 32_768;
 
+    private static readonly TimeSpan MaxJoinRetryDelayLimit = TimeSpan.FromDays(1);
+
     public ValidateOptionsResult Validate(string? name, MainlineDhtOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -57,6 +59,10 @@ internal sealed class MainlineDhtOptionsValidator : IValidateOptions<MainlineDht
         Positive(failures, nameof(options.PeerLifetime), options.PeerLifetime);
         Positive(failures, nameof(options.JoinRetryDelay), options.JoinRetryDelay);
         Positive(failures, nameof(options.MaxJoinRetryDelay), options.MaxJoinRetryDelay);
+        if (options.MaxJoinRetryDelay > TimeSpan.Zero && (options.MaxJoinRetryDelay < options.JoinRetryDelay || options.MaxJoinRetryDelay > MaxJoinRetryDelayLimit))
+        {
+            failures.Add(Message(nameof(options.MaxJoinRetryDelay), $"must be from JoinRetryDelay ({options.JoinRetryDelay.ToString("c", CultureInfo.InvariantCulture)}) to one day (it is {options.MaxJoinRetryDelay.ToString("c", CultureInfo.InvariantCulture)})"));
+        }
 
         if (options.MaxOutstandingQueries is < 1 or > MaxOutstandingQueriesLimit)
         {

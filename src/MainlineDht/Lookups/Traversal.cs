@@ -73,14 +73,28 @@ internal sealed class Traversal
         }
 
         var candidate = new Candidate(id, endPoint, depth, _nextSequence++);
-        int index = _candidates.BinarySearch(candidate, _comparer ??= Comparer<Candidate>.Create(Compare));
-        index = index < 0 ? ~index : index;
+        int index = SortedIndexOf(candidate);
         if (index >= MaxCandidates)
         {
             return; // farther than every candidate kept: it would be dropped at once
         }
 
         _candidates.Insert(index, candidate);
+        TrimToBound();
+    }
+
+    /// <summary>The candidates in their order (nearest the target first, unknown ids last); for tests.</summary>
+    internal IReadOnlyList<Candidate> Candidates => _candidates;
+
+    /// <summary>Where <paramref name="candidate"/> belongs in the list, which is kept sorted by <see cref="Compare"/>.</summary>
+    private int SortedIndexOf(Candidate candidate)
+    {
+        int index = _candidates.BinarySearch(candidate, _comparer ??= Comparer<Candidate>.Create(Compare));
+        return index < 0 ? ~index : index;
+    }
+
+    private void TrimToBound()
+    {
         if (_candidates.Count > MaxCandidates)
         {
             // Drop the farthest that is not in flight; it cannot matter once this many are closer.
@@ -203,10 +217,15 @@ internal sealed class Traversal
         {
             case RpcStatus.Response:
                 KrpcResponse response = result.Response!;
-                candidate.State = CandidateState.Responded;
-                candidate.Id ??= response.Id;
-                candidate.Token = response.Token.IsEmpty ? null : response.Token.ToArray();
                 Replies++;
+                if (Responder(candidate, response.Id) is not Candidate responder)
+                {
+                    break; // it answered with our own id: nothing it says is used
+                }
+
+                candidate = responder;
+                candidate.State = CandidateState.Responded;
+                candidate.Token = response.Token.IsEmpty ? null : response.Token.ToArray();
                 RoundTrips = Math.Max(RoundTrips, candidate.Depth + 1);
                 Candidate? closestBefore = _candidates.Count > 0 && _candidates[0].Id is not null ? _candidates[0] : null;
                 foreach (NodeInfo node in CompactFormat.EnumerateNodes(response.Nodes.Span, System.Net.Sockets.AddressFamily.InterNetwork))
@@ -235,6 +254,45 @@ internal sealed class Traversal
                 Timeouts++;
                 break;
         }
+    }
+
+    /// <summary>
+    /// The candidate that stands for the node that answered <paramref name="asked"/> with
+    /// <paramref name="id"/>, placed where that id sorts; null when the id is our own. A node asked
+    /// without a known id (a bootstrap endpoint) takes the id it answers with and moves to its place.
+    /// A node that answers with another id than the one we asked for did not answer as that id: the
+    /// expected one is marked failed, and the responder enters under its real id (libtorrent does not
+    /// count a reply as the expected node's either).
+    /// </summary>
+    private Candidate? Responder(Candidate asked, NodeId id)
+    {
+        if (asked.Id == id)
+        {
+            return asked;
+        }
+
+        if (id == Self)
+        {
+            asked.State = CandidateState.Failed;
+            return null;
+        }
+
+        Candidate responder;
+        if (asked.Id is null)
+        {
+            _candidates.Remove(asked);
+            asked.Id = id;
+            responder = asked;
+        }
+        else
+        {
+            asked.State = CandidateState.Failed;
+            responder = new Candidate(id, asked.EndPoint, asked.Depth, _nextSequence++) { SentAt = asked.SentAt };
+        }
+
+        _candidates.Insert(SortedIndexOf(responder), responder);
+        TrimToBound();
+        return responder;
     }
 
     /// <summary>The closest candidate not yet asked, if it is among the K closest still worth asking.</summary>

@@ -14,7 +14,8 @@ public interface IDatagramReceiver
 
 /// <summary>
 /// The port between a DHT node and the network: UDP for real (<see cref="UdpTransport"/>), an
-/// in-memory network for tests and simulation (<see cref="InMemoryNetwork"/>).
+/// in-memory network for tests and simulation (<c>MainlineDht.Simulation</c>'s <c>InMemoryNetwork</c>
+/// and <c>SimulatedNetwork</c>).
 /// </summary>
 public interface IDatagramTransport : IAsyncDisposable
 {

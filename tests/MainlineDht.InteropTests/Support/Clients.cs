@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using MainlineDht.Protocol;
 
 namespace MainlineDht.InteropTests.Support;
@@ -34,6 +35,13 @@ public static class Clients
     /// <summary>The peer a client's announce makes known: its address and the port it announced.</summary>
     public static IPEndPoint AnnouncedPeer(RealDhtClient client, AnnounceResult result) =>
         new(client.EndPoint.Address, result.AnnouncedPort);
+
+    /// <summary>
+    /// The peer a dual-stack libtorrent's announce makes known over <paramref name="family"/>:
+    /// that family's socket, whose listen port its <c>announce_peer</c> carries.
+    /// </summary>
+    public static IPEndPoint AnnouncedPeer(RealDhtClient client, AddressFamily family) =>
+        client.Socket(family)?.EndPoint ?? throw new InvalidOperationException($"{client.Kind} runs no {family} DHT node.");
 
     /// <summary>Waits until <paramref name="condition"/> holds, polling every 50 ms, for at most <paramref name="timeout"/>.</summary>
     public static async Task<bool> UntilAsync(Func<bool> condition, TimeSpan timeout)

@@ -11,6 +11,14 @@ public static class LoopbackAddresses
 {
     private static int _next = 1; // 127.0.0.1 is left alone
 
+    /// <summary>
+    /// <c>::1</c>, the only IPv6 loopback address: every IPv6 node of a run, ours and the
+    /// clients', shares it and differs by port alone. Per-IP rules see them all as one IP:
+    /// libtorrent's harness turns its own off (one node per IP — per /64 for IPv6 — in a routing
+    /// table, 5 packets/s per IP), and tests of our IPv6 engine must not trip ours.
+    /// </summary>
+    public static IPAddress IPv6 => IPAddress.IPv6Loopback;
+
     /// <summary>A loopback address no other node of this run uses.</summary>
     public static IPAddress Next()
     {

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
+using System.Net.Sockets;
 using System.Reflection;
 using System.Text;
 using System.Text.Json;
@@ -25,7 +26,7 @@ public enum DhtClientKind
 /// line and answering one JSON line per command, matched by <c>seq</c>. Every wait is bounded;
 /// disposing quits the process, or kills it.
 /// </summary>
-public sealed class RealDhtClient : IAsyncDisposable
+public sealed partial class RealDhtClient : IAsyncDisposable
 {
     /// <summary>Where the harness scripts are (the source tree: node_modules lives beside them).</summary>
     public static readonly string HarnessDirectory =
@@ -62,6 +63,12 @@ public sealed class RealDhtClient : IAsyncDisposable
 
     /// <summary>The client's node id, as it reported at start.</summary>
     public NodeId Id { get; private set; }
+
+    /// <summary>
+    /// The client's DHT nodes, one per listen socket (address family): one, or two for a
+    /// dual-stack libtorrent (<see cref="StartDualStackAsync"/>), the IPv4 one first.
+    /// </summary>
+    public IReadOnlyList<ClientSocket> Sockets { get; private set; } = [];
 
     /// <summary>The client and version it reported, e.g. <c>libtorrent 2.0.8.0</c>.</summary>
     public string Client { get; private set; } = "";
@@ -123,12 +130,35 @@ public sealed class RealDhtClient : IAsyncDisposable
     /// and waits for its ready line. Throws, with the harness's log, when it does not start.
     /// <paramref name="arguments"/> go to the harness as they are (e.g. libtorrent's <c>--plain-buckets</c>).
     /// </summary>
-    public static async Task<RealDhtClient> StartAsync(
-        DhtClientKind kind, IPAddress bind, int port = 0, IReadOnlyList<string>? arguments = null, CancellationToken cancellationToken = default)
+    public static Task<RealDhtClient> StartAsync(
+        DhtClientKind kind, IPAddress bind, int port = 0, IReadOnlyList<string>? arguments = null, CancellationToken cancellationToken = default) =>
+        StartProcessAsync(kind, [bind], port, arguments, cancellationToken);
+
+    /// <summary>
+    /// Starts libtorrent dual-stack: listening on <paramref name="bindV4"/> (a 127.x.y.z address)
+    /// and on <c>::1</c>, both on <paramref name="port"/> (0: an ephemeral port, then a different
+    /// one per family). libtorrent runs one DHT node per listen socket, each with its own id and
+    /// routing table (<see cref="Sockets"/>); <see cref="EndPoint"/> and <see cref="Id"/> are
+    /// those of the IPv4 node. Every IPv6 node of a test shares the one IPv6 loopback address:
+    /// the harness turns off libtorrent's one-node-per-IP (per /64) rule and its per-IP rate limit.
+    /// </summary>
+    public static Task<RealDhtClient> StartDualStackAsync(
+        IPAddress bindV4, int port = 0, IReadOnlyList<string>? arguments = null, CancellationToken cancellationToken = default)
     {
-        if (!IPAddress.IsLoopback(bind))
+        if (bindV4.AddressFamily != AddressFamily.InterNetwork)
         {
-            throw new ArgumentException("Real clients bind to loopback only.", nameof(bind));
+            throw new ArgumentException("The IPv4 address of a dual-stack client must be an IPv4 address (127.x.y.z).", nameof(bindV4));
+        }
+
+        return StartProcessAsync(DhtClientKind.Libtorrent, [bindV4, IPAddress.IPv6Loopback], port, arguments, cancellationToken);
+    }
+
+    private static async Task<RealDhtClient> StartProcessAsync(
+        DhtClientKind kind, IReadOnlyList<IPAddress> binds, int port, IReadOnlyList<string>? arguments, CancellationToken cancellationToken)
+    {
+        if (!binds.All(IPAddress.IsLoopback))
+        {
+            throw new ArgumentException("Real clients bind to loopback only.", nameof(binds));
         }
 
         var start = new ProcessStartInfo
@@ -143,8 +173,12 @@ public sealed class RealDhtClient : IAsyncDisposable
             StandardErrorEncoding = Encoding.UTF8,
         };
         start.ArgumentList.Add(kind == DhtClientKind.Libtorrent ? "libtorrent_node.py" : "webtorrent_node.mjs");
-        start.ArgumentList.Add("--bind");
-        start.ArgumentList.Add(bind.ToString());
+        foreach (IPAddress bind in binds)
+        {
+            start.ArgumentList.Add("--bind");
+            start.ArgumentList.Add(bind.ToString());
+        }
+
         start.ArgumentList.Add("--port");
         start.ArgumentList.Add(port.ToString(CultureInfo.InvariantCulture));
         foreach (string argument in arguments ?? [])
@@ -175,6 +209,10 @@ public sealed class RealDhtClient : IAsyncDisposable
 
             client.EndPoint = new IPEndPoint(IPAddress.Parse((string)ready["host"]!), (int)ready["port"]!);
             client.Id = NodeId.Parse((string)ready["id"]!);
+            client.Sockets = ready["sockets"] is JsonArray sockets
+                ? sockets.Select(n => new ClientSocket(
+                    new IPEndPoint(IPAddress.Parse((string)n!["host"]!), (int)n["port"]!), NodeId.Parse((string)n["id"]!))).ToList()
+                : [new ClientSocket(client.EndPoint, client.Id)];
             client.Client = (string?)ready["client"] ?? kind.ToString();
             client._reader = Task.Run(client.ReadRepliesAsync, CancellationToken.None);
             return client;
@@ -183,104 +221,9 @@ public sealed class RealDhtClient : IAsyncDisposable
         {
             await client.KillAsync();
             string log = client.StderrTail;
-            throw new InvalidOperationException($"{kind} on {bind}:{port} did not start: {e.Message}\n--- harness stderr ---\n{log}", e);
+            throw new InvalidOperationException(
+                $"{kind} on {string.Join(" and ", binds)}, port {port}, did not start: {e.Message}\n--- harness stderr ---\n{log}", e);
         }
-    }
-
-    /// <summary>
-    /// <c>add_node</c>: the client contacts <paramref name="node"/> (libtorrent with a
-    /// <c>get_peers</c>, bittorrent-dht with a <c>ping</c>) and adds it when it answers. With
-    /// <paramref name="wait"/>, returns whether it entered the routing table within that time.
-    /// </summary>
-    public async Task<(bool InTable, NodeId? Id)> AddNodeAsync(IPEndPoint node, TimeSpan? wait = null)
-    {
-        var command = new JsonObject { ["cmd"] = "add_node", ["host"] = node.Address.ToString(), ["port"] = node.Port };
-        if (wait is TimeSpan w)
-        {
-            command["wait"] = w.TotalSeconds;
-        }
-
-        JsonObject reply = await CommandAsync(command, (wait ?? TimeSpan.Zero) + TimeSpan.FromSeconds(10));
-        ThrowIfFailed(command, reply);
-        bool inTable = (bool?)reply["in_table"] ?? false;
-        return (inTable, inTable ? NodeId.Parse((string)reply["id"]!) : null);
-    }
-
-    /// <summary>
-    /// <c>announce</c>: the client's own get_peers traversal, then <c>announce_peer</c> to the
-    /// nodes that gave a token. libtorrent always announces its listen port (= <see cref="EndPoint"/>'s port).
-    /// </summary>
-    public async Task<AnnounceResult> AnnounceAsync(NodeId infoHash, int? port, TimeSpan timeout)
-    {
-        var command = new JsonObject { ["cmd"] = "announce", ["info_hash"] = infoHash.ToString(), ["timeout"] = timeout.TotalSeconds };
-        if (port is int p)
-        {
-            command["port"] = p;
-        }
-
-        JsonObject reply = await CommandAsync(command, timeout + TimeSpan.FromSeconds(10));
-        return new AnnounceResult(
-            (bool?)reply["ok"] ?? false,
-            (int?)reply["announced_port"] ?? 0,
-            (int?)reply["sent_to"] ?? 0,
-            (string?)reply["error"]);
-    }
-
-    /// <summary><c>get_peers</c>: the client's own lookup; the peers it found (and whether it ran out of time).</summary>
-    public async Task<(IReadOnlyList<IPEndPoint> Peers, bool TimedOut)> GetPeersAsync(NodeId infoHash, TimeSpan timeout)
-    {
-        var command = new JsonObject { ["cmd"] = "get_peers", ["info_hash"] = infoHash.ToString(), ["timeout"] = timeout.TotalSeconds };
-        JsonObject reply = await CommandAsync(command, timeout + TimeSpan.FromSeconds(10));
-        ThrowIfFailed(command, reply);
-        var peers = reply["peers"]!.AsArray().Select(p => IPEndPoint.Parse((string)p!)).ToList();
-        return (peers, (bool?)reply["timed_out"] ?? false);
-    }
-
-    /// <summary><c>routing_table</c>: the nodes in the client's live routing table.</summary>
-    public async Task<IReadOnlyList<NodeInfo>> RoutingTableAsync()
-    {
-        var command = new JsonObject { ["cmd"] = "routing_table" };
-        JsonObject reply = await CommandAsync(command, TimeSpan.FromSeconds(15));
-        ThrowIfFailed(command, reply);
-        return Nodes(reply["nodes"]!.AsArray());
-    }
-
-    /// <summary>
-    /// <c>buckets</c> (libtorrent only): for each bucket of the client's routing table, how many
-    /// live nodes and how many replacements it holds.
-    /// </summary>
-    public async Task<IReadOnlyList<(int Nodes, int Replacements)>> BucketsAsync()
-    {
-        if (Kind != DhtClientKind.Libtorrent)
-        {
-            throw new NotSupportedException("bittorrent-dht's k-bucket keeps no replacements.");
-        }
-
-        var command = new JsonObject { ["cmd"] = "buckets" };
-        JsonObject reply = await CommandAsync(command, TimeSpan.FromSeconds(15));
-        ThrowIfFailed(command, reply);
-        return reply["buckets"]!.AsArray().Select(b => ((int)b!["nodes"]!, (int)b["replacements"]!)).ToList();
-    }
-
-    /// <summary>
-    /// <c>find_node</c> (bittorrent-dht only): one <c>find_node</c> query from the client straight
-    /// to <paramref name="node"/>; the replier's id and the nodes of its reply, as the client read them.
-    /// </summary>
-    public async Task<(NodeId Id, IReadOnlyList<NodeInfo> Nodes)> FindNodeAsync(IPEndPoint node, NodeId target, TimeSpan timeout)
-    {
-        if (Kind != DhtClientKind.WebTorrent)
-        {
-            throw new NotSupportedException("libtorrent 2.0.8's Python bindings cannot send a single query.");
-        }
-
-        var command = new JsonObject
-        {
-            ["cmd"] = "find_node", ["host"] = node.Address.ToString(), ["port"] = node.Port,
-            ["target"] = target.ToString(), ["timeout"] = timeout.TotalSeconds,
-        };
-        JsonObject reply = await CommandAsync(command, timeout + TimeSpan.FromSeconds(10));
-        ThrowIfFailed(command, reply);
-        return (NodeId.Parse((string)reply["id"]!), Nodes(reply["nodes"]!.AsArray()));
     }
 
     /// <summary>Sends one command and waits at most <paramref name="timeout"/> for its reply.</summary>
@@ -478,17 +421,6 @@ public sealed class RealDhtClient : IAsyncDisposable
 
     private string StderrTailUnlocked() => string.Join('\n', _stderr);
 
-    private void ThrowIfFailed(JsonObject command, JsonObject reply)
-    {
-        if ((bool?)reply["ok"] != true)
-        {
-            throw new InvalidOperationException($"{Kind} harness: {command.ToJsonString()} failed: {reply.ToJsonString()}; stderr:\n{StderrTail}");
-        }
-    }
-
-    private static List<NodeInfo> Nodes(JsonArray nodes) =>
-        nodes.Select(n => new NodeInfo(NodeId.Parse((string)n!["id"]!), new IPEndPoint(IPAddress.Parse((string)n["host"]!), (int)n["port"]!))).ToList();
-
     private static (int ExitCode, string Output) Run(string fileName, string[] arguments)
     {
         var start = new ProcessStartInfo(fileName)
@@ -521,10 +453,3 @@ public sealed class RealDhtClient : IAsyncDisposable
         }
     }
 }
-
-/// <summary>What a client's <c>announce</c> command reported.</summary>
-/// <param name="Ok">True when <c>announce_peer</c> went out to at least one node that gave a token.</param>
-/// <param name="AnnouncedPort">The port announced (libtorrent: always its listen port).</param>
-/// <param name="SentTo">How many nodes got <c>announce_peer</c> (the client's own count).</param>
-/// <param name="Error">Why it failed, when it did.</param>
-public sealed record AnnounceResult(bool Ok, int AnnouncedPort, int SentTo, string? Error);

@@ -6,6 +6,9 @@ network namespace:
 
     unshare --net -- bash -c 'ip link set lo up && exec /usr/bin/python3 libtorrent_node.py --bind 127.0.0.3 --port 0'
 
+Dual-stack (one DHT node per family, as libtorrent runs one per listen socket): --bind twice,
+e.g. --bind 127.0.0.3 --bind ::1.
+
 stdout carries only protocol lines (one JSON object each); everything else goes to stderr.
 See README.md beside this file for the protocol and the quirks.
 """
@@ -81,6 +84,22 @@ def timeout_arg(cmd, default=DEFAULT_TIMEOUT):
     return float(value)
 
 
+def family_of(addr):
+    """"ipv4" or "ipv6": the name the protocol uses for an address family."""
+    return "ipv6" if ipaddress.ip_address(str(addr)).version == 6 else "ipv4"
+
+
+def family_arg(cmd, node):
+    value = cmd.get("family")
+    if value is None:
+        return None
+    if value not in ("ipv4", "ipv6"):
+        raise CommandError('family must be "ipv4" or "ipv6"')
+    if value not in node.sockets:
+        raise CommandError("no %s DHT node here (start the harness with a --bind of that family)" % value)
+    return value
+
+
 def endpoint_text(host, port):
     host = str(host)
     return "[%s]:%d" % (host, port) if ":" in host else "%s:%d" % (host, port)
@@ -96,9 +115,13 @@ def only_loopback_interfaces():
     return names == ["lo"]
 
 
-def make_settings(bind, port, plain_buckets=False):
-    host = str(bind)
-    iface = endpoint_text(host, port)
+def make_settings(binds, port, plain_buckets=False):
+    """binds: the loopback addresses to listen on, at most one per family. libtorrent opens one
+    TCP and one UDP socket on each and runs one DHT node per UDP socket."""
+    if not isinstance(binds, (list, tuple)):
+        binds = [binds]
+    listen = ",".join(endpoint_text(b, port) for b in binds)
+    outgoing = ",".join(str(b) for b in binds)
     cat = lt.alert.category_t
     mask = (cat.error_notification | cat.status_notification | cat.dht_notification
             | cat.dht_operation_notification | cat.dht_log_notification)
@@ -111,14 +134,15 @@ def make_settings(bind, port, plain_buckets=False):
         "enable_upnp": False,
         "enable_natpmp": False,
         "enable_ip_notifier": False,
-        "listen_interfaces": iface,
-        "outgoing_interfaces": host,
+        "listen_interfaces": listen,
+        "outgoing_interfaces": outgoing,
         "enable_outgoing_utp": False,
         "enable_incoming_utp": False,  # also: no implied_port in our announces
         "listen_system_port_fallback": False,
         "max_retry_port_bind": 0,  # else a taken port silently becomes port+1
         # A loopback DHT (see shared INTEROP.md): one node per IP, rate limits, BEP 42 checks
-        # and the "dark internet" filter all work against many nodes on 127.x.
+        # and the "dark internet" filter all work against many nodes on 127.x -- and on ::1,
+        # the only IPv6 loopback address, where every IPv6 node shares one IP (and one /64).
         "dht_restrict_routing_ips": False,
         "dht_restrict_search_ips": False,
         "dht_block_ratelimit": 100000,
@@ -165,29 +189,45 @@ class Pending:
 
 
 class RoutingTableOp(Pending):
-    def __init__(self, seq, deadline):
+    """dht_live_nodes of every DHT node asked for (one per family; the alert names the node by
+    its id): the union of their live nodes."""
+
+    def __init__(self, seq, deadline, families):
         super().__init__(seq, deadline)
-        self.requested = False
+        self.families = families
+        self.waiting = None  # node ids (hex) whose dht_live_nodes_alert has not come yet
+        self.nodes = []
 
     def step(self, now, node):
-        if not self.requested:
-            node.request_live_nodes()
-            self.requested = True
+        if self.waiting is None:
+            self.waiting = set()
+            for family in self.families:
+                self.waiting.add(node.sockets[family]["id"])
+                node.request_live_nodes(family)
         if now >= self.deadline:
             return {"ok": False, "error": "no dht_live_nodes_alert within timeout"}
         return None
 
     def on_alert(self, alert, node):
-        if isinstance(alert, lt.dht_live_nodes_alert):
-            return {"ok": True, "nodes": node.live_nodes_json(alert)}
+        if isinstance(alert, lt.dht_live_nodes_alert) and self.waiting:
+            nid = str(alert.node_id)
+            if nid in self.waiting:
+                self.waiting.discard(nid)
+                self.nodes += node.live_nodes_json(alert)
+                if not self.waiting:
+                    return {"ok": True, "nodes": self.nodes}
         return None
 
 
 class BucketsOp(Pending):
-    """The size of each routing-table bucket: live nodes and replacements (dht_stats_alert)."""
+    """The size of each routing-table bucket of one DHT node: live nodes and replacements
+    (post_dht_stats posts one dht_stats_alert per node, its message naming the node id)."""
 
-    def __init__(self, seq, deadline):
+    STATS = re.compile(r"DHT stats: \(([0-9a-f]{40})\)")
+
+    def __init__(self, seq, deadline, family):
         super().__init__(seq, deadline)
+        self.family = family
         self.requested = False
 
     def step(self, now, node):
@@ -200,26 +240,33 @@ class BucketsOp(Pending):
 
     def on_alert(self, alert, node):
         if isinstance(alert, lt.dht_stats_alert):
+            m = self.STATS.search(alert.message())
+            if m and m.group(1) != node.sockets[self.family]["id"]:
+                return None  # another family's node
+
             def field(b, name):
                 return int(b[name] if isinstance(b, dict) else getattr(b, name))
-            return {"ok": True, "buckets": [{"nodes": field(b, "num_nodes"), "replacements": field(b, "num_replacements")}
-                                            for b in alert.routing_table]}
+            return {"ok": True, "family": self.family,
+                    "buckets": [{"nodes": field(b, "num_nodes"), "replacements": field(b, "num_replacements")}
+                                for b in alert.routing_table]}
         return None
 
 
 class AddNodeWaitOp(Pending):
-    """add_node with "wait": poll dht_live_nodes until host:port is in the routing table."""
+    """add_node with "wait": poll dht_live_nodes of the node of host's family until host:port
+    is in its routing table."""
 
     def __init__(self, seq, deadline, host, port):
         super().__init__(seq, deadline)
         self.key = (str(host), port)
+        self.family = family_of(host)
         self.next_poll = 0.0
 
     def step(self, now, node):
         if now >= self.deadline:
             return {"ok": True, "in_table": False}
         if now >= self.next_poll:
-            node.request_live_nodes()
+            node.request_live_nodes(self.family)
             self.next_poll = now + LIVE_NODES_POLL
         return None
 
@@ -232,17 +279,23 @@ class AddNodeWaitOp(Pending):
 
 
 class GetPeersOp(Pending):
-    """session.dht_get_peers() posts a dht_get_peers_reply_alert for every reply that carries
-    values, and nothing when the lookup ends. The end is read from libtorrent's own DHT log:
-    "DHT traversal: [N] NEW target: <info-hash>" opens traversal N, "[N] COMPLETED" ends it."""
+    """session.dht_get_peers() starts one get_peers traversal on each DHT node (one per family)
+    and posts a dht_get_peers_reply_alert for every reply that carries values, but nothing when
+    a traversal ends. The ends are read from libtorrent's own DHT log: "DHT traversal: [N] NEW
+    target: <info-hash>" opens traversal N, "[N] COMPLETED ... type: get_peers" ends it. N counts
+    per node (both families' nodes number theirs from 0), so the op takes the first NEW line of
+    each node for its hash and is done when as many get_peers traversals with those numbers
+    have completed."""
 
     NEW = re.compile(r"\[(\d+)\] NEW target: ([0-9a-f]{40})")
-    COMPLETED = re.compile(r"\[(\d+)\] COMPLETED")
+    COMPLETED = re.compile(r"\[(\d+)\] COMPLETED .*type: (\S+)")
 
-    def __init__(self, seq, deadline, info_hash):
+    def __init__(self, seq, deadline, info_hash, expected):
         super().__init__(seq, deadline)
         self.info_hash = info_hash
-        self.traversal = None
+        self.expected = expected  # how many traversals: the number of DHT nodes
+        self.started = 0
+        self.open = []  # numbers of our traversals still running (two may share a number)
         self.peers = []
 
     def step(self, now, node):
@@ -258,23 +311,28 @@ class GetPeersOp(Pending):
                     self.peers.append(text)
         elif isinstance(alert, lt.dht_log_alert):
             msg = alert.message()
-            if self.traversal is None:
-                m = self.NEW.search(msg)
-                if m and m.group(2) == self.info_hash:
-                    self.traversal = m.group(1)
-            else:
-                m = self.COMPLETED.search(msg)
-                if m and m.group(1) == self.traversal:
+            m = self.NEW.search(msg)
+            if m:
+                if m.group(2) == self.info_hash and self.started < self.expected:
+                    self.started += 1
+                    self.open.append(m.group(1))
+                return None
+            m = self.COMPLETED.search(msg)
+            if m and m.group(1) in self.open and m.group(2) == "get_peers":
+                self.open.remove(m.group(1))
+                if self.started == self.expected and not self.open:
                     return {"ok": True, "peers": self.peers}
         return None
 
 
 class AnnounceOp(Pending):
-    """Waits for libtorrent's own DHT log: each announce is a get_peers traversal
-    ("DHT node: announcing [ ih: X p: 0 ]") that ends with
+    """Waits for libtorrent's own DHT log: each announce is a get_peers traversal on each DHT
+    node ("DHT node: announcing [ ih: X p: 0 ]") that ends with
     "DHT node: sending announce_peer [ ih: X  p: PORT nodes: N ]" (N = nodes that returned a
     token and got announce_peer). Adding the torrent triggers one announce by itself and
-    force_dht_announce() another; the op is done when every traversal it saw start has ended."""
+    force_dht_announce() another; the op is done when every traversal it saw start has ended.
+    The announce_peer queries themselves are read from dht_pkt_alert: where each went, and the
+    port it carried (libtorrent announces each node's own listen port)."""
 
     STARTED = re.compile(r"announcing \[ ih: ([0-9a-f]{40}) ")
     SENT = re.compile(r"sending announce_peer \[ ih: ([0-9a-f]{40})\s+p: (\d+) nodes: (\d+)")
@@ -287,9 +345,12 @@ class AnnounceOp(Pending):
         self.started = 0
         self.ended = 0
         self.sent_to = 0
+        self.announced_to = []  # endpoints (text) that got announce_peer for the hash
+        self.ports = {}  # family -> the port its announce_peer queries carried
 
     def reply(self, ok):
-        r = {"ok": ok, "announced_port": self.announced_port, "sent_to": self.sent_to}
+        r = {"ok": ok, "announced_port": self.announced_port, "sent_to": self.sent_to,
+             "announced_to": self.announced_to, "announced_ports": self.ports}
         if self.requested_port is not None:
             r["requested_port"] = self.requested_port
             if self.requested_port != self.announced_port:
@@ -308,7 +369,18 @@ class AnnounceOp(Pending):
         return None
 
     def on_alert(self, alert, node):
-        if isinstance(alert, lt.dht_log_alert):
+        if isinstance(alert, lt.dht_pkt_alert):
+            sent = outgoing_query(alert)
+            if sent is not None:
+                ep, family, msg = sent
+                a = msg.get(b"a")
+                if (msg.get(b"q") == b"announce_peer" and isinstance(a, dict)
+                        and bytes(a.get(b"info_hash", b"")).hex() == self.info_hash):
+                    if ep not in self.announced_to:
+                        self.announced_to.append(ep)
+                    if isinstance(a.get(b"port"), int):
+                        self.ports[family] = a[b"port"]
+        elif isinstance(alert, lt.dht_log_alert):
             msg = alert.message()
             m = self.STARTED.search(msg)
             if m and m.group(1) == self.info_hash:
@@ -319,33 +391,66 @@ class AnnounceOp(Pending):
                 self.ended += 1
                 self.announced_port = int(m.group(2))
                 # several traversals may run (the one adding the torrent starts and the forced
-                # one): report the largest number of nodes one of them announced to
+                # one, each on every node): report the largest number of nodes one announced to
                 self.sent_to = max(self.sent_to, int(m.group(3)))
         return None
+
+
+PKT = re.compile(r"^(==>|<==) \[(\[[0-9a-fA-F:.]+\]:\d+|[0-9.]+:\d+)\] ")
+
+
+def outgoing_query(alert):
+    """(endpoint text, family, decoded message) of a KRPC query libtorrent sent, read from a
+    dht_pkt_alert ("==> [endpoint] {...}" and the raw bytes); None for anything else."""
+    m = PKT.match(alert.message())
+    if not m or m.group(1) != "==>":
+        return None
+    try:
+        msg = lt.bdecode(bytes(alert.pkt_buf))
+    except RuntimeError:
+        return None
+    if not isinstance(msg, dict) or msg.get(b"y") != b"q":
+        return None
+    ep = m.group(2)
+    return ep, ("ipv6" if ep.startswith("[") else "ipv4"), msg
 
 
 # --- the node -----------------------------------------------------------------------------
 
 
 class Node:
-    def __init__(self, bind, port, verbose, plain_buckets=False):
-        self.bind = bind
+    """One libtorrent session listening on each of `binds` (at most one address per family):
+    one DHT node per family, each with its own UDP socket, node id and routing table."""
+
+    def __init__(self, binds, port, verbose, plain_buckets=False):
+        self.binds = binds
         self.verbose = verbose
         self.save_dir = tempfile.mkdtemp(prefix="lt-harness-")
         params = lt.session_params()
-        params.settings = make_settings(bind, port, plain_buckets)
+        params.settings = make_settings(binds, port, plain_buckets)
         params.ip_filter = make_ip_filter()
         self.ses = lt.session(params)
-        self.node_id = None
-        self.port = None
+        self.primary = family_of(binds[0])
+        self.sockets = {}  # family -> {"family", "host", "port", "id"}: one DHT node each
         self.torrents = {}  # info_hash hex -> torrent_handle
         self.pending = []
 
+    @property
+    def node_id(self):
+        return self.sockets[self.primary]["id"]
+
+    @property
+    def port(self):
+        return self.sockets[self.primary]["port"]
+
     # startup
+
+    STARTING = re.compile(r"starting (\S+) DHT tracker with node id: ([0-9a-f]{40})")
 
     def wait_ready(self, requested_port, timeout=15.0):
         deadline = time.monotonic() + timeout
-        tcp_port = udp_port = None
+        ports = {}  # (address, "tcp"/"udp") -> port
+        ids = {}  # address -> node id hex
         while time.monotonic() < deadline:
             self.ses.wait_for_alert(100)
             for a in self.ses.pop_alerts():
@@ -354,37 +459,45 @@ class Node:
                     raise RuntimeError("listen failed: " + a.message())
                 if isinstance(a, lt.listen_succeeded_alert):
                     # the UDP socket (DHT and uTP) is reported as socket type utp
+                    address = str(ipaddress.ip_address(str(a.address)))
                     if a.socket_type == lt.socket_type_t.tcp:
-                        tcp_port = a.port
+                        ports[(address, "tcp")] = a.port
                     elif a.socket_type in (lt.socket_type_t.utp, lt.socket_type_t.udp):
-                        udp_port = a.port
+                        ports[(address, "udp")] = a.port
                 if isinstance(a, lt.dht_log_alert):
-                    m = re.search(r"with node id: ([0-9a-f]{40})", a.message())
+                    m = self.STARTING.search(a.message())
                     if m:
-                        self.node_id = m.group(1)
-            if udp_port and tcp_port and self.node_id is None:
-                self.node_id = self.node_id_from_state()
-            if udp_port and tcp_port and self.node_id:
-                # libtorrent opens TCP and UDP on one port, but if the UDP port is taken it
-                # quietly takes the next one for UDP only: the DHT would answer elsewhere and
-                # announce the TCP port. Refuse that.
-                if udp_port != tcp_port:
-                    raise RuntimeError("TCP listens on %d but UDP (DHT) on %d: port %d taken for UDP?"
-                                       % (tcp_port, udp_port, tcp_port))
-                if requested_port and udp_port != requested_port:
-                    raise RuntimeError("asked for port %d, got %d" % (requested_port, udp_port))
-                self.port = udp_port
+                        ids[str(ipaddress.ip_address(m.group(1)))] = m.group(2)
+            listening = all((str(b), kind) in ports for b in self.binds for kind in ("tcp", "udp"))
+            if listening and len(ids) < len(self.binds):
+                ids.update(self.node_ids_from_state())
+            if listening and all(str(b) in ids for b in self.binds):
+                for b in self.binds:
+                    tcp_port, udp_port = ports[(str(b), "tcp")], ports[(str(b), "udp")]
+                    # libtorrent opens TCP and UDP on one port, but if the UDP port is taken it
+                    # quietly takes the next one for UDP only: the DHT would answer elsewhere and
+                    # announce the TCP port. Refuse that.
+                    if udp_port != tcp_port:
+                        raise RuntimeError("%s: TCP listens on %d but UDP (DHT) on %d: port %d taken for UDP?"
+                                           % (b, tcp_port, udp_port, tcp_port))
+                    if requested_port and udp_port != requested_port:
+                        raise RuntimeError("%s: asked for port %d, got %d" % (b, requested_port, udp_port))
+                    self.sockets[family_of(b)] = {"family": family_of(b), "host": str(b), "port": udp_port, "id": ids[str(b)]}
                 return
         raise RuntimeError("DHT did not start within %.0f s" % timeout)
 
-    def node_id_from_state(self):
+    def node_ids_from_state(self):
+        """address -> node id, from dht_state()'s "node-id" list (each entry: the 20-byte id
+        followed by the node's 4- or 16-byte address)."""
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
             state = self.ses.dht_state()
-        ids = state.get(b"node-id") if isinstance(state, dict) else None
-        if ids:
-            return bytes(ids[0][:20]).hex()
-        return None
+        out = {}
+        for entry in (state.get(b"node-id") or []) if isinstance(state, dict) else []:
+            entry = bytes(entry)
+            if len(entry) in (24, 36):
+                out[str(ipaddress.ip_address(entry[20:]))] = entry[:20].hex()
+        return out
 
     # helpers
 
@@ -397,8 +510,8 @@ class Node:
             else:
                 log("%s: %s" % (type(a).__name__, a.message()))
 
-    def request_live_nodes(self):
-        self.ses.dht_live_nodes(lt.sha1_hash(bytes.fromhex(self.node_id)))
+    def request_live_nodes(self, family):
+        self.ses.dht_live_nodes(lt.sha1_hash(bytes.fromhex(self.sockets[family]["id"])))
 
     @staticmethod
     def live_nodes_json(alert):
@@ -435,6 +548,9 @@ class Node:
         if name == "add_node":
             host = loopback_address(cmd.get("host"), "host")
             port = port_arg(cmd.get("port"), "port")
+            if family_of(host) not in self.sockets:
+                raise CommandError("no %s DHT node here to add %s to (start the harness with a --bind of that family)"
+                                   % (family_of(host), host))
             self.ses.add_dht_node((str(host), port))
             if "wait" in cmd:
                 wait = timeout_arg({"timeout": cmd["wait"]})
@@ -448,18 +564,21 @@ class Node:
                 requested = port_arg(requested, "port")
             h = self.torrent_for(ih)
             h.force_dht_announce()
-            self.pending.append(AnnounceOp(seq, now + timeout_arg(cmd, ANNOUNCE_TIMEOUT), ih, requested, self.ses.listen_port()))
+            self.pending.append(AnnounceOp(seq, now + timeout_arg(cmd, ANNOUNCE_TIMEOUT), ih, requested, self.port))
             return None
         if name == "get_peers":
             ih = info_hash_arg(cmd)
             self.ses.dht_get_peers(lt.sha1_hash(bytes.fromhex(ih)))
-            self.pending.append(GetPeersOp(seq, now + timeout_arg(cmd), ih))
+            self.pending.append(GetPeersOp(seq, now + timeout_arg(cmd), ih, len(self.sockets)))
             return None
         if name == "routing_table":
-            self.pending.append(RoutingTableOp(seq, now + timeout_arg(cmd, 5.0)))
+            family = family_arg(cmd, self)
+            families = [family] if family else list(self.sockets)
+            self.pending.append(RoutingTableOp(seq, now + timeout_arg(cmd, 5.0), families))
             return None
         if name == "buckets":
-            self.pending.append(BucketsOp(seq, now + timeout_arg(cmd, 5.0)))
+            family = family_arg(cmd, self) or self.primary
+            self.pending.append(BucketsOp(seq, now + timeout_arg(cmd, 5.0), family))
             return None
         if name == "quit":
             raise SystemExit(0)
@@ -501,14 +620,18 @@ def stdin_reader(q):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--bind", required=True, help="loopback address, e.g. 127.0.0.3 (or ::1)")
+    ap.add_argument("--bind", required=True, action="append",
+                    help="loopback address to listen on, e.g. 127.0.0.3 or ::1; give it twice "
+                         "(one IPv4, one ::1) for a dual-stack node")
     ap.add_argument("--port", type=int, default=0, help="DHT (and TCP listen) port; 0 = ephemeral")
     ap.add_argument("--verbose", action="store_true", help="log DHT packets and alerts to stderr")
     ap.add_argument("--plain-buckets", action="store_true",
                     help="dht_extended_routing_table off: every bucket holds 8 nodes")
     args = ap.parse_args()
     try:
-        bind = loopback_address(args.bind, "--bind")
+        binds = [loopback_address(b, "--bind") for b in args.bind]
+        if len({family_of(b) for b in binds}) != len(binds):
+            raise CommandError("--bind: at most one address per family (one 127.x.y.z, one ::1)")
         port_arg(args.port, "--port", allow_zero=True)
     except CommandError as e:
         emit({"event": "error", "error": str(e)})
@@ -518,7 +641,7 @@ def main():
                                           "unshare --net -- bash -c 'ip link set lo up && exec ...'"})
         return 2
 
-    node = Node(bind, args.port, args.verbose, args.plain_buckets)
+    node = Node(binds, args.port, args.verbose, args.plain_buckets)
     try:
         node.wait_ready(args.port)
     except RuntimeError as e:
@@ -526,8 +649,13 @@ def main():
         log(str(e))
         node.close()
         return 1
-    emit({"event": "ready", "port": node.port, "id": node.node_id, "host": str(bind), "client": CLIENT})
-    log("ready on %s, node id %s" % (endpoint_text(bind, node.port), node.node_id))
+    # host/port/id: the first --bind's node (what a single-stack caller reads); sockets: every
+    # family's DHT node, in --bind order
+    emit({"event": "ready", "port": node.port, "id": node.node_id, "host": str(binds[0]), "client": CLIENT,
+          "sockets": [node.sockets[family_of(b)] for b in binds]})
+    for b in binds:
+        sock = node.sockets[family_of(b)]
+        log("ready on %s, node id %s" % (endpoint_text(b, sock["port"]), sock["id"]))
 
     q = queue.Queue()
     threading.Thread(target=stdin_reader, args=(q,), daemon=True).start()

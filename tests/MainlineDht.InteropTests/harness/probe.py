@@ -124,12 +124,12 @@ def show(v, depth=0):
 # --- KRPC endpoint --------------------------------------------------------------------------
 
 class Krpc:
-    """One UDP socket on 127.0.0.2. Queries we receive are answered by `responder` and
+    """One UDP socket on 127.0.0.2 (or on ::1: probe_v6.py). Queries we receive are answered by `responder` and
     recorded; responses are handed to whoever waits on their transaction id."""
 
     def __init__(self, port, node_id, responder=None, host=PROBE_HOST):
         self.host = host
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind((host, port))
         self.node_id = node_id
         self.responder = responder
@@ -146,6 +146,7 @@ class Krpc:
                 data, addr = self.sock.recvfrom(65535)
             except OSError:
                 return
+            addr = addr[:2]  # an IPv6 socket adds flowinfo and scope id
             try:
                 msg = bdecode(data)
             except ValueError:

@@ -1,6 +1,6 @@
 using System.Globalization;
-using System.Text;
 using MainlineDht.Bencode;
+using static MainlineDht.Tests.Support.Bytes;
 
 namespace MainlineDht.Tests.Bencode;
 
@@ -131,7 +131,7 @@ public sealed class BencodeReaderTests
         var reader = new BencodeReader(Latin1(input));
         Assert.That(reader.Read(), Is.True);
         Assert.That(reader.TokenType, Is.EqualTo(BencodeTokenType.String));
-        Assert.That(Encoding.Latin1.GetString(reader.ValueSpan), Is.EqualTo(expected));
+        Assert.That(Text(reader.ValueSpan), Is.EqualTo(expected));
         Assert.That(reader.ValueTextEquals(Latin1(expected)), Is.True);
         Assert.That(reader.ValueTextEquals("other"u8), Is.False);
         Assert.That(reader.Read(), Is.False);
@@ -614,7 +614,7 @@ public sealed class BencodeReaderTests
     private static bool CheckFuzzInput(byte[] input, BencodeReaderOptions options)
     {
         // Plain checks on the hot path: 80,000 NUnit constraint evaluations with formatted messages cost seconds.
-        string Context() => $"input {Convert.ToHexString(input)} (strict {options.Strict}, depth {options.MaxDepth})";
+        string Context() => $"input {ToHex(input)} (strict {options.Strict}, depth {options.MaxDepth})";
 
         // TryRead never throws and always makes progress.
         var reader = new BencodeReader(input, options);
@@ -781,8 +781,6 @@ public sealed class BencodeReaderTests
 
     // ---- Helpers --------------------------------------------------------------------------------------------
 
-    private static byte[] Latin1(string text) => Encoding.Latin1.GetBytes(text);
-
     private static byte[] NestedLists(int depth) => Latin1(new string('l', depth) + new string('e', depth));
 
     private static byte[] NestedDictionaries(int depth) =>
@@ -799,8 +797,8 @@ public sealed class BencodeReaderTests
             parts.Add(reader.TokenType switch
             {
                 BencodeTokenType.Integer => "i:" + reader.IntegerValue.ToString(CultureInfo.InvariantCulture),
-                BencodeTokenType.String => "s:" + Encoding.Latin1.GetString(reader.ValueSpan),
-                BencodeTokenType.Key => "k:" + Encoding.Latin1.GetString(reader.ValueSpan),
+                BencodeTokenType.String => "s:" + Text(reader.ValueSpan),
+                BencodeTokenType.Key => "k:" + Text(reader.ValueSpan),
                 BencodeTokenType.StartList => "l",
                 BencodeTokenType.StartDictionary => "d",
                 BencodeTokenType.EndList => "/l",

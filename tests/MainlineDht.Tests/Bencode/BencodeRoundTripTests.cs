@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using MainlineDht.Bencode;
+using static MainlineDht.Tests.Support.Bytes;
 
 namespace MainlineDht.Tests.Bencode;
 
@@ -28,7 +29,7 @@ public sealed class BencodeRoundTripTests
             byte[] buffer = new byte[expected.Length];
             var writer = new BencodeWriter(buffer);
             BValueCodec.Write(ref writer, value);
-            string context = $"seed {seed}, iteration {i}: {Convert.ToHexString(expected)}";
+            string context = $"seed {seed}, iteration {i}: {ToHex(expected)}";
 
             Assert.That(writer.Overflowed, Is.False, context);
             Assert.That(writer.CurrentDepth, Is.Zero, context);
@@ -264,7 +265,7 @@ internal static class ReferenceEncoder
                 break;
             case BDictionary d:
                 stream.WriteByte((byte)'d');
-                foreach (KeyValuePair<byte[], BValue> entry in d.Entries.OrderBy(e => Encoding.Latin1.GetString(e.Key), StringComparer.Ordinal))
+                foreach (KeyValuePair<byte[], BValue> entry in d.Entries.OrderBy(e => Text(e.Key), StringComparer.Ordinal))
                 {
                     EncodeBytes(stream, entry.Key);
                     Encode(stream, entry.Value);

@@ -1,5 +1,6 @@
 using System.Text;
 using MainlineDht.Bencode;
+using static MainlineDht.Tests.Support.Bytes;
 
 namespace MainlineDht.Tests.Bencode;
 
@@ -191,8 +192,8 @@ public sealed class BencodeWriterTests
     [TestCase("aaaaaaaaab", "aaaaaaaaaa")] // exactly 10 bytes
     public void WriteKey_OutOfOrderOrDuplicate_Throws(string first, string second)
     {
-        byte[] firstKey = Encoding.Latin1.GetBytes(first);
-        byte[] secondKey = Encoding.Latin1.GetBytes(second);
+        byte[] firstKey = Latin1(first);
+        byte[] secondKey = Latin1(second);
         var ex = Assert.Throws<InvalidOperationException>(() =>
         {
             var writer = new BencodeWriter(new byte[64]);
@@ -227,7 +228,7 @@ public sealed class BencodeWriterTests
         writer.WriteStartDictionary();
         foreach (string key in keys)
         {
-            writer.WriteString(Encoding.Latin1.GetBytes(key), "v"u8);
+            writer.WriteString(Latin1(key), "v"u8);
         }
 
         writer.WriteEnd();
@@ -660,7 +661,6 @@ public sealed class BencodeWriterTests
         return writer.WrittenSpan.ToArray();
     }
 
-    private static string Write(WriteAction action) => Encoding.Latin1.GetString(Encode(action));
+    private static string Write(WriteAction action) => Text(Encode(action));
 
-    private static string Text(ReadOnlySpan<byte> bytes) => Encoding.Latin1.GetString(bytes);
 }

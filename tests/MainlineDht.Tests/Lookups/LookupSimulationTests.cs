@@ -1,65 +1,49 @@
 using System.Net;
 using MainlineDht.Lookups;
 using MainlineDht.Protocol;
+using MainlineDht.Simulation;
 using MainlineDht.Tests.Support;
-using MainlineDht.Transport;
 
 namespace MainlineDht.Tests.Lookups;
 
 /// <summary>Lookups across a few hundred nodes on the in-memory network, on virtual time.</summary>
-public sealed class LookupSimulationTests
+public sealed class LookupSimulationTests : GuardedTest
 {
-    private VirtualTimeProvider _clock = null!;
-    private InMemoryNetwork _network = null!;
-    private readonly List<DhtNode> _nodes = [];
+    private VirtualNetwork _network = null!;
 
     [SetUp]
     public void CreateNetwork()
     {
-        _clock = new VirtualTimeProvider();
-        _network = new InMemoryNetwork(_clock, new Random(3))
+        _network = new VirtualNetwork(seed: 3);
+        _network.Network.Latency = LinkLatency;
+    }
+
+    /// <summary>10 to 73 ms one way, the same both ways and in every run (a function of the two addresses).</summary>
+    private static TimeSpan LinkLatency(IPEndPoint a, IPEndPoint b)
+    {
+        uint mixed = (Key(a) ^ Key(b)) * 2654435761u;
+        return TimeSpan.FromMilliseconds(10 + (mixed >> 26));
+
+        static uint Key(IPEndPoint endPoint)
         {
-            Latency = (a, b) => TimeSpan.FromMilliseconds(10 + ((a.Address.GetHashCode() ^ b.Address.GetHashCode()) & 63)),
-        };
+            byte[] bytes = endPoint.Address.GetAddressBytes();
+            return (uint)((bytes[2] << 8) | bytes[3]);
+        }
     }
 
     [TearDown]
-    public async Task StopNodes()
-    {
-        foreach (DhtNode node in _nodes)
-        {
-            await node.DisposeAsync();
-        }
+    public async Task StopNodes() => await _network.DisposeAsync();
 
-        _nodes.Clear();
-    }
+    private DhtNode AddNode(int index, IPEndPoint? bootstrap) =>
+        _network.StartNode(new IPAddress([127, 1, (byte)(index >> 8), (byte)(index & 0xff)]), index + 1, bootstrap);
 
-    private DhtNode AddNode(int index, IPEndPoint? bootstrap)
-    {
-        var endPoint = new IPEndPoint(new IPAddress([127, 1, (byte)(index >> 8), (byte)(index & 0xff)]), 6881);
-        var node = new DhtNode(
-            new DhtNodeOptions
-            {
-                TimeProvider = _clock,
-                Random = new Random(index + 1),
-                UsePublicRouters = false,
-                BootstrapNodes = bootstrap is null ? [] : [bootstrap.ToString()],
-                SendPolicy = NetworkGuard.Policy,
-                RunContinuationsInline = true,
-                QueriesPerSecondPerIp = 0,
-            },
-            _network.CreateTransport(endPoint));
-        node.Start();
-        _nodes.Add(node);
-        return node;
-    }
+    private IReadOnlyList<DhtNode> Nodes => _network.Nodes;
 
-    private T Run<T>(Task<T> task, TimeSpan? limit = null)
-    {
-        bool done = _clock.RunUntil(() => task.IsCompleted, limit ?? TimeSpan.FromMinutes(2));
-        Assert.That(done, Is.True, $"did not complete on virtual time: {task.Status} at {_clock.Elapsed}, {_clock.PendingTimers} timers, {_nodes.Count} nodes, sync {SynchronizationContext.Current?.GetType().Name}, sched {TaskScheduler.Current.GetType().Name}, {task.Exception}");
-        return task.GetAwaiter().GetResult();
-    }
+    private T Run<T>(Task<T> task) => _network.Run(task);
+
+    private void Run(Task task) => _network.Run(task);
+
+    private VirtualTimeProvider Clock => _network.Clock;
 
     private void BuildNetwork(int count)
     {
@@ -71,8 +55,8 @@ public sealed class LookupSimulationTests
         }
 
         // Let verification pings settle, then have everyone look itself up again (as a refresh would).
-        _clock.Advance(TimeSpan.FromSeconds(10));
-        foreach (DhtNode node in _nodes)
+        Clock.Advance(TimeSpan.FromSeconds(10));
+        foreach (DhtNode node in Nodes)
         {
             Run(node.FindNodeAsync(node.Id));
         }
@@ -86,7 +70,7 @@ public sealed class LookupSimulationTests
         var announced = new Dictionary<NodeId, IPEndPoint>();
         for (int i = 0; i < 10; i++)
         {
-            DhtNode announcer = _nodes[random.Next(_nodes.Count)];
+            DhtNode announcer = Nodes[random.Next(Nodes.Count)];
             NodeId infoHash = NodeId.CreateRandom(random);
             LookupReport report = Run(announcer.AnnounceAsync(infoHash, 10_000 + i));
             Assert.That(report.AnnouncedTo, Has.Count.GreaterThanOrEqualTo(Traversal.K / 2), "an announce should reach most of the K closest nodes");
@@ -95,7 +79,7 @@ public sealed class LookupSimulationTests
 
         for (int f = 0; f < 20; f++)
         {
-            DhtNode fresh = AddNode(1000 + f, _nodes[random.Next(200)].LocalEndPoint);
+            DhtNode fresh = AddNode(1000 + f, Nodes[random.Next(200)].LocalEndPoint);
             Run(fresh.JoinAsync());
             foreach ((NodeId infoHash, IPEndPoint peer) in announced)
             {
@@ -114,9 +98,9 @@ public sealed class LookupSimulationTests
         for (int i = 0; i < 10; i++)
         {
             NodeId target = NodeId.CreateRandom(random);
-            DhtNode from = _nodes[random.Next(_nodes.Count)];
+            DhtNode from = Nodes[random.Next(Nodes.Count)];
             LookupReport report = Run(from.FindNodeAsync(target));
-            NodeId[] expected = _nodes.Where(n => n != from).Select(n => n.Id).OrderBy(id => id ^ target).Take(Traversal.K).ToArray();
+            NodeId[] expected = Nodes.Where(n => n != from).Select(n => n.Id).OrderBy(id => id ^ target).Take(Traversal.K).ToArray();
             Assert.That(report.ClosestNodes.Select(n => n.Id).ToArray(), Is.EqualTo(expected));
             Assert.That(report.Timeouts, Is.Zero);
             Assert.That(report.RoundTrips, Is.InRange(1, 10));
@@ -127,13 +111,13 @@ public sealed class LookupSimulationTests
     public void The_lookup_report_counts_agree_with_the_traffic_the_nodes_saw()
     {
         BuildNetwork(100);
-        DhtNode from = _nodes[5];
+        DhtNode from = Nodes[5];
         long sentBefore = from.GetStatistics().QueriesSent["get_peers"];
-        long receivedBefore = _nodes.Sum(n => n.GetStatistics().QueriesReceived["get_peers"]);
+        long receivedBefore = Nodes.Sum(n => n.GetStatistics().QueriesReceived["get_peers"]);
         PeerLookupResult result = Run(from.LookupPeersAsync(NodeId.CreateRandom(new Random(4))));
-        _clock.Advance(TimeSpan.FromSeconds(10)); // let any slow reply land
+        Clock.Advance(TimeSpan.FromSeconds(10)); // let any slow reply land
         long sent = from.GetStatistics().QueriesSent["get_peers"] - sentBefore;
-        long received = _nodes.Sum(n => n.GetStatistics().QueriesReceived["get_peers"]) - receivedBefore;
+        long received = Nodes.Sum(n => n.GetStatistics().QueriesReceived["get_peers"]) - receivedBefore;
         Assert.That(result.Report.NodesQueried, Is.EqualTo(sent));
         Assert.That(received, Is.EqualTo(sent), "on a lossless network every query arrives");
         Assert.That(result.Report.Replies + result.Report.Timeouts + result.Report.Errors, Is.LessThanOrEqualTo(result.Report.NodesQueried));
@@ -143,12 +127,12 @@ public sealed class LookupSimulationTests
     public void A_cancelled_lookup_stops_sending_and_leaves_no_transaction()
     {
         BuildNetwork(100);
-        DhtNode from = _nodes[7];
+        DhtNode from = Nodes[7];
         using var cts = new CancellationTokenSource();
         long sentAtCancel = -1;
 
         // Cancel from the virtual clock, mid-lookup, so that everything stays on one thread.
-        using ITimer cancel = _clock.CreateTimer(
+        using ITimer cancel = Clock.CreateTimer(
             _ =>
             {
                 sentAtCancel = from.GetStatistics().QueriesSent["get_peers"];
@@ -160,7 +144,7 @@ public sealed class LookupSimulationTests
         Task<PeerLookupResult> lookup = from.LookupPeersAsync(NodeId.CreateRandom(new Random(9)), cts.Token);
         PeerLookupResult result = Run(lookup);
         Assert.That(sentAtCancel, Is.GreaterThan(0), "the lookup was under way when cancelled");
-        _clock.Advance(TimeSpan.FromSeconds(1));
+        Clock.Advance(TimeSpan.FromSeconds(1));
         Assert.That(result.Report.Cancelled, Is.True);
         Assert.That(from.GetStatistics().QueriesSent["get_peers"], Is.EqualTo(sentAtCancel), "no query after cancellation");
         Assert.That(from.GetStatistics().OutstandingQueries, Is.Zero);

@@ -1,15 +1,16 @@
 using System.Net;
-using System.Text;
 using MainlineDht.Protocol;
+using MainlineDht.Simulation;
 using MainlineDht.Tests.Support;
 using MainlineDht.Transport;
+using static MainlineDht.Tests.Support.Bytes;
 
 namespace MainlineDht.Tests.Node;
 
 /// <summary>A bug inside the node's handling of a datagram: the node lives on and the bug is reported, once per site.</summary>
 public sealed class DhtNodeFaultTests
 {
-    private static readonly byte[] Ping = Encoding.Latin1.GetBytes("d1:ad2:id20:abcdefghij0123456789e1:q4:ping1:t2:aa1:y1:qe");
+    private static readonly byte[] Ping = Latin1("d1:ad2:id20:abcdefghij0123456789e1:q4:ping1:t2:aa1:y1:qe");
     private static readonly IPEndPoint Querier = new(IPAddress.Parse("127.0.0.2"), 7002);
 
     private readonly List<string> _warnings = [];
@@ -25,7 +26,7 @@ public sealed class DhtNodeFaultTests
             new DhtNodeOptions
             {
                 TimeProvider = new VirtualTimeProvider(),
-                Random = new Random(1),
+                RandomSeed = 1,
                 UsePublicRouters = false,
                 SendPolicy = NetworkGuard.Policy,
                 QueriesPerSecondPerIp = 0,
@@ -94,7 +95,7 @@ public sealed class DhtNodeFaultTests
             new DhtNodeOptions
             {
                 TimeProvider = new VirtualTimeProvider(),
-                Random = new Random(2),
+                RandomSeed = 2,
                 UsePublicRouters = false,
                 SendPolicy = NetworkGuard.Policy,
                 OnWarning = _ => throw new InvalidOperationException("a broken callback"),

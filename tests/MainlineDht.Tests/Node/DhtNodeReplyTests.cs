@@ -1,8 +1,9 @@
 using System.Net;
-using System.Text;
 using MainlineDht.Protocol;
+using MainlineDht.Simulation;
 using MainlineDht.Tests.Support;
 using MainlineDht.Transport;
+using static MainlineDht.Tests.Support.Bytes;
 
 namespace MainlineDht.Tests.Node;
 
@@ -41,7 +42,7 @@ public sealed class DhtNodeReplyTests
             {
                 NodeId = NodeId,
                 TimeProvider = new VirtualTimeProvider(),
-                Random = new Random(1),
+                RandomSeed = 1,
                 UsePublicRouters = false,
                 SendPolicy = NetworkGuard.Policy,
                 QueriesPerSecondPerIp = 0,
@@ -52,15 +53,11 @@ public sealed class DhtNodeReplyTests
         _node.Start();
     }
 
-    private static byte[] Bytes(string latin1) => Encoding.Latin1.GetBytes(latin1);
-
-    private static string Text(ReadOnlySpan<byte> bytes) => Encoding.Latin1.GetString(bytes);
-
     private static string Ip(IPEndPoint endPoint) => $"2:ip6:{Text(CompactFormat.ToCompactPeer(endPoint))}";
 
     private string Exchange(string query, IPEndPoint source)
     {
-        byte[]? reply = _transport.Exchange(Bytes(query), source);
+        byte[]? reply = _transport.Exchange(Latin1(query), source);
         Assert.That(reply, Is.Not.Null, "the node did not answer");
         return Text(reply!);
     }
@@ -78,7 +75,7 @@ public sealed class DhtNodeReplyTests
         $"d1:ad2:id20:abcdefghij01234567899:info_hash20:{infoHash}4:porti6881e5:token{token.Length}:{token}e1:q13:announce_peer1:t{t.Length}:{t}1:y1:qe";
 
     private string TokenFor(string infoHash, IPEndPoint source) =>
-        Text(((KrpcResponse)KrpcCodec.Decode(Bytes(Exchange(GetPeers(infoHash, "tk"), source)))).Token.Span);
+        Text(((KrpcResponse)KrpcCodec.Decode(Latin1(Exchange(GetPeers(infoHash, "tk"), source)))).Token.Span);
 
     [Test]
     public void A_fresh_node_answers_find_node_with_an_empty_nodes_key()

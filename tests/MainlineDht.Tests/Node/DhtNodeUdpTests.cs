@@ -1,9 +1,9 @@
 using System.Net;
-using System.Text;
 using MainlineDht.Protocol;
 using MainlineDht.Rpc;
 using MainlineDht.Tests.Support;
 using MainlineDht.Transport;
+using static MainlineDht.Tests.Support.Bytes;
 
 namespace MainlineDht.Tests.Node;
 
@@ -11,8 +11,8 @@ namespace MainlineDht.Tests.Node;
 [NonParallelizable]
 public sealed class DhtNodeUdpTests : GuardedTest
 {
-    private static readonly byte[] ClientId = Encoding.Latin1.GetBytes("abcdefghij0123456789");
-    private static readonly byte[] InfoHash = Encoding.Latin1.GetBytes("mnopqrstuvwxyz123456");
+    private static readonly byte[] ClientId = Latin1("abcdefghij0123456789");
+    private static readonly byte[] InfoHash = Latin1("mnopqrstuvwxyz123456");
 
     private DhtNode _node = null!;
 
@@ -32,17 +32,13 @@ public sealed class DhtNodeUdpTests : GuardedTest
     [TearDown]
     public async Task StopNode() => await _node.DisposeAsync();
 
-    private static byte[] Bytes(string latin1) => Encoding.Latin1.GetBytes(latin1);
-
-    private static string Text(ReadOnlySpan<byte> bytes) => Encoding.Latin1.GetString(bytes);
-
     private static string Compact(IPEndPoint endPoint) => Text(CompactFormat.ToCompactPeer(endPoint));
 
     [Test]
     public void Ping_is_answered_with_our_id_the_requesters_address_and_our_version()
     {
         using var client = new RawKrpcClient();
-        client.Send(Bytes("d1:ad2:id20:abcdefghij0123456789e1:q4:ping1:t2:aa1:y1:qe"), _node.LocalEndPoint);
+        client.Send(Latin1("d1:ad2:id20:abcdefghij0123456789e1:q4:ping1:t2:aa1:y1:qe"), _node.LocalEndPoint);
         byte[]? reply = client.Receive(TimeSpan.FromSeconds(5));
         Assert.That(reply, Is.Not.Null);
         string id = Text(_node.Id.ToArray());
@@ -54,7 +50,7 @@ public sealed class DhtNodeUdpTests : GuardedTest
     public void Find_node_returns_compact_nodes_from_the_routing_table()
     {
         using var client = new RawKrpcClient();
-        var reply = (KrpcResponse)client.Exchange(Bytes("d1:ad2:id20:abcdefghij01234567896:target20:mnopqrstuvwxyz123456e1:q9:find_node1:t2:aa1:y1:qe"), _node.LocalEndPoint);
+        var reply = (KrpcResponse)client.Exchange(Latin1("d1:ad2:id20:abcdefghij01234567896:target20:mnopqrstuvwxyz123456e1:q9:find_node1:t2:aa1:y1:qe"), _node.LocalEndPoint);
         Assert.That(reply.Id, Is.EqualTo(_node.Id));
         Assert.That(Text(reply.TransactionId.Span), Is.EqualTo("aa"));
         Assert.That(reply.Nodes.Length % CompactFormat.NodeV4Size, Is.Zero);
@@ -67,14 +63,14 @@ public sealed class DhtNodeUdpTests : GuardedTest
         string head = $"d2:ip6:{Compact(client.LocalEndPoint)}1:rd2:id20:{Text(_node.Id.ToArray())}";
         string Tail(string t) => $"e1:t2:{t}1:v4:MD\u0000\u00011:y1:re";
 
-        string findNode = RawExchange(client, Bytes("d1:ad2:id20:abcdefghij01234567896:target20:mnopqrstuvwxyz123456e1:q9:find_node1:t2:f11:y1:qe"));
+        string findNode = RawExchange(client, Latin1("d1:ad2:id20:abcdefghij01234567896:target20:mnopqrstuvwxyz123456e1:q9:find_node1:t2:f11:y1:qe"));
         Assert.That(findNode, Is.EqualTo($"{head}5:nodes0:{Tail("f1")}"));
 
         string getPeers = RawExchange(client, GetPeers("g1"));
-        string token = Text(((KrpcResponse)KrpcCodec.Decode(Bytes(getPeers))).Token.Span);
+        string token = Text(((KrpcResponse)KrpcCodec.Decode(Latin1(getPeers))).Token.Span);
         Assert.That(getPeers, Is.EqualTo($"{head}5:nodes0:5:token{token.Length}:{token}{Tail("g1")}"));
 
-        string samples = RawExchange(client, Bytes("d1:ad2:id20:abcdefghij01234567896:target20:mnopqrstuvwxyz123456e1:q17:sample_infohashes1:t2:s11:y1:qe"));
+        string samples = RawExchange(client, Latin1("d1:ad2:id20:abcdefghij01234567896:target20:mnopqrstuvwxyz123456e1:q17:sample_infohashes1:t2:s11:y1:qe"));
         Assert.That(samples, Is.EqualTo($"{head}8:intervali300e5:nodes0:3:numi0e7:samples0:{Tail("s1")}"));
     }
 
@@ -82,7 +78,7 @@ public sealed class DhtNodeUdpTests : GuardedTest
     public void An_error_reply_carries_the_requesters_address()
     {
         using var client = new RawKrpcClient();
-        string reply = RawExchange(client, Bytes("d1:ad2:id20:abcdefghij0123456789e1:q5:dance1:t2:u11:y1:qe"));
+        string reply = RawExchange(client, Latin1("d1:ad2:id20:abcdefghij0123456789e1:q5:dance1:t2:u11:y1:qe"));
         Assert.That(reply, Is.EqualTo($"d1:eli204e14:method unknowne2:ip6:{Compact(client.LocalEndPoint)}1:t2:u11:v4:MD\u0000\u00011:y1:ee"));
     }
 
@@ -116,7 +112,7 @@ public sealed class DhtNodeUdpTests : GuardedTest
     public void A_wrong_token_gets_203_and_stores_nothing()
     {
         using var client = new RawKrpcClient();
-        var reply = client.Exchange(Announce("t9", Bytes("notatokn"), port: 6881, impliedPort: false), _node.LocalEndPoint);
+        var reply = client.Exchange(Announce("t9", Latin1("notatokn"), port: 6881, impliedPort: false), _node.LocalEndPoint);
         Assert.That(reply, Is.InstanceOf<KrpcError>());
         Assert.That(((KrpcError)reply).Code, Is.EqualTo(203));
         Assert.That(Text(reply.TransactionId.Span), Is.EqualTo("t9"));
@@ -138,9 +134,9 @@ public sealed class DhtNodeUdpTests : GuardedTest
     public void A_datagram_that_is_not_krpc_gets_no_reply()
     {
         using var client = new RawKrpcClient();
-        client.Send(Bytes("GET / HTTP/1.1\r\n\r\n"), _node.LocalEndPoint);
-        client.Send(Bytes("d1:t2:aa1:y1:re"), _node.LocalEndPoint);
-        client.Send(Bytes("li1ei2ee"), _node.LocalEndPoint);
+        client.Send(Latin1("GET / HTTP/1.1\r\n\r\n"), _node.LocalEndPoint);
+        client.Send(Latin1("d1:t2:aa1:y1:re"), _node.LocalEndPoint);
+        client.Send(Latin1("li1ei2ee"), _node.LocalEndPoint);
         Assert.That(client.Receive(TimeSpan.FromMilliseconds(300)), Is.Null);
         Assert.That(_node.GetStatistics().MalformedReceived, Is.EqualTo(3));
     }
@@ -149,7 +145,7 @@ public sealed class DhtNodeUdpTests : GuardedTest
     public void A_query_with_invalid_arguments_gets_203()
     {
         using var client = new RawKrpcClient();
-        var reply = client.Exchange(Bytes("d1:ad2:id19:abcdefghij012345678e1:q4:ping1:t2:xy1:y1:qe"), _node.LocalEndPoint);
+        var reply = client.Exchange(Latin1("d1:ad2:id19:abcdefghij012345678e1:q4:ping1:t2:xy1:y1:qe"), _node.LocalEndPoint);
         Assert.That(reply, Is.InstanceOf<KrpcError>().With.Property(nameof(KrpcError.Code)).EqualTo(203));
         Assert.That(Text(reply.TransactionId.Span), Is.EqualTo("xy"));
     }
@@ -158,10 +154,10 @@ public sealed class DhtNodeUdpTests : GuardedTest
     public void An_unknown_method_gets_204_unless_it_carries_a_target()
     {
         using var client = new RawKrpcClient();
-        var unknown = client.Exchange(Bytes("d1:ad2:id20:abcdefghij0123456789e1:q5:dance1:t2:u11:y1:qe"), _node.LocalEndPoint);
+        var unknown = client.Exchange(Latin1("d1:ad2:id20:abcdefghij0123456789e1:q5:dance1:t2:u11:y1:qe"), _node.LocalEndPoint);
         Assert.That(unknown, Is.InstanceOf<KrpcError>().With.Property(nameof(KrpcError.Code)).EqualTo(204));
 
-        var withTarget = client.Exchange(Bytes("d1:ad2:id20:abcdefghij01234567896:target20:mnopqrstuvwxyz123456e1:q7:fetch_x1:t2:u21:y1:qe"), _node.LocalEndPoint);
+        var withTarget = client.Exchange(Latin1("d1:ad2:id20:abcdefghij01234567896:target20:mnopqrstuvwxyz123456e1:q7:fetch_x1:t2:u21:y1:qe"), _node.LocalEndPoint);
         Assert.That(withTarget, Is.InstanceOf<KrpcResponse>());
     }
 
@@ -218,12 +214,12 @@ public sealed class DhtNodeUdpTests : GuardedTest
         Assert.That(query, Is.Not.Null);
         var q = (PingQuery)KrpcCodec.Decode(query!);
         string t = Text(q.TransactionId.Span);
-        forger.Send(Bytes($"d1:rd2:id20:forgedforgedforged00e1:t2:{t}1:y1:re"), _node.LocalEndPoint);
+        forger.Send(Latin1($"d1:rd2:id20:forgedforgedforged00e1:t2:{t}1:y1:re"), _node.LocalEndPoint);
         Thread.Yield();
         Assert.That(ping.Wait(TimeSpan.FromMilliseconds(300)), Is.False, "a reply from the wrong endpoint must not match");
-        target.Send(Bytes($"d1:rd2:id20:realrealrealrealreale1:t2:{t}1:y1:re"), _node.LocalEndPoint);
+        target.Send(Latin1($"d1:rd2:id20:realrealrealrealreale1:t2:{t}1:y1:re"), _node.LocalEndPoint);
         Assert.That(ping.Wait(TimeSpan.FromSeconds(5)), Is.True);
-        Assert.That(ping.Result.Response!.Id, Is.EqualTo(new NodeId(Bytes("realrealrealrealreal"))));
+        Assert.That(ping.Result.Response!.Id, Is.EqualTo(new NodeId(Latin1("realrealrealrealreal"))));
         Assert.That(_node.GetStatistics().UnmatchedReplies, Is.EqualTo(1));
     }
 
@@ -234,9 +230,9 @@ public sealed class DhtNodeUdpTests : GuardedTest
         byte[][] seeds =
         [
             GetPeers("aa"),
-            Announce("bb", Bytes("aoeusnth"), 6881, false),
-            Bytes("d1:ad2:id20:abcdefghij0123456789e1:q4:ping1:t2:aa1:y1:qe"),
-            Bytes("d1:rd2:id20:abcdefghij01234567895:token8:aoeusnth6:valuesl6:axje.u6:idhtnmee1:t2:aa1:y1:re"),
+            Announce("bb", Latin1("aoeusnth"), 6881, false),
+            Latin1("d1:ad2:id20:abcdefghij0123456789e1:q4:ping1:t2:aa1:y1:qe"),
+            Latin1("d1:rd2:id20:abcdefghij01234567895:token8:aoeusnth6:valuesl6:axje.u6:idhtnmee1:t2:aa1:y1:re"),
         ];
         using var client = new RawKrpcClient(IPAddress.Parse("127.0.0.8"));
         long before = GC.GetTotalMemory(forceFullCollection: true);
@@ -270,7 +266,7 @@ public sealed class DhtNodeUdpTests : GuardedTest
         // The flood may still fill the node's socket buffer, where the kernel drops what does not fit:
         // the probe is sent again every half second until the node answers (at most 30 s).
         using var prober = new RawKrpcClient(IPAddress.Parse("127.0.0.9"));
-        KrpcMessage pong = prober.Exchange(Bytes("d1:ad2:id20:abcdefghij0123456789e1:q4:ping1:t2:zz1:y1:qe"), _node.LocalEndPoint, TimeSpan.FromSeconds(30), resendEvery: TimeSpan.FromMilliseconds(500));
+        KrpcMessage pong = prober.Exchange(Latin1("d1:ad2:id20:abcdefghij0123456789e1:q4:ping1:t2:zz1:y1:qe"), _node.LocalEndPoint, TimeSpan.FromSeconds(30), resendEvery: TimeSpan.FromMilliseconds(500));
         Assert.That(pong, Is.InstanceOf<KrpcResponse>(), "the node answers a ping after the flood");
         DhtNodeStatistics stats = _node.GetStatistics();
         Assert.That(stats.InternalErrors, Is.Zero);
@@ -296,11 +292,11 @@ public sealed class DhtNodeUdpTests : GuardedTest
     }
 
     private static byte[] GetPeers(string t) =>
-        Bytes($"d1:ad2:id20:abcdefghij01234567899:info_hash20:mnopqrstuvwxyz123456e1:q9:get_peers1:t{t.Length}:{t}1:y1:qe");
+        Latin1($"d1:ad2:id20:abcdefghij01234567899:info_hash20:mnopqrstuvwxyz123456e1:q9:get_peers1:t{t.Length}:{t}1:y1:qe");
 
     private static byte[] Announce(string t, byte[] token, int port, bool impliedPort)
     {
         string implied = impliedPort ? "12:implied_porti1e" : "";
-        return Bytes($"d1:ad2:id20:abcdefghij0123456789{implied}9:info_hash20:mnopqrstuvwxyz1234564:porti{port}e5:token{token.Length}:{Text(token)}e1:q13:announce_peer1:t{t.Length}:{t}1:y1:qe");
+        return Latin1($"d1:ad2:id20:abcdefghij0123456789{implied}9:info_hash20:mnopqrstuvwxyz1234564:porti{port}e5:token{token.Length}:{Text(token)}e1:q13:announce_peer1:t{t.Length}:{t}1:y1:qe");
     }
 }

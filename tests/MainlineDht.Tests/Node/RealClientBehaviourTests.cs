@@ -1,9 +1,9 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Text;
 using MainlineDht.Lookups;
 using MainlineDht.Protocol;
 using MainlineDht.Tests.Support;
+using static MainlineDht.Tests.Support.Bytes;
 
 namespace MainlineDht.Tests.Node;
 
@@ -16,7 +16,7 @@ namespace MainlineDht.Tests.Node;
 [NonParallelizable]
 public sealed class RealClientBehaviourTests : GuardedTest
 {
-    private static readonly NodeId ResponderId = new(Encoding.Latin1.GetBytes("libtorrent-lookalike"));
+    private static readonly NodeId ResponderId = new(Latin1("libtorrent-lookalike"));
 
     [Test]
     public async Task An_implied_port_announce_still_carries_port_which_libtorrent_requires()
@@ -33,7 +33,7 @@ public sealed class RealClientBehaviourTests : GuardedTest
         var announce = (AnnouncePeerQuery)KrpcCodec.Decode(raw);
         Assert.That(announce.ImpliedPort, Is.True);
         Assert.That(announce.Port, Is.EqualTo(node.LocalEndPoint.Port), "with implied_port and no port given, our UDP port goes in 'port'");
-        Assert.That(Encoding.Latin1.GetString(raw), Does.Contain($"4:porti{node.LocalEndPoint.Port}e"));
+        Assert.That(Text(raw), Does.Contain($"4:porti{node.LocalEndPoint.Port}e"));
     }
 
     [Test]
@@ -122,7 +122,7 @@ public sealed class RealClientBehaviourTests : GuardedTest
                 {
                     FindNodeQuery => new KrpcResponse { Id = ResponderId, Nodes = itself, TransactionId = query.TransactionId },
                     GetPeersQuery => new KrpcResponse { Id = ResponderId, Nodes = itself, Token = "tok1"u8.ToArray(), TransactionId = query.TransactionId },
-                    AnnouncePeerQuery when !Encoding.Latin1.GetString(datagram).Contains("4:porti", StringComparison.Ordinal) =>
+                    AnnouncePeerQuery when !Text(datagram).Contains("4:porti", StringComparison.Ordinal) =>
                         new KrpcError { Code = 203, Message = "missing 'port' key"u8.ToArray(), TransactionId = query.TransactionId },
                     _ => new KrpcResponse { Id = ResponderId, TransactionId = query.TransactionId },
                 };

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using MainlineDht.Protocol;
 using static MainlineDht.Tests.Protocol.KrpcVectors;
+using static MainlineDht.Tests.Support.Bytes;
 
 namespace MainlineDht.Tests.Protocol;
 
@@ -9,8 +10,8 @@ namespace MainlineDht.Tests.Protocol;
 [TestFixture]
 public sealed class CompactFormatTests
 {
-    private static readonly NodeId IdZero9 = new(Bytes(Id0));
-    private static readonly NodeId IdM9 = new(Bytes(IdM));
+    private static readonly NodeId IdZero9 = new(Latin1(Id0));
+    private static readonly NodeId IdM9 = new(Latin1(IdM));
 
     [Test]
     public void Peer4_Is6Bytes_BigEndian()
@@ -183,7 +184,7 @@ public sealed class CompactFormatTests
     [Test]
     public void EnumerateNodes_OfTheBep5Placeholder_YieldsNothing()
     {
-        var response = (KrpcResponse)KrpcCodec.Decode(Bytes(FindNodeResponse));
+        var response = (KrpcResponse)KrpcCodec.Decode(Latin1(FindNodeResponse));
         Assert.That(CompactFormat.ReadNodes(response.Nodes.Span, AddressFamily.InterNetwork), Is.Empty);
     }
 
@@ -248,7 +249,7 @@ public sealed class CompactFormatTests
     public void CompactPeerList_Decoded_SkipsEntriesOfOtherLengths()
     {
         const string wire = "d1:rd2:id20:abcdefghij01234567895:token8:aoeusnth6:valuesl6:" + Peer4 + "3:abc18:" + Peer6 + "0:ee1:t2:aa1:y1:re";
-        var response = (KrpcResponse)KrpcCodec.Decode(Bytes(wire));
+        var response = (KrpcResponse)KrpcCodec.Decode(Latin1(wire));
         using (Assert.EnterMultipleScope())
         {
             Assert.That(response.Values.Count, Is.EqualTo(4), "Count is the number of strings");
@@ -265,7 +266,7 @@ public sealed class CompactFormatTests
     {
         var random = new Random(3);
         IPEndPoint[] peers = [.. Enumerable.Range(0, 50).Select(_ => new IPEndPoint(new IPAddress(random.NextInt64(0, 1L << 32)), random.Next(1, 65536)))];
-        var response = new KrpcResponse { TransactionId = Bytes("aa"), Id = IdM9, Token = Bytes("aoeusnth"), Values = CompactPeerList.Create(peers) };
+        var response = new KrpcResponse { TransactionId = Latin1("aa"), Id = IdM9, Token = Latin1("aoeusnth"), Values = CompactPeerList.Create(peers) };
         byte[] wire = KrpcCodec.Encode(response);
         var back = (KrpcResponse)KrpcCodec.Decode(wire);
         using (Assert.EnterMultipleScope())

@@ -1,6 +1,7 @@
 using System.Net;
 using MainlineDht.Protocol;
 using static MainlineDht.Tests.Protocol.KrpcVectors;
+using static MainlineDht.Tests.Support.Bytes;
 
 namespace MainlineDht.Tests.Protocol;
 
@@ -8,9 +9,9 @@ namespace MainlineDht.Tests.Protocol;
 [TestFixture]
 public sealed class KrpcCodecBep5Tests
 {
-    private static readonly NodeId A = new(Bytes(IdA));
-    private static readonly NodeId M = new(Bytes(IdM));
-    private static readonly NodeId Zero9 = new(Bytes(Id0));
+    private static readonly NodeId A = new(Latin1(IdA));
+    private static readonly NodeId M = new(Latin1(IdM));
+    private static readonly NodeId Zero9 = new(Latin1(Id0));
 
     [Test]
     public void PingQuery_Decodes()
@@ -92,7 +93,7 @@ public sealed class KrpcCodecBep5Tests
         var entries = new List<string>();
         foreach (ReadOnlySpan<byte> entry in response.Values)
         {
-            entries.Add(System.Text.Encoding.Latin1.GetString(entry));
+            entries.Add(Text(entry));
         }
 
         using (Assert.EnterMultipleScope())
@@ -173,32 +174,32 @@ public sealed class KrpcCodecBep5Tests
     {
         KrpcMessage expected = name switch
         {
-            "ping query" => new PingQuery { TransactionId = Bytes("aa"), Id = A },
-            "ping response" or "announce_peer response" => new KrpcResponse { TransactionId = Bytes("aa"), Id = M },
-            "find_node query" => new FindNodeQuery { TransactionId = Bytes("aa"), Id = A, Target = M },
-            "find_node response" => new KrpcResponse { TransactionId = Bytes("aa"), Id = Zero9, Nodes = Bytes("def456...") },
-            "get_peers query" => new GetPeersQuery { TransactionId = Bytes("aa"), Id = A, InfoHash = M },
+            "ping query" => new PingQuery { TransactionId = Latin1("aa"), Id = A },
+            "ping response" or "announce_peer response" => new KrpcResponse { TransactionId = Latin1("aa"), Id = M },
+            "find_node query" => new FindNodeQuery { TransactionId = Latin1("aa"), Id = A, Target = M },
+            "find_node response" => new KrpcResponse { TransactionId = Latin1("aa"), Id = Zero9, Nodes = Latin1("def456...") },
+            "get_peers query" => new GetPeersQuery { TransactionId = Latin1("aa"), Id = A, InfoHash = M },
             "get_peers response with values" => new KrpcResponse
             {
-                TransactionId = Bytes("aa"),
+                TransactionId = Latin1("aa"),
                 Id = A,
-                Token = Bytes("aoeusnth"),
+                Token = Latin1("aoeusnth"),
                 Values = CompactPeerList.Create(
                 [
                     new IPEndPoint(IPAddress.Parse("97.120.106.101"), ('.' << 8) | 'u'),
                     new IPEndPoint(IPAddress.Parse("105.100.104.116"), ('n' << 8) | 'm'),
                 ]),
             },
-            "get_peers response with nodes" => new KrpcResponse { TransactionId = Bytes("aa"), Id = A, Nodes = Bytes("def456..."), Token = Bytes("aoeusnth") },
-            "announce_peer query" => new AnnouncePeerQuery { TransactionId = Bytes("aa"), Id = A, InfoHash = M, ImpliedPort = true, Port = 6881, Token = Bytes("aoeusnth") },
-            "error" => new KrpcError { TransactionId = Bytes("aa"), Code = 201, Message = Bytes("A Generic Error Ocurred") },
+            "get_peers response with nodes" => new KrpcResponse { TransactionId = Latin1("aa"), Id = A, Nodes = Latin1("def456..."), Token = Latin1("aoeusnth") },
+            "announce_peer query" => new AnnouncePeerQuery { TransactionId = Latin1("aa"), Id = A, InfoHash = M, ImpliedPort = true, Port = 6881, Token = Latin1("aoeusnth") },
+            "error" => new KrpcError { TransactionId = Latin1("aa"), Code = 201, Message = Latin1("A Generic Error Ocurred") },
             _ => throw new ArgumentOutOfRangeException(nameof(name), name, null),
         };
 
         using (Assert.EnterMultipleScope())
         {
             Assert.That(Text(KrpcCodec.Encode(expected)), Is.EqualTo(Get(name)));
-            Assert.That(KrpcCodec.Decode(Bytes(Get(name))), Is.EqualTo(expected));
+            Assert.That(KrpcCodec.Decode(Latin1(Get(name))), Is.EqualTo(expected));
         }
     }
 
@@ -206,7 +207,7 @@ public sealed class KrpcCodecBep5Tests
     public void TryEncodeError_WritesTheBep5ErrorExample()
     {
         byte[] buffer = new byte[128];
-        bool ok = KrpcCodec.TryEncodeError(Bytes("aa"), KrpcErrorCode.Generic, Bytes("A Generic Error Ocurred"), default, buffer, out int written);
+        bool ok = KrpcCodec.TryEncodeError(Latin1("aa"), KrpcErrorCode.Generic, Latin1("A Generic Error Ocurred"), default, buffer, out int written);
         using (Assert.EnterMultipleScope())
         {
             Assert.That(ok, Is.True);
@@ -218,7 +219,7 @@ public sealed class KrpcCodecBep5Tests
     public void TryEncodeError_TooSmall_ReturnsFalse()
     {
         byte[] buffer = new byte[KrpcVectors.Error.Length - 1];
-        bool ok = KrpcCodec.TryEncodeError(Bytes("aa"), KrpcErrorCode.Generic, Bytes("A Generic Error Ocurred"), default, buffer, out int written);
+        bool ok = KrpcCodec.TryEncodeError(Latin1("aa"), KrpcErrorCode.Generic, Latin1("A Generic Error Ocurred"), default, buffer, out int written);
         using (Assert.EnterMultipleScope())
         {
             Assert.That(ok, Is.False);
@@ -230,14 +231,14 @@ public sealed class KrpcCodecBep5Tests
     public void TryEncodeError_WithVersion_PutsVBetweenTAndY()
     {
         byte[] buffer = new byte[128];
-        Assert.That(KrpcCodec.TryEncodeError(Bytes("xy"), KrpcErrorCode.Protocol, Bytes("bad"), Bytes("MD\u0000\u0001"), buffer, out int written), Is.True);
+        Assert.That(KrpcCodec.TryEncodeError(Latin1("xy"), KrpcErrorCode.Protocol, Latin1("bad"), Latin1("MD\u0000\u0001"), buffer, out int written), Is.True);
         Assert.That(Text(buffer.AsMemory(0, written)), Is.EqualTo("d1:eli203e3:bade1:t2:xy1:v4:MD\u0000\u00011:y1:ee"));
     }
 
     internal static T DecodeAs<T>(string wire)
         where T : KrpcMessage
     {
-        bool ok = KrpcCodec.TryDecode(Bytes(wire), out KrpcMessage? message, out KrpcDecodeError error);
+        bool ok = KrpcCodec.TryDecode(Latin1(wire), out KrpcMessage? message, out KrpcDecodeError error);
         Assert.That(ok, Is.True, () => $"decode failed: {error}");
         Assert.That(message, Is.TypeOf<T>());
         return (T)message!;
@@ -246,7 +247,7 @@ public sealed class KrpcCodecBep5Tests
     /// <summary>Decodes, re-encodes and compares bytes; returns the decoded message.</summary>
     internal static KrpcMessage AssertRoundTrip(string wire)
     {
-        byte[] bytes = Bytes(wire);
+        byte[] bytes = Latin1(wire);
         KrpcMessage message = KrpcCodec.Decode(bytes);
         byte[] buffer = new byte[bytes.Length + 64];
         Assert.That(KrpcCodec.TryEncode(message, buffer, out int written), Is.True);

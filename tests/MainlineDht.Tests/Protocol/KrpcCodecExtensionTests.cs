@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using MainlineDht.Protocol;
 using static MainlineDht.Tests.Protocol.KrpcCodecBep5Tests;
 using static MainlineDht.Tests.Protocol.KrpcVectors;
+using static MainlineDht.Tests.Support.Bytes;
 
 namespace MainlineDht.Tests.Protocol;
 
@@ -13,9 +14,9 @@ namespace MainlineDht.Tests.Protocol;
 [TestFixture]
 public sealed class KrpcCodecExtensionTests
 {
-    private static readonly NodeId A = new(Bytes(IdA));
-    private static readonly NodeId M = new(Bytes(IdM));
-    private static readonly NodeId Zero9 = new(Bytes(Id0));
+    private static readonly NodeId A = new(Latin1(IdA));
+    private static readonly NodeId M = new(Latin1(IdM));
+    private static readonly NodeId Zero9 = new(Latin1(Id0));
 
     [TestCaseSource(typeof(KrpcVectors), nameof(ExtensionNames))]
     public void Example_ReencodesByteForByte(string name) => AssertRoundTrip(Get(name));
@@ -55,7 +56,7 @@ public sealed class KrpcCodecExtensionTests
     {
         var response = new KrpcResponse
         {
-            TransactionId = Bytes("aa"),
+            TransactionId = Latin1("aa"),
             Id = M,
             ExternalAddress = CompactFormat.ToCompactPeer(new IPEndPoint(IPAddress.Parse("124.31.75.21"), 6881)),
         };
@@ -229,13 +230,13 @@ public sealed class KrpcCodecExtensionTests
     {
         var put = new PutQuery
         {
-            TransactionId = Bytes("aa"),
+            TransactionId = Latin1("aa"),
             Id = A,
-            Token = Bytes("aoeusnth"),
-            Value = Bytes("d1:ai1e1:bl3:abci-7eee"),
-            PublicKey = Bytes(Key32),
-            Signature = Bytes(Sig64),
-            Salt = Bytes("foobar"),
+            Token = Latin1("aoeusnth"),
+            Value = Latin1("d1:ai1e1:bl3:abci-7eee"),
+            PublicKey = Latin1(Key32),
+            Signature = Latin1(Sig64),
+            Salt = Latin1("foobar"),
             Sequence = 4,
             CompareAndSwap = 3,
         };

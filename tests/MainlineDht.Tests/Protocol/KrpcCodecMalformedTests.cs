@@ -1,5 +1,6 @@
 using MainlineDht.Protocol;
 using static MainlineDht.Tests.Protocol.KrpcVectors;
+using static MainlineDht.Tests.Support.Bytes;
 
 namespace MainlineDht.Tests.Protocol;
 
@@ -17,7 +18,7 @@ public sealed class KrpcCodecMalformedTests
     [TestCaseSource(typeof(KrpcVectors), nameof(AllNames))]
     public void EveryTruncation_IsRejected_WithReasonAndOffset(string name)
     {
-        byte[] wire = Bytes(Get(name));
+        byte[] wire = Latin1(Get(name));
         for (int n = 0; n < wire.Length; n++)
         {
             byte[] truncated = wire[..n];
@@ -86,7 +87,7 @@ public sealed class KrpcCodecMalformedTests
     [TestCaseSource(nameof(Dropped))]
     public void Garbage_IsDropped(string wire)
     {
-        byte[] bytes = Bytes(wire);
+        byte[] bytes = Latin1(wire);
         bool ok = KrpcCodec.TryDecode(bytes, out KrpcMessage? message, out KrpcDecodeError error);
         using (Assert.EnterMultipleScope())
         {
@@ -148,7 +149,7 @@ public sealed class KrpcCodecMalformedTests
     [TestCaseSource(nameof(Answered))]
     public void MalformedQuery_IsAnswered_EchoingTheTransactionId(string wire, KrpcErrorCode code)
     {
-        byte[] bytes = Bytes(wire);
+        byte[] bytes = Latin1(wire);
         bool ok = KrpcCodec.TryDecode(bytes, out KrpcMessage? message, out KrpcDecodeError error);
         using (Assert.EnterMultipleScope())
         {
@@ -177,7 +178,7 @@ public sealed class KrpcCodecMalformedTests
     {
         // 4:... makes "996:" + 996 bytes = 1000 bytes of bencoded value.
         string wire = "d1:ad2:id20:abcdefghij01234567895:token8:aoeusnth1:v996:" + new string('x', 996) + "e1:q3:put1:t2:xy1:y1:qe";
-        var put = (PutQuery)KrpcCodec.Decode(Bytes(wire));
+        var put = (PutQuery)KrpcCodec.Decode(Latin1(wire));
         Assert.That(put.Value.Length, Is.EqualTo(PutQuery.MaxValueSize));
     }
 
@@ -185,7 +186,7 @@ public sealed class KrpcCodecMalformedTests
     public void PutSaltOfExactly64Bytes_IsAccepted()
     {
         string wire = "d1:ad2:id20:abcdefghij01234567891:k32:" + Key32 + "4:salt64:" + new string('s', 64) + "3:seqi1e3:sig64:" + Sig64 + "5:token8:aoeusnth1:v1:xe1:q3:put1:t2:xy1:y1:qe";
-        var put = (PutQuery)KrpcCodec.Decode(Bytes(wire));
+        var put = (PutQuery)KrpcCodec.Decode(Latin1(wire));
         Assert.That(put.Salt.Length, Is.EqualTo(PutQuery.MaxSaltSize));
     }
 
@@ -196,7 +197,7 @@ public sealed class KrpcCodecMalformedTests
     public void AnnouncePortWithImpliedPort(int port, bool accepted)
     {
         string wire = $"d1:ad2:id20:abcdefghij012345678912:implied_porti1e9:info_hash20:mnopqrstuvwxyz1234564:porti{port}e5:token8:aoeusnthe1:q13:announce_peer1:t2:aa1:y1:qe";
-        bool ok = KrpcCodec.TryDecode(Bytes(wire), out KrpcMessage? message, out _);
+        bool ok = KrpcCodec.TryDecode(Latin1(wire), out KrpcMessage? message, out _);
         Assert.That(ok, Is.EqualTo(accepted));
         if (accepted)
         {
@@ -227,7 +228,7 @@ public sealed class KrpcCodecMalformedTests
                 _ => "d1:ad2:id20:abcdefghij01234567895:token8:aoeusnth1:v" + nested + "e1:q3:put1:t2:aa1:y1:qe",
             };
 
-            bool ok = KrpcCodec.TryDecode(Bytes(wire), out _, out KrpcDecodeError error);
+            bool ok = KrpcCodec.TryDecode(Latin1(wire), out _, out KrpcDecodeError error);
             if (lists == deepest && where == "in values")
             {
                 Assert.That(error.Reason, Is.EqualTo("'values' must hold strings"), "well-formed, but not a list of strings");
@@ -262,7 +263,7 @@ public sealed class KrpcCodecMalformedTests
     public void IntegerLimits(string integer, bool accepted, long value)
     {
         string wire = "d1:rd2:id20:abcdefghij01234567893:seq" + integer + "e1:t2:aa1:y1:re";
-        bool ok = KrpcCodec.TryDecode(Bytes(wire), out KrpcMessage? message, out KrpcDecodeError error);
+        bool ok = KrpcCodec.TryDecode(Latin1(wire), out KrpcMessage? message, out KrpcDecodeError error);
         Assert.That(ok, Is.EqualTo(accepted), error.ToString());
         if (accepted)
         {
@@ -283,7 +284,7 @@ public sealed class KrpcCodecMalformedTests
     public void ValuesEntries(string entry, bool accepted)
     {
         string wire = "d1:rd2:id20:abcdefghij01234567896:valuesl6:axje.u" + entry + "ee1:t2:aa1:y1:re";
-        bool ok = KrpcCodec.TryDecode(Bytes(wire), out KrpcMessage? message, out _);
+        bool ok = KrpcCodec.TryDecode(Latin1(wire), out KrpcMessage? message, out _);
         Assert.That(ok, Is.EqualTo(accepted));
         if (accepted)
         {
@@ -311,7 +312,7 @@ public sealed class KrpcCodecMalformedTests
     [Test]
     public void Fuzz_MutationsOfTheValidCorpus()
     {
-        byte[][] corpus = [.. All.Select(p => Bytes(p.Value))];
+        byte[][] corpus = [.. All.Select(p => Latin1(p.Value))];
         var random = new Random(5_000_050);
         int decoded = 0;
         for (int i = 0; i < 50_000; i++)

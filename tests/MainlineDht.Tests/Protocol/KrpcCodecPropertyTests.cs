@@ -1,4 +1,5 @@
 using MainlineDht.Protocol;
+using static MainlineDht.Tests.Support.Bytes;
 
 namespace MainlineDht.Tests.Protocol;
 
@@ -24,8 +25,8 @@ public sealed class KrpcCodecPropertyTests
             byte[] encoded = buffer[..written];
 
             bool decoded = KrpcCodec.TryDecode(encoded, out KrpcMessage? back, out KrpcDecodeError error);
-            Assert.That(decoded, Is.True, () => $"case {i}: {error} in {KrpcVectors.Text(encoded)}");
-            Assert.That(back, Is.EqualTo(message), () => $"case {i}: {KrpcVectors.Text(encoded)}");
+            Assert.That(decoded, Is.True, () => $"case {i}: {error} in {Text(encoded)}");
+            Assert.That(back, Is.EqualTo(message), () => $"case {i}: {Text(encoded)}");
             Assert.That(back!.GetType(), Is.EqualTo(message.GetType()));
             Assert.That(KrpcCodec.Encode(back), Is.EqualTo(encoded), () => $"case {i}");
         }

@@ -1,5 +1,6 @@
 using MainlineDht.Protocol;
 using static MainlineDht.Tests.Protocol.KrpcVectors;
+using static MainlineDht.Tests.Support.Bytes;
 
 namespace MainlineDht.Tests.Protocol;
 
@@ -10,7 +11,7 @@ namespace MainlineDht.Tests.Protocol;
 /// </summary>
 public sealed class KrpcCodecRequiredKeysTests
 {
-    private static readonly NodeId M = new(Bytes(IdM));
+    private static readonly NodeId M = new(Latin1(IdM));
 
     [Test]
     public void Included_keys_are_written_as_empty_strings()
@@ -18,7 +19,7 @@ public sealed class KrpcCodecRequiredKeysTests
         var response = new KrpcResponse
         {
             Id = M,
-            TransactionId = Bytes("aa"),
+            TransactionId = Latin1("aa"),
             Num = 0,
             Interval = 300,
             IncludedKeys = KrpcResponseKeys.Nodes | KrpcResponseKeys.Nodes6 | KrpcResponseKeys.Samples,
@@ -29,11 +30,11 @@ public sealed class KrpcCodecRequiredKeysTests
     [Test]
     public void Keys_not_included_and_empty_are_left_out_and_keys_with_a_value_are_always_written()
     {
-        Assert.That(Text(KrpcCodec.Encode(new KrpcResponse { Id = M, TransactionId = Bytes("aa") })), Is.EqualTo(PingResponse));
-        var nodes = new KrpcResponse { Id = M, TransactionId = Bytes("aa"), Nodes = Bytes(Node4) };
+        Assert.That(Text(KrpcCodec.Encode(new KrpcResponse { Id = M, TransactionId = Latin1("aa") })), Is.EqualTo(PingResponse));
+        var nodes = new KrpcResponse { Id = M, TransactionId = Latin1("aa"), Nodes = Latin1(Node4) };
         Assert.That(Text(KrpcCodec.Encode(nodes)), Is.EqualTo($"d1:rd2:id20:mnopqrstuvwxyz1234565:nodes26:{Node4}e1:t2:aa1:y1:re"));
         Assert.That(nodes.PresentKeys, Is.EqualTo(KrpcResponseKeys.Nodes));
-        Assert.That(nodes, Is.EqualTo(new KrpcResponse { Id = M, TransactionId = Bytes("aa"), Nodes = Bytes(Node4), IncludedKeys = KrpcResponseKeys.Nodes }));
+        Assert.That(nodes, Is.EqualTo(new KrpcResponse { Id = M, TransactionId = Latin1("aa"), Nodes = Latin1(Node4), IncludedKeys = KrpcResponseKeys.Nodes }));
     }
 
     [Test]
@@ -43,18 +44,18 @@ public sealed class KrpcCodecRequiredKeysTests
         var response = (KrpcResponse)KrpcCodecBep5Tests.AssertRoundTrip(wire);
         Assert.That(response.Nodes.IsEmpty && response.Nodes6.IsEmpty && response.Samples.IsEmpty, Is.True, "tolerant: an empty key is just no nodes");
         Assert.That(response.PresentKeys, Is.EqualTo(KrpcResponseKeys.Nodes | KrpcResponseKeys.Nodes6 | KrpcResponseKeys.Samples));
-        Assert.That(response, Is.Not.EqualTo(KrpcCodec.Decode(Bytes(PingResponse)) as KrpcResponse), "present-but-empty is not absent");
+        Assert.That(response, Is.Not.EqualTo(KrpcCodec.Decode(Latin1(PingResponse)) as KrpcResponse), "present-but-empty is not absent");
     }
 
     [Test]
     public void An_error_carries_the_requesters_address_between_e_and_t()
     {
         byte[] buffer = new byte[128];
-        Assert.That(KrpcCodec.TryEncodeError(Bytes("xy"), KrpcErrorCode.MethodUnknown, Bytes("method unknown"), Bytes("MD\u0000\u0001"), Bytes(Peer42), buffer, out int written), Is.True);
+        Assert.That(KrpcCodec.TryEncodeError(Latin1("xy"), KrpcErrorCode.MethodUnknown, Latin1("method unknown"), Latin1("MD\u0000\u0001"), Latin1(Peer42), buffer, out int written), Is.True);
         string wire = Text(buffer.AsMemory(0, written));
         Assert.That(wire, Is.EqualTo($"d1:eli204e14:method unknowne2:ip6:{Peer42}1:t2:xy1:v4:MD\u0000\u00011:y1:ee"));
-        var error = (KrpcError)KrpcCodec.Decode(Bytes(wire));
+        var error = (KrpcError)KrpcCodec.Decode(Latin1(wire));
         Assert.That(error.GetExternalEndPoint()?.ToString(), Is.EqualTo("124.31.75.21:6881"));
-        Assert.That(KrpcCodec.Encode(error), Is.EqualTo(Bytes(wire)), "the message model writes the same bytes");
+        Assert.That(KrpcCodec.Encode(error), Is.EqualTo(Latin1(wire)), "the message model writes the same bytes");
     }
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using MainlineDht.Bencode;
 using MainlineDht.Protocol;
+using static MainlineDht.Tests.Support.Bytes;
 
 namespace MainlineDht.Tests.Protocol;
 
@@ -195,7 +196,7 @@ internal sealed class KrpcMessageGenerator(Random random)
             byte[] name = random.Next(3) == 0
                 ? Bytes(random.Next(0, 20))
                 : System.Text.Encoding.ASCII.GetBytes(new string(Enumerable.Range(0, random.Next(1, 20)).Select(_ => (char)random.Next('a', 'z' + 1)).ToArray()));
-            if (!KnownMethods.Contains(System.Text.Encoding.Latin1.GetString(name)))
+            if (!KnownMethods.Contains(Text(name)))
             {
                 return name;
             }

@@ -1,4 +1,3 @@
-using System.Text;
 
 namespace MainlineDht.Tests.Protocol;
 
@@ -126,18 +125,4 @@ internal static class KrpcVectors
     public static IEnumerable<string> AllNames => All.Select(p => p.Key);
 
     public static string Get(string name) => Bep5.TryGetValue(name, out string? wire) ? wire : Extensions[name];
-
-    /// <summary>The bytes of a string whose characters are all below 256.</summary>
-    public static byte[] Bytes(string latin1)
-    {
-        if (latin1.Any(c => c > 0xff))
-        {
-            throw new ArgumentException("Only Latin-1 characters stand for bytes.", nameof(latin1));
-        }
-
-        return Encoding.Latin1.GetBytes(latin1);
-    }
-
-    /// <summary>A byte string shown as text, one character per byte.</summary>
-    public static string Text(ReadOnlyMemory<byte> bytes) => Encoding.Latin1.GetString(bytes.Span);
 }

@@ -1,5 +1,6 @@
 using System.Numerics;
 using MainlineDht.Protocol;
+using static MainlineDht.Tests.Support.Bytes;
 
 namespace MainlineDht.Tests.Protocol;
 
@@ -54,7 +55,7 @@ public sealed class NodeIdTests
     {
         NodeId id = NodeId.Parse(SampleHex);
         Assert.That(id.ToString(), Is.EqualTo(SampleHex));
-        Assert.That(id.ToArray(), Is.EqualTo(Convert.FromHexString(SampleHex)));
+        Assert.That(id.ToArray(), Is.EqualTo(Hex(SampleHex)));
         Assert.That(NodeId.Parse(SampleHex.ToUpperInvariant()), Is.EqualTo(id), "upper case is accepted");
         Assert.That(id.ToString(null, null), Is.EqualTo(SampleHex));
         Assert.That($"{id}", Is.EqualTo(SampleHex));
@@ -71,7 +72,7 @@ public sealed class NodeIdTests
         {
             NodeId id = NodeId.CreateRandom(random);
             string hex = id.ToString();
-            Assert.That(hex, Is.EqualTo(Convert.ToHexStringLower(id.ToArray())));
+            Assert.That(hex, Is.EqualTo(ToHex(id.ToArray())));
             Assert.That(NodeId.TryParse(hex, out NodeId parsed), Is.True);
             Assert.That(parsed, Is.EqualTo(id));
             Assert.That(NodeId.TryParse(hex.AsSpan(), out parsed), Is.True);
@@ -179,7 +180,7 @@ public sealed class NodeIdTests
     public void Equality_AndHashCode()
     {
         NodeId a = NodeId.Parse(SampleHex);
-        NodeId b = new(Convert.FromHexString(SampleHex));
+        NodeId b = new(Hex(SampleHex));
         Assert.That(a, Is.EqualTo(b));
         Assert.That(a.GetHashCode(), Is.EqualTo(b.GetHashCode()));
         Assert.That(a.Equals((object)b), Is.True);

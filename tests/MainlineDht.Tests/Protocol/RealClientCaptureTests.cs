@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Text;
 using MainlineDht.Protocol;
+using static MainlineDht.Tests.Support.Bytes;
 
 namespace MainlineDht.Tests.Protocol;
 
@@ -33,8 +33,8 @@ public sealed class RealClientCaptureTests
     private static readonly IPEndPoint ProbeQuerier = new(IPAddress.Parse("127.0.0.2"), 7001);
     private static readonly IPEndPoint ProbeAnnouncedPeer = new(IPAddress.Parse("127.0.0.2"), 4567);
     private static readonly byte[] LibtorrentVersion = [(byte)'L', (byte)'T', 2, 8];
-    private static readonly byte[] LibtorrentToken = Convert.FromHexString("b231bf45");
-    private static readonly byte[] WebTorrentToken = Convert.FromHexString("74d3bbb99cc9d16092f978ef61953e65bd3ab1bc");
+    private static readonly byte[] LibtorrentToken = Hex("b231bf45");
+    private static readonly byte[] WebTorrentToken = Hex("74d3bbb99cc9d16092f978ef61953e65bd3ab1bc");
 
     // libtorrent — ping:
     //   d2:ip6:\x7f\x00\x00\x02\x1bY1:rd2:id20:\x1b\xce\xaf\xe6l\xf3\x8d\x96O\xee\xd7\xb75\xd9\xdb\xc0\x0fq\xdb\xb11:pi7001ee1:t2:aa1:v4:LT\x02\x081:y1:re
@@ -215,7 +215,7 @@ public sealed class RealClientCaptureTests
         var reply = DecodeAs<KrpcResponse>(LtPingReply);
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(Latin1(reply.TransactionId), Is.EqualTo("aa"));
+            Assert.That(Text(reply.TransactionId), Is.EqualTo("aa"));
             Assert.That(reply.Id, Is.EqualTo(LibtorrentId));
             Assert.That(reply.Version.ToArray(), Is.EqualTo(LibtorrentVersion), "v = LT 2.8");
             Assert.That(reply.GetExternalEndPoint(), Is.EqualTo(ProbeQuerier), "BEP 42 ip = the requester");
@@ -230,8 +230,8 @@ public sealed class RealClientCaptureTests
     {
         // r.p (the requester's port) is an unknown key: ignored on decode, so the only
         // difference after a round trip is that key.
-        byte[] original = Convert.FromHexString(LtPingReply);
-        byte[] withoutP = Latin1(Latin1(original).Replace("1:pi7001e", "", StringComparison.Ordinal));
+        byte[] original = Hex(LtPingReply);
+        byte[] withoutP = Latin1(Text(original).Replace("1:pi7001e", "", StringComparison.Ordinal));
         Assert.That(KrpcCodec.Encode(KrpcCodec.Decode(original)), Is.EqualTo(withoutP));
     }
 
@@ -242,7 +242,7 @@ public sealed class RealClientCaptureTests
     public void Odd_length_transaction_ids_come_back_verbatim(string hex, string transactionId)
     {
         var reply = DecodeAs<KrpcResponse>(hex);
-        Assert.That(Convert.ToHexStringLower(reply.TransactionId.Span), Is.EqualTo(transactionId));
+        Assert.That(ToHex(reply.TransactionId.Span), Is.EqualTo(transactionId));
     }
 
     [Test]
@@ -251,7 +251,7 @@ public sealed class RealClientCaptureTests
         var reply = DecodeAs<KrpcResponse>(LtFindNodeReply);
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(Latin1(reply.TransactionId), Is.EqualTo("fn"));
+            Assert.That(Text(reply.TransactionId), Is.EqualTo("fn"));
             Assert.That(reply.Id, Is.EqualTo(LibtorrentId));
             Assert.That(Nodes(reply), Is.EqualTo(new[] { new NodeInfo(ProbeQuerierId, ProbeQuerier) }));
             Assert.That(reply.Token.IsEmpty, Is.True);
@@ -310,7 +310,7 @@ public sealed class RealClientCaptureTests
         var reply = DecodeAs<KrpcResponse>(LtAnnounceReply);
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(Latin1(reply.TransactionId), Is.EqualTo("a1"));
+            Assert.That(Text(reply.TransactionId), Is.EqualTo("a1"));
             Assert.That(reply.Id, Is.EqualTo(LibtorrentId));
             Assert.That(reply.GetExternalEndPoint(), Is.EqualTo(ProbeQuerier));
         }
@@ -323,7 +323,7 @@ public sealed class RealClientCaptureTests
         var reply = DecodeAs<KrpcResponse>(hex);
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(Latin1(reply.TransactionId), Is.EqualTo(transactionId));
+            Assert.That(Text(reply.TransactionId), Is.EqualTo(transactionId));
             Assert.That(Nodes(reply), Is.EqualTo(new[] { new NodeInfo(ProbeQuerierId, ProbeQuerier) }));
             Assert.That(reply.Token.IsEmpty, Is.True);
         }
@@ -354,7 +354,7 @@ public sealed class RealClientCaptureTests
         {
             Assert.That(error.Code, Is.EqualTo(203), "libtorrent says 203 where BEP 5 would have 204 for an unknown method");
             Assert.That(error.MessageText, Is.EqualTo(message));
-            Assert.That(Latin1(error.TransactionId), Is.EqualTo(transactionId));
+            Assert.That(Text(error.TransactionId), Is.EqualTo(transactionId));
             Assert.That(error.Version.ToArray(), Is.EqualTo(LibtorrentVersion));
             Assert.That(error.GetExternalEndPoint(), Is.EqualTo(ProbeQuerier));
         }
@@ -368,12 +368,12 @@ public sealed class RealClientCaptureTests
         {
             Assert.That(error.Code, Is.EqualTo(203));
             Assert.That(error.MessageText, Is.EqualTo("missing 'a' key"));
-            Assert.That(Latin1(error.TransactionId), Is.EqualTo("m2"));
+            Assert.That(Text(error.TransactionId), Is.EqualTo("m2"));
             Assert.That(error.ExternalAddress.IsEmpty, Is.True);
         }
 
         // No extras here: the round trip is exact.
-        Assert.That(KrpcCodec.Encode(error), Is.EqualTo(Convert.FromHexString(LtMissingArgumentsError)));
+        Assert.That(KrpcCodec.Encode(error), Is.EqualTo(Hex(LtMissingArgumentsError)));
     }
 
     // ---- libtorrent queries (what our node receives) ---------------------------------------
@@ -386,13 +386,13 @@ public sealed class RealClientCaptureTests
         {
             Assert.That(query.Id, Is.EqualTo(LibtorrentId));
             Assert.That(query.InfoHash, Is.EqualTo(NodeId.Parse("1064afc46e15ac2fb2095ec21ef6ac831698eea3")));
-            Assert.That(Convert.ToHexStringLower(query.TransactionId.Span), Is.EqualTo("d962"));
+            Assert.That(ToHex(query.TransactionId.Span), Is.EqualTo("d962"));
             Assert.That(query.Version.ToArray(), Is.EqualTo(LibtorrentVersion));
             Assert.That(query.ReadOnly, Is.False);
             Assert.That(query.Want, Is.EqualTo(WantFamilies.None));
         }
 
-        Assert.That(KrpcCodec.Encode(query), Is.EqualTo(Convert.FromHexString(LtGetPeersQuery)));
+        Assert.That(KrpcCodec.Encode(query), Is.EqualTo(Hex(LtGetPeersQuery)));
     }
 
     [Test]
@@ -406,7 +406,7 @@ public sealed class RealClientCaptureTests
             Assert.That(query.Port, Is.EqualTo(6881), "its listen port");
             Assert.That(query.ImpliedPort, Is.False);
             Assert.That(query.Seed, Is.False, "seed = 0");
-            Assert.That(Latin1(query.Token), Is.EqualTo("tok1"));
+            Assert.That(Text(query.Token), Is.EqualTo("tok1"));
             Assert.That(query.Version.ToArray(), Is.EqualTo(LibtorrentVersion));
         }
     }
@@ -422,12 +422,12 @@ public sealed class RealClientCaptureTests
         using (Assert.EnterMultipleScope())
         {
             Assert.That(query.Id, Is.EqualTo(NodeId.Parse("1b7324a4137011698a7b70e566f91f820105abef")));
-            Assert.That(Convert.ToHexStringLower(query.TransactionId.Span), Is.EqualTo("fb97"));
+            Assert.That(ToHex(query.TransactionId.Span), Is.EqualTo("fb97"));
             Assert.That(query.Version.ToArray(), Is.EqualTo(LibtorrentVersion));
             Assert.That(query.ReadOnly, Is.False);
         }
 
-        Assert.That(KrpcCodec.Encode(query), Is.EqualTo(Convert.FromHexString(LtPingQuery)));
+        Assert.That(KrpcCodec.Encode(query), Is.EqualTo(Hex(LtPingQuery)));
     }
 
     // ---- bittorrent-dht replies ------------------------------------------------------------
@@ -438,7 +438,7 @@ public sealed class RealClientCaptureTests
         var reply = DecodeAs<KrpcResponse>(WtPingReply);
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(Latin1(reply.TransactionId), Is.EqualTo("aa"));
+            Assert.That(Text(reply.TransactionId), Is.EqualTo("aa"));
             Assert.That(reply.Id, Is.EqualTo(WebTorrentId));
             Assert.That(reply.Version.IsEmpty, Is.True);
             Assert.That(reply.ExternalAddress.IsEmpty, Is.True);
@@ -496,7 +496,7 @@ public sealed class RealClientCaptureTests
         {
             Assert.That(error.Code, Is.EqualTo(203));
             Assert.That(error.MessageText, Is.EqualTo(message));
-            Assert.That(Latin1(error.TransactionId), Is.EqualTo(transactionId));
+            Assert.That(Text(error.TransactionId), Is.EqualTo(transactionId));
             Assert.That(error.Version.IsEmpty, Is.True);
             Assert.That(error.ExternalAddress.IsEmpty, Is.True);
         }
@@ -526,7 +526,7 @@ public sealed class RealClientCaptureTests
             Assert.That(query.InfoHash, Is.EqualTo(ProbeInfoHash2));
             Assert.That(query.Port, Is.EqualTo(4567));
             Assert.That(query.ImpliedPort, Is.False, "implied_port = 0");
-            Assert.That(Latin1(query.Token), Is.EqualTo("tok1"));
+            Assert.That(Text(query.Token), Is.EqualTo("tok1"));
             Assert.That(query.TransactionId.ToArray(), Is.EqualTo(new byte[] { 0, 5 }));
         }
     }
@@ -566,16 +566,16 @@ public sealed class RealClientCaptureTests
     [TestCaseSource(nameof(ExactRoundTrips))]
     public void Reencodes_byte_for_byte(string hex)
     {
-        byte[] original = Convert.FromHexString(hex);
-        Assert.That(Convert.ToHexStringLower(KrpcCodec.Encode(KrpcCodec.Decode(original))), Is.EqualTo(hex));
+        byte[] original = Hex(hex);
+        Assert.That(ToHex(KrpcCodec.Encode(KrpcCodec.Decode(original))), Is.EqualTo(hex));
     }
 
     /// <summary>Every capture decodes with the lenient entry point too, and as the same message.</summary>
     [TestCaseSource(nameof(AllCaptures))]
     public void TryDecode_accepts_every_capture(string hex)
     {
-        Assert.That(KrpcCodec.TryDecode(Convert.FromHexString(hex), out KrpcMessage? message, out KrpcDecodeError error), Is.True, error.ToString());
-        Assert.That(message, Is.EqualTo(KrpcCodec.Decode(Convert.FromHexString(hex))));
+        Assert.That(KrpcCodec.TryDecode(Hex(hex), out KrpcMessage? message, out KrpcDecodeError error), Is.True, error.ToString());
+        Assert.That(message, Is.EqualTo(KrpcCodec.Decode(Hex(hex))));
     }
 
     private static IEnumerable<TestCaseData> ExactRoundTrips() => Named(
@@ -600,16 +600,10 @@ public sealed class RealClientCaptureTests
     private static T DecodeAs<T>(string hex)
         where T : KrpcMessage
     {
-        KrpcMessage message = KrpcCodec.Decode(Convert.FromHexString(hex));
+        KrpcMessage message = KrpcCodec.Decode(Hex(hex));
         Assert.That(message, Is.InstanceOf<T>());
         return (T)message;
     }
 
     private static List<NodeInfo> Nodes(KrpcResponse reply) => CompactFormat.ReadNodes(reply.Nodes.Span, AddressFamily.InterNetwork);
-
-    private static byte[] Latin1(string text) => Encoding.Latin1.GetBytes(text);
-
-    private static string Latin1(ReadOnlyMemory<byte> bytes) => Encoding.Latin1.GetString(bytes.Span);
-
-    private static string Latin1(byte[] bytes) => Encoding.Latin1.GetString(bytes);
 }

@@ -2,6 +2,7 @@ using System.Net;
 using System.Runtime.InteropServices;
 using MainlineDht.Protocol;
 using MainlineDht.Rpc;
+using MainlineDht.Simulation;
 using MainlineDht.Transport;
 
 namespace MainlineDht.Tests.Rpc;

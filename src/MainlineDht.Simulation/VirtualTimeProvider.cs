@@ -3,16 +3,19 @@ using System.Buffers;
 namespace MainlineDht.Simulation;
 
 /// <summary>
-/// The simulation's one event loop: the virtual clock every node uses as its
-/// <see cref="TimeProvider"/> (timestamps, query timeouts, upkeep timers, <c>Task.Delay</c>) and the
-/// queue of datagrams in flight, in one priority queue ordered by (due time, order queued).
+/// A deterministic virtual clock, and the event loop of everything that runs on it: the
+/// <see cref="TimeProvider"/> that nodes on a <see cref="SimulatedNetwork"/> or an
+/// <see cref="InMemoryNetwork"/> use (timestamps, query timeouts, upkeep timers, <c>Task.Delay</c>),
+/// with the datagrams those networks have in flight, in one queue ordered by due time (ties in the
+/// order queued).
 /// </summary>
 /// <remarks>
 /// <para>
-/// Time stands still between events: <see cref="RunUntil"/> takes the next event, moves the clock
-/// to its due time and runs it to completion on the calling thread, with no synchronization
-/// context, so that the continuations it triggers (nodes run theirs inline) stay inside the loop.
-/// A node therefore costs no thread and no OS timer, and a run is a pure function of its inputs.
+/// Time stands still between events: <see cref="Advance"/> and <see cref="RunUntil"/> take the next
+/// event, move the clock to its due time and run it to completion on the calling thread, with no
+/// synchronization context, so that the continuations it triggers (nodes on these networks run
+/// theirs inline) stay inside the loop. A node therefore costs no thread and no OS timer, and a run
+/// is a pure function of its inputs. Any number of nodes can share one clock.
 /// </para>
 /// <para>
 /// A datagram in flight is a plain queue entry holding a pooled buffer: no timer object, no
@@ -20,7 +23,7 @@ namespace MainlineDht.Simulation;
 /// skipped when due (a generation number tells them apart).
 /// </para>
 /// </remarks>
-internal sealed class EventScheduler : TimeProvider
+public sealed class VirtualTimeProvider : TimeProvider
 {
     private readonly PriorityQueue<Event, EventKey> _queue = new();
     private readonly Lock _gate = new();
@@ -30,13 +33,18 @@ internal sealed class EventScheduler : TimeProvider
     private int _loopThread = -1;
     private long _foreignCalls;
 
-    public EventScheduler(DateTimeOffset epoch) => _epoch = epoch;
+    /// <summary>Creates a clock that reads <paramref name="start"/> (default 2026-01-01 00:00 UTC) until it is run.</summary>
+    public VirtualTimeProvider(DateTimeOffset? start = null) =>
+        _epoch = start ?? new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    /// <summary>Virtual time elapsed since the start.</summary>
+    public TimeSpan Elapsed => TimeSpan.FromTicks(Volatile.Read(ref _now));
 
     /// <summary>Virtual ticks since the start.</summary>
-    public long Now => Volatile.Read(ref _now);
+    internal long Now => Volatile.Read(ref _now);
 
-    /// <summary>Events waiting (live or cancelled).</summary>
-    public int Pending
+    /// <summary>Events waiting: timers (including changed or disposed ones not yet due) and datagrams in flight.</summary>
+    public int PendingEvents
     {
         get
         {
@@ -51,7 +59,7 @@ internal sealed class EventScheduler : TimeProvider
     public long EventsRun { get; private set; }
 
     /// <summary>
-    /// Calls into the clock from another thread while the loop ran: each one is a continuation that
+    /// Calls into the clock from another thread while it ran: each one is a continuation that
     /// escaped the loop, which makes a run nondeterministic. Zero in a sound simulation.
     /// </summary>
     public long ForeignThreadCalls => Interlocked.Read(ref _foreignCalls);
@@ -77,8 +85,28 @@ internal sealed class EventScheduler : TimeProvider
         return timer;
     }
 
+    /// <summary>Moves the clock forward by <paramref name="duration"/>, running every event due on the way.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="duration"/> is negative.</exception>
+    public void Advance(TimeSpan duration)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(duration, TimeSpan.Zero);
+        RunUntilTicks(static () => false, Now + duration.Ticks);
+    }
+
+    /// <summary>
+    /// Runs events in order until <paramref name="condition"/> holds (checked before each event) or
+    /// no event is due within <paramref name="limit"/> from now; in the latter case the clock moves
+    /// to the limit. Returns whether the condition holds.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="limit"/> is negative.</exception>
+    public bool RunUntil(Func<bool> condition, TimeSpan limit)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, TimeSpan.Zero);
+        return RunUntilTicks(condition, Now + limit.Ticks);
+    }
+
     /// <summary>Queues <paramref name="data"/> (a buffer rented from the shared pool) for delivery after <paramref name="delayTicks"/>.</summary>
-    public void ScheduleDelivery(IDeliveryTarget target, byte[] data, int length, int source, long delayTicks)
+    internal void ScheduleDelivery(IDeliveryTarget target, byte[] data, int length, int source, long delayTicks)
     {
         lock (_gate)
         {
@@ -92,7 +120,7 @@ internal sealed class EventScheduler : TimeProvider
     /// <paramref name="endTicks"/>; in the latter case the clock moves to <paramref name="endTicks"/>.
     /// Returns whether the condition holds.
     /// </summary>
-    public bool RunUntil(Func<bool> condition, long endTicks)
+    internal bool RunUntilTicks(Func<bool> condition, long endTicks)
     {
         ArgumentNullException.ThrowIfNull(condition);
         SynchronizationContext? context = SynchronizationContext.Current;
@@ -222,7 +250,7 @@ internal sealed class EventScheduler : TimeProvider
         }
     }
 
-    private sealed class Timer(EventScheduler owner, TimerCallback callback, object? state) : ITimer
+    private sealed class Timer(VirtualTimeProvider owner, TimerCallback callback, object? state) : ITimer
     {
         // Released at disposal: a disposed timer's entry stays queued until its due time (a query's
         // timeout, seconds after its reply), and must not keep the query, its task and its reply alive.
@@ -272,9 +300,9 @@ internal sealed class EventScheduler : TimeProvider
     }
 }
 
-/// <summary>Where the scheduler hands a datagram when its latency has passed.</summary>
+/// <summary>Where the clock hands a datagram when its latency has passed.</summary>
 internal interface IDeliveryTarget
 {
-    /// <summary>Delivers <paramref name="datagram"/> (valid only during the call) sent by node <paramref name="source"/>.</summary>
+    /// <summary>Delivers <paramref name="datagram"/> (valid only during the call) sent from the network's endpoint number <paramref name="source"/>.</summary>
     void Deliver(ReadOnlyMemory<byte> datagram, int source);
 }

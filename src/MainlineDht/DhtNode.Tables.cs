@@ -1,9 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
-using MainlineDht.Bencode;
+using MainlineDht.Node;
 using MainlineDht.Protocol;
 using MainlineDht.Routing;
-using MainlineDht.Storage;
 
 namespace MainlineDht;
 
@@ -42,10 +41,6 @@ public sealed partial class DhtNode
     private void Verify(NodeId id, IPEndPoint endPoint) =>
         _ = SendQueryAsync(new PingQuery { Id = Id, ReadOnly = _options.ReadOnly, Version = _options.Version }, endPoint, id, CancellationToken.None);
 
-    /// <summary>The nodes our replies hand out: recently answering ones, never one with a failure outstanding (see <see cref="RoutingTable.FindClosestToShare"/>).</summary>
-    private int ClosestNodes(NodeId target, NodeEntry[] destination) =>
-        _routing.FindClosestToShare(target, destination, _time.GetUtcNow());
-
     /// <summary>
     /// Upkeep: a bucket untouched for 15 minutes gets a <c>find_node</c> for a random id in its
     /// range, and candidates waiting for room are pinged.
@@ -66,56 +61,13 @@ public sealed partial class DhtNode
         }
     }
 
-    private AnnounceOutcome StorePeer(NodeId infoHash, IPEndPoint peer, bool seed, DateTimeOffset now) =>
-        _peers.Announce(infoHash, peer, seed, now);
-
-    /// <summary>Writes up to <paramref name="max"/> random stored peers as a bencoded <c>values</c> list.</summary>
-    private CompactPeerList WriteValues(NodeId infoHash, int max, AddressFamily family, bool noSeed, DateTimeOffset now)
+    /// <summary>What answering a query needs from the node, without making <see cref="IQueryHost"/> part of its public surface.</summary>
+    private sealed class QueryHost(DhtNode node) : IQueryHost
     {
-        Span<byte> compact = stackalloc byte[CompactFormat.PeerV6Size * 128];
-        int entrySize = family == AddressFamily.InterNetwork ? CompactFormat.PeerV4Size : CompactFormat.PeerV6Size;
-        max = Math.Min(max, compact.Length / entrySize);
-        int count = _peers.GetPeers(infoHash, max, family, now, compact[..(max * entrySize)], noSeed);
-        if (count == 0)
-        {
-            return default;
-        }
+        /// <summary>The nodes our replies hand out: recently answering ones, never one with a failure outstanding (see <see cref="RoutingTable.FindClosestToShare"/>).</summary>
+        public int FindClosestToShare(AddressFamily family, NodeId target, Span<NodeEntry> destination) =>
+            node._routing.FindClosestToShare(target, destination, node._time.GetUtcNow());
 
-        var writer = new BencodeWriter(_scratch.Values);
-        writer.WriteStartList();
-        for (int i = 0; i < count; i++)
-        {
-            writer.WriteString(compact.Slice(i * entrySize, entrySize));
-        }
-
-        writer.WriteEnd();
-        return CompactPeerList.FromValidatedList(_scratch.Values.AsMemory(0, writer.BytesWritten), count);
+        public void OnQueried(NodeId id, IPEndPoint source, DateTimeOffset now) => node.RoutingOnQuery(id, source, now);
     }
-
-    /// <summary>BEP 33: the seeds' and downloaders' bloom filters, or empty ones when no peer is stored.</summary>
-    private (ReadOnlyMemory<byte> Seeds, ReadOnlyMemory<byte> Peers) ScrapeFilters(NodeId infoHash, DateTimeOffset now)
-    {
-        if (!_peers.Scrape(infoHash, now, _scratch.SeedsFilter, _scratch.PeersFilter))
-        {
-            return default;
-        }
-
-        _scratch.SeedsFilter.Bits.CopyTo(_scratch.SeedsBits);
-        _scratch.PeersFilter.Bits.CopyTo(_scratch.PeersBits);
-        return (_scratch.SeedsBits, _scratch.PeersBits);
-    }
-
-    /// <summary>BEP 51: writes a random sample of stored infohashes, 20 bytes each; returns how many.</summary>
-    private int SampleInfoHashes(Span<byte> destination)
-    {
-        int count = _peers.SampleInfoHashes(destination.Length / NodeId.Size, _random, _time.GetUtcNow(), _scratch.SampledIds);
-        for (int i = 0; i < count; i++)
-        {
-            _scratch.SampledIds[i].WriteTo(destination[(i * NodeId.Size)..]);
-        }
-
-        return count;
-    }
-
-    private int StoredInfoHashCount => _peers.InfoHashCount;
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using MainlineDht.Node;
 using MainlineDht.Protocol;
 using MainlineDht.Routing;
 using MainlineDht.Rpc;
@@ -22,7 +23,8 @@ public sealed partial class DhtNode : IAsyncDisposable
 {
     private const int BucketSize = 8;
 
-    private readonly Lock _gate = new();
+    private readonly Lock _gate;
+    private readonly NodeContext _context;
     private readonly DhtNodeOptions _options;
     private readonly IDatagramTransport _transport;
     private readonly TimeProvider _time;
@@ -30,13 +32,9 @@ public sealed partial class DhtNode : IAsyncDisposable
     private readonly RoutingTable _routing;
     private readonly Outbox _outbox;
     private readonly RpcClient _rpc;
-    private readonly ReplySender _replies;
-    private readonly WriteTokenManager _tokens;
+    private readonly QueryDispatcher _dispatcher;
     private readonly PeerStore _peers;
-    private readonly QueryRateLimiter _rateLimiter;
     private readonly ExternalAddressVote _externalAddress = new();
-    private readonly Counters _counters = new();
-    private readonly Scratch _scratch = new();
     private ITimer? _maintenance;
     private readonly List<NodeInfo> _savedNodes;
     private readonly List<DhtAnnouncement> _announcements = [];
@@ -63,15 +61,10 @@ public sealed partial class DhtNode : IAsyncDisposable
         DhtNodeState? saved = LoadState(options);
         Id = options.NodeId ?? saved?.NodeId ?? NodeId.CreateRandom(_random);
         _savedNodes = saved?.Nodes.Where(n => n.Id != Id).Select(n => new NodeInfo(n.Id, n.EndPoint)).ToList() ?? [];
-        Id.WriteTo(_scratch.Id);
-        _routing = new RoutingTable(Id, System.Net.Sockets.AddressFamily.InterNetwork, new RoutingTableOptions());
-        _outbox = new Outbox(_gate, OnSendFault);
-        _replies = new ReplySender(this);
-        _rpc = new RpcClient(transport, _outbox, _gate, _time, _random, new RpcObserver(this), options.MaxOutstandingQueries, options.QueryTimeout, options.RunContinuationsInline);
         // Secrets are cryptographically random unless a seed is given (tests, simulations): then
         // they are reproducible too, from a generator of their own seeded by the node id (drawing
         // them from the node's Random would shift every later draw of a seeded run).
-        _tokens = options.RandomSeed is null
+        WriteTokenManager tokens = options.RandomSeed is null
             ? new WriteTokenManager(_time.GetUtcNow())
             : new WriteTokenManager(_time.GetUtcNow(), new Random(System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(Id.ToArray())).NextBytes, WriteTokenManager.DefaultRotationInterval);
         _peers = new PeerStore(new PeerStoreOptions
@@ -80,7 +73,12 @@ public sealed partial class DhtNode : IAsyncDisposable
             MaxPeersPerInfoHash = options.MaxPeersPerInfoHash,
             PeerLifetime = options.PeerLifetime,
         }, _random);
-        _rateLimiter = new QueryRateLimiter(options.QueriesPerSecondPerIp, options.QueryBurstPerIp, _time);
+        _context = new NodeContext(options, Id, _random, tokens, _peers);
+        _gate = _context.Gate;
+        _outbox = _context.Outbox;
+        _routing = new RoutingTable(Id, System.Net.Sockets.AddressFamily.InterNetwork, new RoutingTableOptions());
+        _rpc = new RpcClient(transport, _outbox, _gate, _time, _random, new RpcObserver(this), options.MaxOutstandingQueries, options.QueryTimeout, options.RunContinuationsInline);
+        _dispatcher = new QueryDispatcher(_context, new QueryHost(this), transport);
         _rebootstrapDelay = options.BootstrapRetryDelay;
     }
 
@@ -141,7 +139,7 @@ public sealed partial class DhtNode : IAsyncDisposable
     {
         lock (_gate)
         {
-            return _counters.Snapshot(_rpc, _routing.Count, _peers.InfoHashCount, _peers.PeerCount);
+            return _context.Counters.Snapshot([_rpc], _routing.Count, _peers.InfoHashCount, _peers.PeerCount);
         }
     }
 
@@ -191,13 +189,6 @@ public sealed partial class DhtNode : IAsyncDisposable
         _outbox.Flush();
         await _transport.DisposeAsync().ConfigureAwait(false);
     }
-
-    /// <summary>
-    /// The pooled buffer a datagram is encoded into (rented per send from the shared pool rather than
-    /// held per node, or zeroed on the stack each time): a reply is kept under
-    /// <see cref="KrpcCodec.MaxDatagramSize"/>, a query we build is smaller.
-    /// </summary>
-    private const int SendBufferSize = KrpcCodec.MaxDatagramSize + 512;
 
     private static TimeSpan MaintenanceInterval => TimeSpan.FromSeconds(30);
 
@@ -260,44 +251,5 @@ public sealed partial class DhtNode : IAsyncDisposable
                 node.CheckJoined(); // a first live node may have entered the table
             }
         }
-    }
-
-    /// <summary>
-    /// Buffers reused under the gate, so that answering a query allocates only the reply. Datagrams
-    /// are encoded into pooled buffers (<see cref="SendBufferSize"/>). The buffers only some replies need are
-    /// allocated at their first use: most nodes never send values, samples, IPv6 nodes or scrape
-    /// filters, and a simulation runs a hundred thousand nodes in one process.
-    /// </summary>
-    private sealed class Scratch
-    {
-        public readonly byte[] Id = new byte[NodeId.Size];
-        public readonly byte[] Nodes = new byte[CompactFormat.NodeV4Size * BucketSize];
-        public readonly byte[] Token = new byte[32];
-        public readonly byte[] Ip = new byte[CompactFormat.PeerV6Size];
-        public readonly NodeEntry[] Closest = new NodeEntry[BucketSize];
-        private byte[]? _nodes6;
-        private byte[]? _values;
-        private byte[]? _samples;
-        private NodeId[]? _sampledIds;
-        private ScrapeBloomFilter? _seedsFilter;
-        private ScrapeBloomFilter? _peersFilter;
-        private byte[]? _seedsBits;
-        private byte[]? _peersBits;
-
-        public byte[] Nodes6 => _nodes6 ??= new byte[CompactFormat.NodeV6Size * BucketSize];
-
-        public byte[] Values => _values ??= new byte[KrpcCodec.MaxDatagramSize];
-
-        public byte[] Samples => _samples ??= new byte[NodeId.Size * MaxSamples];
-
-        public NodeId[] SampledIds => _sampledIds ??= new NodeId[MaxSamples];
-
-        public ScrapeBloomFilter SeedsFilter => _seedsFilter ??= new ScrapeBloomFilter();
-
-        public ScrapeBloomFilter PeersFilter => _peersFilter ??= new ScrapeBloomFilter();
-
-        public byte[] SeedsBits => _seedsBits ??= new byte[ScrapeBloomFilter.Size];
-
-        public byte[] PeersBits => _peersBits ??= new byte[ScrapeBloomFilter.Size];
     }
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using MainlineDht.Node;
+using MainlineDht.Persistence;
 using MainlineDht.Protocol;
 using MainlineDht.Routing;
 using MainlineDht.Rpc;
@@ -35,11 +36,9 @@ public sealed partial class DhtNode : IAsyncDisposable
     private readonly QueryDispatcher _dispatcher;
     private readonly PeerStore _peers;
     private readonly ExternalAddressVote _externalAddress = new();
-    private ITimer? _maintenance;
+    private readonly Upkeep _upkeep;
     private readonly List<NodeInfo> _savedNodes;
     private readonly List<DhtAnnouncement> _announcements = [];
-    private bool _stateWritable = true;
-    private int _maintenanceTicks;
     private bool _started;
     private bool _disposed;
 
@@ -58,9 +57,10 @@ public sealed partial class DhtNode : IAsyncDisposable
         _time = options.TimeProvider;
         // Generators of the node's own, never shared: options may start many nodes, and Random is not thread-safe.
         _random = options.RandomSeed is int seed ? new Random(seed) : new Random();
-        DhtNodeState? saved = LoadState(options);
+        _stateFile = options.StateFile is { } path ? new StateFile(path, options.OnWarning) : null;
+        DhtNodeState? saved = _stateFile?.Load(_time.GetUtcNow());
         Id = options.NodeId ?? saved?.NodeId ?? NodeId.CreateRandom(_random);
-        _savedNodes = saved?.Nodes.Where(n => n.Id != Id).Select(n => new NodeInfo(n.Id, n.EndPoint)).ToList() ?? [];
+        _savedNodes = saved is null ? [] : [.. saved.Nodes.Concat(saved.Nodes6).Where(n => n.Id != Id).Select(n => new NodeInfo(n.Id, n.EndPoint))];
         // Secrets are cryptographically random unless a seed is given (tests, simulations): then
         // they are reproducible too, from a generator of their own seeded by the node id (drawing
         // them from the node's Random would shift every later draw of a seeded run).
@@ -79,6 +79,7 @@ public sealed partial class DhtNode : IAsyncDisposable
         _routing = new RoutingTable(Id, System.Net.Sockets.AddressFamily.InterNetwork, new RoutingTableOptions());
         _rpc = new RpcClient(transport, _outbox, _gate, _time, _random, new RpcObserver(this), options.MaxOutstandingQueries, options.QueryTimeout, options.RunContinuationsInline);
         _dispatcher = new QueryDispatcher(_context, new QueryHost(this), transport);
+        _upkeep = new Upkeep(_context, new UpkeepHost(this));
         _rebootstrapDelay = options.BootstrapRetryDelay;
     }
 
@@ -128,7 +129,7 @@ public sealed partial class DhtNode : IAsyncDisposable
             }
 
             _started = true;
-            _maintenance = _time.CreateTimer(static s => ((DhtNode)s!).OnMaintenance(), this, MaintenanceInterval, MaintenanceInterval);
+            _upkeep.Start();
         }
 
         _transport.Start(new Receiver(this));
@@ -168,7 +169,8 @@ public sealed partial class DhtNode : IAsyncDisposable
             }
 
             _disposed = true;
-            _maintenance?.Dispose();
+            _context.Disposed = true;
+            _upkeep.Stop();
             _rebootstrapTimer?.Dispose();
             announcements = [.. _announcements];
             _announcements.Clear();
@@ -185,43 +187,35 @@ public sealed partial class DhtNode : IAsyncDisposable
             announcement.StopTimer();
         }
 
-        TrySaveState();
+        SaveState();
         _outbox.Flush();
         await _transport.DisposeAsync().ConfigureAwait(false);
     }
 
-    private static TimeSpan MaintenanceInterval => TimeSpan.FromSeconds(30);
-
-    private void OnMaintenance()
+    /// <summary>What the upkeep asks of the node, without making <see cref="IUpkeepHost"/> part of its public surface.</summary>
+    private sealed class UpkeepHost(DhtNode node) : IUpkeepHost
     {
-        bool save;
-        Joined joined;
-        string? warning;
-        lock (_gate)
+        public void RefreshRouting(DateTimeOffset now) => node.RefreshRouting(now);
+
+        public Action? KeepJoined()
         {
-            if (_disposed)
+            Joined joined = node.KeepJoined(out string? warning);
+            if (joined == default && warning is null)
             {
-                return;
+                return null;
             }
 
-            DateTimeOffset now = _time.GetUtcNow();
-            _peers.RemoveExpired(now);
-            RefreshRouting(now);
-            joined = KeepJoined(out warning);
-            save = _options.StateFile is not null && ++_maintenanceTicks % SaveEveryTicks == 0;
+            return () =>
+            {
+                joined.Deliver(node);
+                if (warning is not null)
+                {
+                    node._options.OnWarning?.Invoke(warning);
+                }
+            };
         }
 
-        _outbox.Flush();
-        joined.Deliver(this);
-        if (warning is not null)
-        {
-            _options.OnWarning?.Invoke(warning);
-        }
-
-        if (save)
-        {
-            TrySaveState();
-        }
+        public void SaveState() => node.SaveState();
     }
 
     /// <summary>Hears the outcomes of the node's queries, without making <see cref="IRpcObserver"/> part of its public surface.</summary>

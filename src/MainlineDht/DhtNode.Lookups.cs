@@ -2,6 +2,7 @@ using System.Net;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using MainlineDht.Lookups;
+using MainlineDht.Node;
 using MainlineDht.Protocol;
 using MainlineDht.Routing;
 using MainlineDht.Rpc;
@@ -19,7 +20,7 @@ public sealed partial class DhtNode
         int buckets;
         lock (_gate)
         {
-            buckets = _routing.BucketCount;
+            buckets = _engines[0].Routing.BucketCount;
         }
 
         var lookups = new List<Task<LookupReport>>(buckets);
@@ -173,12 +174,14 @@ public sealed partial class DhtNode
         Action<Traversal.Candidate, KrpcResponse>? onResponse = null,
         IEnumerable<(NodeId? Id, IPEndPoint EndPoint)>? seeds = null)
     {
+        // One family (the first engine's) until the lookups run over every running family.
+        DhtEngine engine = _engines[0];
         NodeEntry[] closest;
         TimeSpan slowAfter;
         lock (_gate)
         {
-            slowAfter = _rpc.SlowAfter;
-            closest = _routing.FindClosest(target, Traversal.K * 2, includeQuestionable: true, _time.GetUtcNow());
+            slowAfter = engine.Rpc.SlowAfter;
+            closest = engine.Routing.FindClosest(target, Traversal.K * 2, includeQuestionable: true, _time.GetUtcNow());
         }
 
         var traversal = new Traversal(target, _time, slowAfter, query, onResponse) { Self = Id };
@@ -192,20 +195,18 @@ public sealed partial class DhtNode
             // A bootstrap step: only the nodes of this step (see BootstrapAsync for the order).
             foreach ((NodeId? id, IPEndPoint endPoint) in seeds)
             {
-                traversal.AddCandidate(id, endPoint, 0);
+                if (DhtEngine.FamilyOf(endPoint) == engine.Family)
+                {
+                    traversal.AddCandidate(id, endPoint, 0);
+                }
             }
         }
         else if (closest.Length < Traversal.K)
         {
             // A restarted node rejoins through the nodes it saved; bootstrap nodes come after them.
-            foreach (NodeInfo saved in _savedNodes)
+            foreach ((NodeId? id, IPEndPoint endPoint) in BootstrapCandidates(engine.Family))
             {
-                traversal.AddCandidate(saved.Id, saved.EndPoint, 0);
-            }
-
-            foreach (IPEndPoint endPoint in _bootstrapEndPoints)
-            {
-                traversal.AddCandidate(null, endPoint, 0);
+                traversal.AddCandidate(id, endPoint, 0);
             }
         }
 

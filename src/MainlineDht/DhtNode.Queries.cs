@@ -1,4 +1,5 @@
 using System.Net;
+using MainlineDht.Node;
 using MainlineDht.Protocol;
 using MainlineDht.Rpc;
 
@@ -16,7 +17,8 @@ public sealed partial class DhtNode
     /// <summary>
     /// Sends one query to <paramref name="endPoint"/> and completes with its outcome; never throws
     /// for network conditions (timeouts, errors and refusals are <see cref="RpcStatus"/> values).
-    /// The transaction id is chosen by the node: the query's own is ignored.
+    /// The transaction id is chosen by the node: the query's own is ignored. The query leaves from
+    /// the socket of the endpoint's family (<see cref="RpcStatus.NotSent"/> when that family does not run).
     /// </summary>
     public Task<RpcResult> SendQueryAsync(KrpcQuery query, IPEndPoint endPoint, CancellationToken cancellationToken = default)
     {
@@ -25,6 +27,9 @@ public sealed partial class DhtNode
         return SendQueryAsync(query, endPoint, null, cancellationToken);
     }
 
+    /// <summary>Sends through the engine of <paramref name="endPoint"/>'s family; not sent when that family does not run.</summary>
     internal Task<RpcResult> SendQueryAsync(KrpcQuery query, IPEndPoint endPoint, NodeId? expectedId, CancellationToken cancellationToken) =>
-        _rpc.SendAsync(query, endPoint, expectedId, cancellationToken);
+        EngineOf(DhtEngine.FamilyOf(endPoint)) is DhtEngine engine
+            ? engine.Rpc.SendAsync(query, endPoint, expectedId, cancellationToken)
+            : Task.FromResult(new RpcResult(RpcStatus.NotSent, endPoint, null, null, TimeSpan.Zero));
 }

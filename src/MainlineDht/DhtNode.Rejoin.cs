@@ -11,7 +11,6 @@ public sealed partial class DhtNode
     private int _bootstrapsRunning;
     private bool _hadLiveNode;
     private TaskCompletionSource? _joined;
-    private readonly Routing.NodeEntry[] _liveProbe = new Routing.NodeEntry[1];
 
     /// <summary>Set while the table has no live node after a join, or someone waits for one: each datagram received then checks for one.</summary>
     private volatile bool _watchForLiveNode;
@@ -58,9 +57,9 @@ public sealed partial class DhtNode
         }
     }
 
-    /// <summary>Under the gate: whether the routing table has a node that is not bad.</summary>
+    /// <summary>Under the gate: whether a routing table has a node that is not bad.</summary>
     private bool HasLiveNode() =>
-        _routing.Count > 0 && _routing.FindClosest(Id, _liveProbe, includeQuestionable: true, _time.GetUtcNow()) > 0;
+        _engines.Any(e => e.HasLiveNode(_time.GetUtcNow()));
 
     /// <summary>
     /// Under the gate, once a live node is seen: the bootstrap delay starts over, and the news is

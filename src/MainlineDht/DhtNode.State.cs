@@ -33,14 +33,14 @@ public sealed partial class DhtNode
             {
                 NodeId = Id,
                 SavedAt = now,
-                Nodes = Saved(_routing, AddressFamily.InterNetwork, now),
-                Nodes6 = Saved(_routing, AddressFamily.InterNetworkV6, now),
+                Nodes = Saved(EngineOf(AddressFamily.InterNetwork)?.Routing, now),
+                Nodes6 = Saved(EngineOf(AddressFamily.InterNetworkV6)?.Routing, now),
             };
         }
     }
 
-    private static List<SavedNode> Saved(RoutingTable? table, AddressFamily family, DateTimeOffset now) =>
-        table is null || table.AddressFamily != family
+    private static List<SavedNode> Saved(RoutingTable? table, DateTimeOffset now) =>
+        table is null
             ? []
             : table.Snapshot(now).Select(e => new SavedNode(e.Id, e.EndPoint, e.LastQuery > e.LastReply ? e.LastQuery.Value : e.LastReply)).ToList();
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using System.Threading.Tasks.Sources;
 using MainlineDht.Protocol;
 using MainlineDht.Rpc;
@@ -9,8 +10,13 @@ namespace MainlineDht.Lookups;
 /// An iterative Kademlia traversal toward a target (BEP 5): keeps the closest candidates, queries
 /// <see cref="Alpha"/> at a time, lets a node that is slow to answer free its slot without being
 /// given up on, and ends when the K closest responsive nodes have answered and nothing closer is
-/// pending.
+/// pending (or the operation is satisfied).
 /// </summary>
+/// <remarks>
+/// The engine is the same for every lookup; what differs (the query, what a reply yields, what is
+/// done after) is its <see cref="TraversalOperation"/>. It runs on one address family's
+/// <see cref="ILookupNetwork"/>: it follows <c>nodes</c> on IPv4 and <c>nodes6</c> on IPv6.
+/// </remarks>
 internal sealed class Traversal
 {
     public const int Alpha = 3;
@@ -22,8 +28,8 @@ internal sealed class Traversal
     private readonly NodeId _target;
     private readonly TimeSpan _slowAfter;
     private readonly TimeProvider _time;
-    private readonly Func<Candidate, CancellationToken, Task<RpcResult>> _query;
-    private readonly Action<Candidate, KrpcResponse>? _onResponse;
+    private readonly TraversalOperation _operation;
+    private readonly ILookupNetwork _network;
     private long _nextSequence;
     private Comparer<Candidate>? _comparer;
 
@@ -34,25 +40,27 @@ internal sealed class Traversal
     /// </summary>
     private bool _finalRound;
 
-    public Traversal(
-        NodeId target,
-        TimeProvider time,
-        TimeSpan slowAfter,
-        Func<Candidate, CancellationToken, Task<RpcResult>> query,
-        Action<Candidate, KrpcResponse>? onResponse = null)
+    /// <summary>A traversal for <paramref name="operation"/> on its network; add the first candidates, then run it.</summary>
+    public Traversal(TraversalOperation operation, TimeProvider time)
     {
-        _target = target;
+        ArgumentNullException.ThrowIfNull(operation);
+        ArgumentNullException.ThrowIfNull(time);
+        _operation = operation;
+        _network = operation.Network;
+        _target = operation.Target;
         _time = time;
-        _slowAfter = slowAfter;
-        _query = query;
-        _onResponse = onResponse;
+        _slowAfter = _network.SlowAfter;
+        Self = _network.LocalId;
     }
 
     /// <summary>
     /// Our own id: never a candidate. Real clients (libtorrent, bittorrent-dht) list a querier
     /// in the <c>nodes</c> they return to it; without this we would query and announce to ourselves.
     /// </summary>
-    public NodeId? Self { get; init; }
+    public NodeId Self { get; }
+
+    /// <summary>The address family of the network the traversal runs on: the nodes it follows are of this family.</summary>
+    public AddressFamily Family => _network.Family;
 
     public int Queried { get; private set; }
 
@@ -113,6 +121,12 @@ internal sealed class Traversal
     public List<Candidate> ClosestResponded(int count) =>
         _candidates.Where(c => c.State == CandidateState.Responded && c.Id is not null).Take(count).ToList();
 
+    /// <summary>
+    /// Of the <paramref name="count"/> closest nodes that answered, those that gave a write token,
+    /// nearest first: where an announce (or a BEP 44 put) goes.
+    /// </summary>
+    public List<Candidate> ClosestWithToken(int count) => ClosestResponded(count).Where(c => c.Token is not null).ToList();
+
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         var inFlight = new List<(Candidate Candidate, Task<RpcResult> Task)>(Alpha * 2);
@@ -133,7 +147,7 @@ internal sealed class Traversal
                     }
                 }
 
-                if (IsDone())
+                if (IsDone() || _operation.IsSatisfied)
                 {
                     break;
                 }
@@ -145,7 +159,7 @@ internal sealed class Traversal
                     next.State = CandidateState.InFlight;
                     next.SentAt = _time.GetTimestamp();
                     Queried++;
-                    Task<RpcResult> query = _query(next, cancellationToken);
+                    Task<RpcResult> query = _network.SendQueryAsync(_operation.CreateQuery(next), next.EndPoint, next.Id, cancellationToken);
                     if (!query.IsCompleted)
                     {
                         // Stored as the task's continuation as is: no allocation, and it runs where
@@ -228,20 +242,14 @@ internal sealed class Traversal
                 candidate.Token = response.Token.IsEmpty ? null : response.Token.ToArray();
                 RoundTrips = Math.Max(RoundTrips, candidate.Depth + 1);
                 Candidate? closestBefore = _candidates.Count > 0 && _candidates[0].Id is not null ? _candidates[0] : null;
-                foreach (NodeInfo node in CompactFormat.EnumerateNodes(response.Nodes.Span, System.Net.Sockets.AddressFamily.InterNetwork))
-                {
-                    if (node.EndPoint.Port != 0)
-                    {
-                        AddCandidate(node.Id, node.EndPoint, candidate.Depth + 1);
-                    }
-                }
+                FollowNodes(response, candidate.Depth + 1);
 
                 if (closestBefore is not null && ReferenceEquals(_candidates[0], closestBefore))
                 {
                     _finalRound = true;
                 }
 
-                _onResponse?.Invoke(candidate, response);
+                _operation.OnResponse(candidate, response);
                 break;
 
             case RpcStatus.Error:
@@ -253,6 +261,23 @@ internal sealed class Traversal
                 candidate.State = CandidateState.Failed;
                 Timeouts++;
                 break;
+        }
+    }
+
+    /// <summary>
+    /// Takes the nodes a reply returned in our family's key: <c>nodes</c> on IPv4, <c>nodes6</c> on
+    /// IPv6 (BEP 32); the other key is not ours to follow (we could not send to its nodes). An
+    /// IPv4-mapped address in <c>nodes6</c>, and port 0, are skipped.
+    /// </summary>
+    private void FollowNodes(KrpcResponse response, int depth)
+    {
+        bool v6 = Family == AddressFamily.InterNetworkV6;
+        foreach (NodeInfo node in CompactFormat.EnumerateNodes(v6 ? response.Nodes6.Span : response.Nodes.Span, Family))
+        {
+            if (node.EndPoint.Port != 0 && CompactFormat.IsV4(node.EndPoint.Address) != v6)
+            {
+                AddCandidate(node.Id, node.EndPoint, depth);
+            }
         }
     }
 

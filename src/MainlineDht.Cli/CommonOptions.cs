@@ -144,9 +144,13 @@ internal sealed class CommonOptions
             tried.Add($"the nodes saved in {options.StateFile}");
         }
 
-        if (tried.Count == 0)
+        if (options.UsePublicRouters)
         {
-            tried.Add(options.UsePublicRouters ? "the public routers" : "none: no --bootstrap given and the public routers are off");
+            tried.Add("the public routers");
+        }
+        else if (tried.Count == 0)
+        {
+            tried.Add("none: no --bootstrap given and the public routers are off");
         }
 
         return string.Join(", ", tried);

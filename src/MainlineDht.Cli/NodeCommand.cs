@@ -46,7 +46,7 @@ internal static class NodeCommand
                 }
             }
 
-            await JoinAsync(node, options, warnings, stop.Token).ConfigureAwait(false);
+            await JoinAsync(node, stop.Token).ConfigureAwait(false);
             while (!stop.IsCancellationRequested)
             {
                 if (!json)
@@ -89,23 +89,19 @@ internal static class NodeCommand
         return command;
     }
 
-    /// <summary>Joins; a join that reached no node is a warning (the node keeps serving), a stop during it is not a failure.</summary>
-    private static async Task JoinAsync(DhtNode node, DhtNodeOptions options, Warnings warnings, CancellationToken stop)
+    /// <summary>
+    /// Joins; a join that reached no node is a warning (the node says so through
+    /// <see cref="DhtNodeOptions.OnWarning"/>, and keeps serving and bootstrapping again by itself);
+    /// a stop during it is not a failure.
+    /// </summary>
+    private static async Task JoinAsync(DhtNode node, CancellationToken stop)
     {
-        LookupReport join;
         try
         {
-            join = await node.JoinAsync(stop).ConfigureAwait(false);
+            await node.JoinAsync(stop).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
-            return;
-        }
-
-        if (join.Replies == 0 && !stop.IsCancellationRequested)
-        {
-            bool saved = node.StateFileStatus is not null && node.StateFileStatus.StartsWith("loaded ", StringComparison.Ordinal);
-            warnings.Report($"the join found no node ({CommonOptions.Tried(options, saved)}); the node keeps running and answers nodes that contact it");
         }
     }
 

@@ -141,11 +141,15 @@ public sealed class CliTests
     }
 
     [Test]
-    public async Task An_unreachable_bootstrap_gives_one_line_and_exit_2()
+    public async Task An_unreachable_bootstrap_gives_one_error_line_and_exit_2()
     {
         ToolRun run = await Tool.RunAsync("get-peers", NodeId.CreateRandom(new Random(5)).ToString(), "--bind", "127.0.21.10", "--bootstrap", "127.0.21.254:9", "--timeout", "5");
         Assert.That(run.ExitCode, Is.EqualTo(2));
-        Assert.That(run.Stderr.Trim(), Does.StartWith("error: could not join the DHT").And.Not.Contain("   at "));
+        string[] lines = run.Stderr.TrimEnd().Split('\n');
+        Assert.That(lines[^1], Does.StartWith("error: could not join the DHT: no node answered (127.0.21.254:9)"));
+        Assert.That(lines.Count(l => l.StartsWith("error:", StringComparison.Ordinal)), Is.EqualTo(1), run.Stderr);
+        Assert.That(lines[..^1], Has.All.StartWith("warning: "), "anything before the error is a warning line");
+        Assert.That(run.Stderr, Does.Not.Contain("   at "));
     }
 
     [Test]

@@ -111,7 +111,7 @@ public sealed partial class NodeProcessTests
         Task<string> stdout = node.StandardOutput.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         string? line = await node.StandardError.ReadLineAsync(timeout.Token);
-        Assert.That(line, Does.StartWith("warning: the join found no node (127.0.27.254:9)"));
+        Assert.That(line, Does.StartWith("warning: join found no node: none answered (127.0.27.254:9)"));
         Assert.That(node.HasExited, Is.False);
 
         await Tool.SignalAsync(node, "TERM");

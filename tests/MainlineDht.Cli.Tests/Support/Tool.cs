@@ -11,6 +11,9 @@ internal static class Tool
 {
     private static readonly string Dll = Path.Combine(AppContext.BaseDirectory, "mainline-dht.dll");
 
+    /// <summary>The commands that take <c>--no-public-routers</c>; every test run of them gets it.</summary>
+    private static readonly string[] CommandsWithPublicRouters = ["node", "get-peers", "announce", "find-node"];
+
     /// <summary>Starts the command with its output redirected; the caller reads it and ends the process.</summary>
     public static Process Start(params string[] args) => StartWithEnvironment(null, args);
 
@@ -25,6 +28,13 @@ internal static class Tool
         foreach (string arg in args)
         {
             start.ArgumentList.Add(arg);
+        }
+
+        // Network safety: a command that would fall back to the public routers once its bootstrap
+        // nodes stay silent never may in a test.
+        if (args.Length > 0 && CommandsWithPublicRouters.Contains(args[0]) && !args.Contains("--no-public-routers"))
+        {
+            start.ArgumentList.Add("--no-public-routers");
         }
 
         foreach ((string name, string? value) in environment ?? new Dictionary<string, string?>())

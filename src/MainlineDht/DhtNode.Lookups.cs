@@ -96,10 +96,10 @@ public sealed partial class DhtNode
     /// and libtorrent rejects an announce without it): <paramref name="port"/> when it is a valid
     /// port, else our UDP port. Nodes that honour <c>implied_port</c> store the source port.
     /// </remarks>
-    public Task<LookupReport> AnnounceAsync(NodeId infoHash, int port, bool impliedPort = false, CancellationToken cancellationToken = default)
+    public async Task<LookupReport> AnnounceAsync(NodeId infoHash, int port, bool impliedPort = false, CancellationToken cancellationToken = default)
     {
-        CheckPeerPort(port, impliedPort);
-        return _lookups.AnnounceAsync(infoHash, port, impliedPort, _ => LocalEndPoint.Port, cancellationToken);
+        CheckPeerPort(port, impliedPort); // a bad port faults the returned task, as it always did
+        return await _lookups.AnnounceAsync(infoHash, port, impliedPort, _ => LocalEndPoint.Port, cancellationToken).ConfigureAwait(false);
     }
 }
 

@@ -46,7 +46,9 @@ public sealed partial class DhtNode
 
         public IEnumerable<(NodeId? Id, IPEndPoint EndPoint)> BootstrapCandidates(AddressFamily family) => node.BootstrapCandidates(family);
 
-        public void RefreshBucket(DhtEngine engine, NodeId target) => _ = node.FindNodeAsync(target, CancellationToken.None);
+        /// <summary>A lookup on the engine's family only: the bucket is that table's.</summary>
+        public void RefreshBucket(DhtEngine engine, NodeId target) =>
+            _ = new Lookups.LookupRunner([engine], node._time).FindNodeAsync(target, null, CancellationToken.None);
 
         public void AfterDatagram()
         {

@@ -96,6 +96,7 @@ public sealed partial class DhtNode : IAsyncDisposable
         _upkeep = new Upkeep(_context, new UpkeepHost(this));
         _rebootstrapDelay = options.BootstrapRetryDelay;
         _startWarning = warning;
+        _lookups = new Lookups.LookupRunner(_engines, _time);
     }
 
     /// <summary>This node's id (one for both families).</summary>

@@ -172,6 +172,34 @@ public sealed class DualStackTests : GuardedTest
     }
 
     [Test]
+    public async Task A_bootstrap_name_resolving_to_both_families_seeds_each_engine_with_its_own()
+    {
+        await using var network = new VirtualNetwork();
+        var v4 = new IPEndPoint(IPAddress.Parse("127.0.0.2"), VirtualNetwork.Port);
+        var v6 = new IPEndPoint(IPAddress.IPv6Loopback, VirtualNetwork.Port);
+        DhtNode router = network.StartNode(v4.Address, seed: 1, configure: o => o with { BindEndPointV6 = v6 });
+        Assert.That((router.LocalEndPoint, router.LocalEndPointV6), Is.EqualTo((v4, v6)), "a dual-stack node on the in-memory network");
+
+        var asked = new List<string>();
+        DhtNode joiner = network.StartNode("127.0.0.3", seed: 2, configure: o => o with
+        {
+            BindEndPointV6 = new IPEndPoint(IPAddress.IPv6Loopback, VirtualNetwork.Port + 1),
+            BootstrapNodes = [$"router.test:{VirtualNetwork.Port}"],
+            ResolveHost = (name, _) =>
+            {
+                asked.Add(name);
+                return Task.FromResult(new[] { v4.Address, v6.Address });
+            },
+        });
+        network.Run(joiner.JoinAsync());
+
+        Assert.That(asked, Does.Contain("router.test"));
+        IReadOnlyList<RoutingTableEntry> table = joiner.GetRoutingTable();
+        Assert.That(table.Where(e => e.Id == router.Id).Select(e => e.EndPoint), Is.EquivalentTo(new[] { v4, v6 }), "each address went to the engine of its family");
+        Assert.That(router.GetRoutingTable().Select(e => e.EndPoint.AddressFamily), Is.EquivalentTo(new[] { AddressFamily.InterNetwork, AddressFamily.InterNetworkV6 }));
+    }
+
+    [Test]
     public void The_options_need_one_family_and_each_endpoint_of_its_family()
     {
         Assert.That(() => Options(null, null).Validate(), Throws.ArgumentException.With.Message.Contains("BindEndPointV6"));

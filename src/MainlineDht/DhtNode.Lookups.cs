@@ -121,7 +121,7 @@ public sealed partial class DhtNode
         var announcement = new DhtAnnouncement(this, infoHash, port, impliedPort, every);
         lock (_gate)
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
+            ObjectDisposedException.ThrowIf(_context.Disposed, this);
             _announcements.Add(announcement);
         }
 

@@ -27,7 +27,7 @@ public sealed partial class DhtNode
         Joined news = default;
         lock (_gate)
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
+            ObjectDisposedException.ThrowIf(_context.Disposed, this);
             if (HasLiveNode())
             {
                 news = OnLive(afterBootstrap: false);
@@ -97,7 +97,7 @@ public sealed partial class DhtNode
         lock (_gate)
         {
             _bootstrapsRunning--;
-            if (_disposed)
+            if (_context.Disposed)
             {
                 return;
             }
@@ -136,7 +136,7 @@ public sealed partial class DhtNode
         lock (_gate)
         {
             _rebootstrapArmed = false;
-            if (_disposed)
+            if (_context.Disposed)
             {
                 return;
             }
@@ -209,7 +209,7 @@ public sealed partial class DhtNode
         Joined news = default;
         lock (_gate)
         {
-            if (!_disposed && HasLiveNode())
+            if (!_context.Disposed && HasLiveNode())
             {
                 news = OnLive(afterBootstrap: false);
             }

@@ -41,7 +41,9 @@ public sealed partial class DhtNode : IAsyncDisposable
     private readonly List<NodeInfo> _savedNodes;
     private readonly List<DhtAnnouncement> _announcements = [];
     private bool _started;
-    private bool _disposed;
+
+    /// <summary>A warning for <see cref="Start"/> to give (IPv6 could not be bound).</summary>
+    private readonly string? _startWarning;
 
     /// <summary>
     /// Creates a node on <paramref name="transport"/> (UDP, or an in-memory network for tests): one
@@ -182,7 +184,7 @@ public sealed partial class DhtNode : IAsyncDisposable
         string? warning;
         lock (_gate)
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
+            ObjectDisposedException.ThrowIf(_context.Disposed, this);
             if (_started)
             {
                 return;
@@ -239,12 +241,11 @@ public sealed partial class DhtNode : IAsyncDisposable
         TaskCompletionSource? joined;
         lock (_gate)
         {
-            if (_disposed)
+            if (_context.Disposed)
             {
                 return;
             }
 
-            _disposed = true;
             _context.Disposed = true;
             _upkeep.Stop();
             _rebootstrapTimer?.Dispose();
@@ -274,9 +275,6 @@ public sealed partial class DhtNode : IAsyncDisposable
             await engine.Transport.DisposeAsync().ConfigureAwait(false);
         }
     }
-
-    /// <summary>A warning for <see cref="Start"/> to give (IPv6 could not be bound).</summary>
-    private readonly string? _startWarning;
 
     /// <summary>The engine of <paramref name="family"/>, or null when that family does not run.</summary>
     private DhtEngine? EngineOf(AddressFamily family)

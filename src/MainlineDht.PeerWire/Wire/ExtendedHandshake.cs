@@ -136,9 +136,9 @@ internal sealed record ExtendedHandshake
                     Skip(ref reader);
                 }
             }
-            else
+            else if (!reader.TrySkip())
             {
-                Skip(ref reader);
+                break; // an unknown key's value, skipped whole; malformed: reported below
             }
         }
 

@@ -35,7 +35,7 @@ internal sealed class PeerConnection : IAsyncDisposable
 
     public IPEndPoint? RemoteEndPoint { get; }
 
-    /// <summary>Total payload bytes read from the peer (framing included).</summary>
+    /// <summary>Every byte read from the peer: handshake, framing and payloads.</summary>
     public long BytesReceived { get; private set; }
 
     /// <summary>Opens a TCP connection to <paramref name="peer"/>, from <paramref name="bind"/> when given.</summary>
@@ -93,15 +93,16 @@ internal sealed class PeerConnection : IAsyncDisposable
             return PeerMessage.KeepAlive;
         }
 
-        if (length > (uint)_limits.MaxMessageLength)
-        {
-            throw new PeerProtocolException(PeerProtocolError.MessageTooLarge,
-                $"the peer announced a message of {length} bytes; at most {_limits.MaxMessageLength} are accepted");
-        }
-
+        // The limit depends on the kind: read its id (one byte more) before deciding.
         await FillAsync(5, cancellationToken).ConfigureAwait(false);
         var id = (PeerMessageId)_receive[_start + 4];
         (int min, int max) = _limits.LengthRange(id);
+        if (min == max && length != (uint)min)
+        {
+            throw new PeerProtocolException(PeerProtocolError.BadMessageLength,
+                $"the peer sent a {Describe(id)} message of {length} bytes; it takes exactly {min}");
+        }
+
         if (length > (uint)max)
         {
             throw new PeerProtocolException(PeerProtocolError.MessageTooLarge,
@@ -117,7 +118,6 @@ internal sealed class PeerConnection : IAsyncDisposable
         int total = 4 + (int)length;
         await FillAsync(total, cancellationToken).ConfigureAwait(false);
         _consumed = total;
-        BytesReceived += total;
         return new PeerMessage(id, _receive.AsMemory(_start + 5, (int)length - 1));
     }
 
@@ -189,6 +189,7 @@ internal sealed class PeerConnection : IAsyncDisposable
             }
 
             _end += n;
+            BytesReceived += n;
         }
     }
 

@@ -246,7 +246,8 @@ public sealed class MetadataFetcherTests
         forged[100] ^= 0x01;
         await using var liar = FakePeer.Start(new MetadataPeer(Large.Metadata, new MetadataPeerBehaviour { ServedMetadata = forged }).RunAsync);
         await using var silent = FakePeer.Start(new MetadataPeer(Large.Metadata, new MetadataPeerBehaviour { Silent = true }).RunAsync);
-        await using var honest = FakePeer.Start(new MetadataPeer(Large.Metadata).RunAsync);
+        // The honest peer answers last: the liar's metadata has been checked (and refused) by then.
+        await using var honest = FakePeer.Start(new MetadataPeer(Large.Metadata, new MetadataPeerBehaviour { Delay = TimeSpan.FromMilliseconds(300) }).RunAsync);
 
         MetadataFetchResult result = await MetadataFetcher.FetchMetadataAsync(Large.Info.InfoHash, [liar.EndPoint, silent.EndPoint, honest.EndPoint], Options);
 

@@ -39,6 +39,9 @@ internal sealed record MetadataPeerBehaviour
     /// <summary>Answers the handshake, then says nothing.</summary>
     public bool Silent { get; init; }
 
+    /// <summary>How long it waits before its extended handshake.</summary>
+    public TimeSpan Delay { get; init; }
+
     /// <summary>Raw bytes sent right after its handshake.</summary>
     public byte[]? Flood { get; init; }
 }
@@ -73,6 +76,7 @@ internal sealed partial class MetadataPeer(byte[] metadata, MetadataPeerBehaviou
             return;
         }
 
+        await Task.Delay(_behaviour.Delay, peer.Stop);
         string m = _behaviour.NoUtMetadata ? "de" : $"d11:ut_metadatai{_behaviour.UtMetadataId}ee";
         long size = _behaviour.AnnouncedSize ?? metadata.Length;
         string sizeField = size == -1 ? "" : $"13:metadata_sizei{size}e";

@@ -52,6 +52,14 @@ internal sealed class TestTorrent
         return new TestTorrent(Encode(name, pieceLength, bytes, entries, singleLength: null), bytes, files);
     }
 
+    /// <summary>A torrent from an info dictionary made elsewhere and the data its pieces cover.</summary>
+    public static TestTorrent FromMetadata(byte[] metadata, byte[] data)
+    {
+        TorrentInfo info = TorrentInfo.Parse(metadata);
+        var files = info.Files.Where(f => !f.IsPadding).Select(f => (f.Path, data.AsSpan((int)f.Offset, (int)f.Length).ToArray())).ToList();
+        return new TestTorrent(metadata, data, files);
+    }
+
     /// <summary>A single-file torrent.</summary>
     public static TestTorrent SingleFile(string name, int pieceLength, byte[] content) =>
         new(Encode(name, pieceLength, content, [], singleLength: content.Length), content, [(name, content)]);

@@ -46,8 +46,8 @@ internal sealed record SeederBehaviour
     public string Client { get; init; } = "FakeSeeder 1.0";
 }
 
-/// <summary>A scripted seeder of a <see cref="TestTorrent"/>.</summary>
-internal sealed class Seeder
+/// <summary>A scripted seeder of a <see cref="TestTorrent"/>: its pieces (BEP 3) and its metadata (BEP 9).</summary>
+internal sealed partial class Seeder
 {
     private readonly TestTorrent _torrent;
     private readonly SeederBehaviour _behaviour;
@@ -80,6 +80,7 @@ internal sealed class Seeder
         }
 
         bool unchoked = false;
+        byte theirUtMetadata = 0;
         var pending = new Queue<(int Piece, int Offset, int Length)>();
         while (true)
         {
@@ -89,6 +90,20 @@ internal sealed class Seeder
                 await Task.Delay(_behaviour.UnchokeDelay, peer.Stop);
                 await peer.SendMessageAsync(1, []);
                 unchoked = true;
+            }
+            else if (id == 20 && payload[0] == 0)
+            {
+                // Their extended handshake: their ut_metadata id, if they ask for metadata.
+                System.Text.RegularExpressions.Match m = UtMetadataId().Match(Bytes.Text(payload));
+                theirUtMetadata = m.Success ? byte.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) : (byte)0;
+            }
+            else if (id == 20 && payload[0] == 2 && theirUtMetadata != 0)
+            {
+                // A BEP 9 request for a piece of the metadata.
+                int piece = int.Parse(RequestedPiece().Match(Bytes.Text(payload)).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+                byte[] metadata = _torrent.Metadata;
+                byte[] data = metadata.AsSpan(piece * 16384, Math.Min(16384, metadata.Length - piece * 16384)).ToArray();
+                await peer.SendExtendedAsync(theirUtMetadata, [.. Bytes.Latin1($"d8:msg_typei1e5:piecei{piece}e10:total_sizei{metadata.Length}ee"), .. data]);
             }
             else if (id == 6)
             {
@@ -169,4 +184,10 @@ internal sealed class Seeder
 
         return bits;
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"11:ut_metadatai(\d+)e")]
+    private static partial System.Text.RegularExpressions.Regex UtMetadataId();
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"5:piecei(\d+)e")]
+    private static partial System.Text.RegularExpressions.Regex RequestedPiece();
 }

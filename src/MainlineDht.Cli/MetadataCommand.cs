@@ -154,7 +154,8 @@ internal static class MetadataCommand
     /// <summary>The peers of <paramref name="source"/> until <paramref name="deadline"/>, then the end (not an exception).</summary>
     private static async IAsyncEnumerable<IPEndPoint> Until(IAsyncEnumerable<IPEndPoint> source, [EnumeratorCancellation] CancellationToken deadline = default)
     {
-        await using IAsyncEnumerator<IPEndPoint> peers = source.GetAsyncEnumerator(deadline);
+        IAsyncEnumerator<IPEndPoint> peers = source.GetAsyncEnumerator(deadline);
+        await using ConfiguredAsyncDisposable disposing = peers.ConfigureAwait(false);
         while (true)
         {
             try

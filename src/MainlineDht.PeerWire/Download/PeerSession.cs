@@ -90,6 +90,11 @@ internal sealed partial class PeerSession
 
             return Report(PeerOutcome.Succeeded, $"gave {_verified} verified pieces");
         }
+        catch (PeerProtocolException) when (finished.IsCancellationRequested && _verified > 0)
+        {
+            // The download ended and the connection went with it: what this peer gave counts.
+            return Report(PeerOutcome.Succeeded, $"gave {_verified} verified pieces");
+        }
         catch (PeerProtocolException e)
         {
             return Report(PeerOutcome.ProtocolError, e.Message, e.Error);

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Net;
+using System.Net.Sockets;
 using System.Text.Json;
 using MainlineDht.Lookups;
 using MainlineDht.Protocol;
@@ -199,9 +200,11 @@ internal static class LookupCommands
         ["closest_nodes"] = report.ClosestNodes.Select(NodeJson).ToArray(),
     };
 
+    /// <summary>A node in JSON: its id, its endpoint, and its address family (<c>ipv4</c>, IPv4-mapped included, or <c>ipv6</c>).</summary>
     public static Dictionary<string, string> NodeJson(NodeInfo node) => new()
     {
         ["id"] = node.Id.ToString(),
         ["endpoint"] = node.EndPoint.ToString(),
+        ["family"] = node.EndPoint.AddressFamily == AddressFamily.InterNetwork || node.EndPoint.Address.IsIPv4MappedToIPv6 ? "ipv4" : "ipv6",
     };
 }

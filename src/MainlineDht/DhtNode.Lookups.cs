@@ -3,7 +3,6 @@ using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using MainlineDht.Lookups;
 using MainlineDht.Protocol;
-using MainlineDht.Routing;
 using MainlineDht.Rpc;
 
 namespace MainlineDht;
@@ -15,6 +14,9 @@ public sealed partial class DhtNode
     /// second) frees its lookup slot; it may still answer.
     /// </summary>
     private RoundTripEstimator _roundTrips;
+
+    /// <summary>Runs the lookups over the node's address families (today one: IPv4).</summary>
+    private readonly LookupRunner _lookups;
 
     /// <summary>
     /// Fills the routing table beyond our own neighbourhood: one <c>find_node</c> for a random id
@@ -46,22 +48,14 @@ public sealed partial class DhtNode
 
     /// <summary>Looks up the nodes closest to <paramref name="target"/> (an iterative <c>find_node</c>).</summary>
     public Task<LookupReport> FindNodeAsync(NodeId target, CancellationToken cancellationToken = default) =>
-        FindNodeAsync(target, null, cancellationToken);
+        _lookups.FindNodeAsync(target, null, cancellationToken);
 
     /// <summary>
-    /// An iterative <c>find_node</c> from the routing table and <paramref name="seeds"/>; with no
-    /// seeds, from the table and, while it is small, the saved and bootstrap nodes.
+    /// An iterative <c>find_node</c> from <paramref name="seeds"/> only (a bootstrap step; see
+    /// BootstrapAsync for the order).
     /// </summary>
-    private async Task<LookupReport> FindNodeAsync(NodeId target, IEnumerable<(NodeId? Id, IPEndPoint EndPoint)>? seeds, CancellationToken cancellationToken)
-    {
-        long started = _time.GetTimestamp();
-        Traversal traversal = NewTraversal(
-            target,
-            (c, ct) => SendQueryAsync(new FindNodeQuery { Id = Id, Target = target, ReadOnly = _options.ReadOnly, Version = _options.Version }, c.EndPoint, c.Id, ct),
-            seeds: seeds);
-        await traversal.RunAsync(cancellationToken).ConfigureAwait(false);
-        return Report(traversal, target, started, cancellationToken.IsCancellationRequested);
-    }
+    private Task<LookupReport> FindNodeAsync(NodeId target, IEnumerable<(NodeId? Id, IPEndPoint EndPoint)> seeds, CancellationToken cancellationToken) =>
+        _lookups.FindNodeAsync(target, seeds.ToList(), cancellationToken);
 
     /// <summary>
     /// Finds peers for <paramref name="infoHash"/> with an iterative <c>get_peers</c>, yielding each
@@ -73,7 +67,7 @@ public sealed partial class DhtNode
         // everything else the node does, so a simulated run stays deterministic.
         var peers = Channel.CreateUnbounded<IPEndPoint>(new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = _options.RunContinuationsInline });
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        Task<PeerLookupResult> lookup = LookupPeersAsync(infoHash, peers.Writer, stop.Token);
+        Task<PeerLookupResult> lookup = _lookups.LookupPeersAsync(infoHash, peers.Writer, stop.Token);
         try
         {
             await foreach (IPEndPoint peer in peers.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
@@ -90,7 +84,7 @@ public sealed partial class DhtNode
 
     /// <summary>Finds peers for <paramref name="infoHash"/> and returns them all with the lookup's report.</summary>
     public Task<PeerLookupResult> LookupPeersAsync(NodeId infoHash, CancellationToken cancellationToken = default) =>
-        LookupPeersAsync(infoHash, null, cancellationToken);
+        _lookups.LookupPeersAsync(infoHash, null, cancellationToken);
 
     /// <summary>
     /// Announces that a peer for <paramref name="infoHash"/> listens on <paramref name="port"/>
@@ -104,132 +98,9 @@ public sealed partial class DhtNode
     /// </remarks>
     public async Task<LookupReport> AnnounceAsync(NodeId infoHash, int port, bool impliedPort = false, CancellationToken cancellationToken = default)
     {
-        CheckPeerPort(port, impliedPort);
-
-        // BEP 5 makes 'port' mandatory even with implied_port (libtorrent rejects an announce
-        // without it): with implied_port, send the given port, or else our UDP port.
-        int portToSend = impliedPort && port is < 1 or > 65535 ? LocalEndPoint.Port : port;
-        long started = _time.GetTimestamp();
-        (Traversal traversal, _) = await RunGetPeersAsync(infoHash, null, cancellationToken).ConfigureAwait(false);
-        var targets = traversal.ClosestResponded(Traversal.K).Where(c => c.Token is not null).ToList();
-        Task<RpcResult>[] sends = targets.Select(c => SendQueryAsync(
-            new AnnouncePeerQuery { Id = Id, InfoHash = infoHash, Port = portToSend, ImpliedPort = impliedPort, Token = c.Token, ReadOnly = _options.ReadOnly, Version = _options.Version },
-            c.EndPoint,
-            c.Id,
-            cancellationToken)).ToArray();
-        RpcResult[] results = await Task.WhenAll(sends).ConfigureAwait(false);
-        var accepted = new List<NodeInfo>();
-        for (int i = 0; i < results.Length; i++)
-        {
-            if (results[i].Status == RpcStatus.Response)
-            {
-                accepted.Add(new NodeInfo(targets[i].Id!.Value, targets[i].EndPoint));
-            }
-        }
-
-        return Report(traversal, infoHash, started, cancellationToken.IsCancellationRequested) with { AnnouncedTo = accepted };
+        CheckPeerPort(port, impliedPort); // a bad port faults the returned task, as it always did
+        return await _lookups.AnnounceAsync(infoHash, port, impliedPort, _ => LocalEndPoint.Port, cancellationToken).ConfigureAwait(false);
     }
-
-    private async Task<PeerLookupResult> LookupPeersAsync(NodeId infoHash, ChannelWriter<IPEndPoint>? sink, CancellationToken cancellationToken)
-    {
-        long started = _time.GetTimestamp();
-        try
-        {
-            (Traversal traversal, List<IPEndPoint> peers) = await RunGetPeersAsync(infoHash, sink, cancellationToken).ConfigureAwait(false);
-            return new PeerLookupResult(peers, Report(traversal, infoHash, started, cancellationToken.IsCancellationRequested) with { PeersFound = peers.Count });
-        }
-        finally
-        {
-            sink?.TryComplete();
-        }
-    }
-
-    private async Task<(Traversal Traversal, List<IPEndPoint> Peers)> RunGetPeersAsync(NodeId infoHash, ChannelWriter<IPEndPoint>? sink, CancellationToken cancellationToken)
-    {
-        var peers = new List<IPEndPoint>();
-        var seen = new HashSet<IPEndPoint>();
-        var peersGate = new Lock();
-        Traversal traversal = NewTraversal(
-            infoHash,
-            (c, ct) => SendQueryAsync(new GetPeersQuery { Id = Id, InfoHash = infoHash, ReadOnly = _options.ReadOnly, Version = _options.Version }, c.EndPoint, c.Id, ct),
-            (_, response) =>
-            {
-                foreach (ReadOnlySpan<byte> entry in response.Values)
-                {
-                    if (CompactFormat.TryReadPeer(entry, out IPEndPoint? peer) && peer.Port != 0)
-                    {
-                        lock (peersGate)
-                        {
-                            if (seen.Count < 10_000 && seen.Add(peer))
-                            {
-                                peers.Add(peer);
-                                sink?.TryWrite(peer);
-                            }
-                        }
-                    }
-                }
-            });
-        await traversal.RunAsync(cancellationToken).ConfigureAwait(false);
-        return (traversal, peers);
-    }
-
-    private Traversal NewTraversal(
-        NodeId target,
-        Func<Traversal.Candidate, CancellationToken, Task<RpcResult>> query,
-        Action<Traversal.Candidate, KrpcResponse>? onResponse = null,
-        IEnumerable<(NodeId? Id, IPEndPoint EndPoint)>? seeds = null)
-    {
-        NodeEntry[] closest;
-        TimeSpan slowAfter;
-        lock (_gate)
-        {
-            slowAfter = _roundTrips.SlowAfter;
-            closest = _routing.FindClosest(target, Traversal.K * 2, includeQuestionable: true, _time.GetUtcNow());
-        }
-
-        var traversal = new Traversal(target, _time, slowAfter, query, onResponse) { Self = Id };
-        foreach (NodeEntry entry in closest)
-        {
-            traversal.AddCandidate(entry.Id, entry.EndPoint, 0);
-        }
-
-        if (seeds is not null)
-        {
-            // A bootstrap step: only the nodes of this step (see BootstrapAsync for the order).
-            foreach ((NodeId? id, IPEndPoint endPoint) in seeds)
-            {
-                traversal.AddCandidate(id, endPoint, 0);
-            }
-        }
-        else if (closest.Length < Traversal.K)
-        {
-            // A restarted node rejoins through the nodes it saved; bootstrap nodes come after them.
-            foreach (NodeInfo saved in _savedNodes)
-            {
-                traversal.AddCandidate(saved.Id, saved.EndPoint, 0);
-            }
-
-            foreach (IPEndPoint endPoint in _bootstrapEndPoints)
-            {
-                traversal.AddCandidate(null, endPoint, 0);
-            }
-        }
-
-        return traversal;
-    }
-
-    private LookupReport Report(Traversal traversal, NodeId target, long started, bool cancelled) => new()
-    {
-        Target = target,
-        NodesQueried = traversal.Queried,
-        Replies = traversal.Replies,
-        Errors = traversal.Errors,
-        Timeouts = traversal.Timeouts,
-        RoundTrips = traversal.RoundTrips,
-        Elapsed = _time.GetElapsedTime(started),
-        ClosestNodes = traversal.ClosestResponded(Traversal.K).Select(c => new NodeInfo(c.Id!.Value, c.EndPoint)).ToList(),
-        Cancelled = cancelled,
-    };
 }
 
 public sealed partial class DhtNode

@@ -78,6 +78,7 @@ public sealed partial class DhtNode : IAsyncDisposable
         }, _random);
         _rateLimiter = new QueryRateLimiter(options.QueriesPerSecondPerIp, options.QueryBurstPerIp, _time);
         _rebootstrapDelay = options.BootstrapRetryDelay;
+        _lookups = new Lookups.LookupRunner([new LegacyLookupNetwork(this)], _time);
     }
 
     /// <summary>This node's id.</summary>

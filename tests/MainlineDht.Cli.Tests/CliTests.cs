@@ -87,6 +87,7 @@ public sealed class CliTests
         Assert.That(announce.ExitCode, Is.Zero, announce.Stderr);
         using JsonDocument json = JsonDocument.Parse(announce.Stdout);
         Assert.That(json.RootElement.GetProperty("accepted").GetArrayLength(), Is.GreaterThan(0));
+        Assert.That(json.RootElement.GetProperty("accepted")[0].GetProperty("family").GetString(), Is.EqualTo("ipv4"));
 
         ToolRun found = await Tool.RunAsync("get-peers", infoHash.ToString(), "--bind", "127.0.21.5", "--bootstrap", Hub);
         Assert.That(found.Stdout, Does.Contain("127.0.21.4:7123"));
@@ -99,6 +100,8 @@ public sealed class CliTests
         Assert.That(find.ExitCode, Is.Zero, find.Stderr);
         using JsonDocument json = JsonDocument.Parse(find.Stdout);
         Assert.That(json.RootElement.GetProperty("nodes")[0].GetProperty("id").GetString(), Is.EqualTo(_nodes[3].Id.ToString()));
+        Assert.That(json.RootElement.GetProperty("nodes")[0].GetProperty("family").GetString(), Is.EqualTo("ipv4"), "each node says its address family");
+        Assert.That(json.RootElement.GetProperty("report").GetProperty("closest_nodes")[0].GetProperty("family").GetString(), Is.EqualTo("ipv4"));
 
         ToolRun ping = await Tool.RunAsync("ping", Hub, "--bind", "127.0.21.7", "--json");
         Assert.That(ping.ExitCode, Is.Zero, ping.Stderr);

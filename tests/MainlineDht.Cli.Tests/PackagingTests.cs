@@ -8,9 +8,10 @@ using System.Xml.Linq;
 namespace MainlineDht.Cli.Tests;
 
 /// <summary>
-/// <c>dotnet pack</c> of the built solution makes the five packages the README names; the tool installs
-/// from them and runs, and a fresh project that references the library and hosting packages builds and
-/// starts a node. Everything restores offline: our packages from a local folder, everything else from
+/// <c>dotnet pack</c> of the built solution makes the six packages the README names; the tool installs
+/// from them and runs, and a fresh project that references the library, items, hosting and peer-wire packages
+/// builds, starts a node, signs an item (libsodium's native library comes with NSec's package) and reads a
+/// magnet link. Everything restores offline: our packages from a local folder, everything else from
 /// the packages the solution already restored (a fallback folder), into a package cache of the test's own.
 /// </summary>
 [NonParallelizable]
@@ -50,10 +51,10 @@ public sealed class PackagingTests
     public void Clean() => Directory.Delete(_work, recursive: true);
 
     [Test]
-    public void Pack_makes_exactly_the_library_hosting_simulation_peer_wire_and_tool_packages()
+    public void Pack_makes_exactly_the_library_items_hosting_simulation_peer_wire_and_tool_packages()
     {
         Assert.That(Directory.GetFiles(_packages, "*.nupkg").Select(Path.GetFileName).Order(),
-            Is.EqualTo(new[] { "MainlineDht.0.1.0.nupkg", "MainlineDht.Cli.0.1.0.nupkg", "MainlineDht.Hosting.0.1.0.nupkg", "MainlineDht.PeerWire.0.1.0.nupkg", "MainlineDht.Simulation.0.1.0.nupkg" }));
+            Is.EqualTo(new[] { "MainlineDht.0.1.0.nupkg", "MainlineDht.Cli.0.1.0.nupkg", "MainlineDht.Hosting.0.1.0.nupkg", "MainlineDht.Items.0.1.0.nupkg", "MainlineDht.PeerWire.0.1.0.nupkg", "MainlineDht.Simulation.0.1.0.nupkg" }));
 
         using (ZipArchive library = ZipFile.OpenRead(Path.Combine(_packages, "MainlineDht.0.1.0.nupkg")))
         {
@@ -62,6 +63,15 @@ public sealed class PackagingTests
             IReadOnlyList<string> types = PublicTypes(library, "lib/net10.0/MainlineDht.dll");
             Assert.That(types, Does.Contain("MainlineDht.Transport.IDatagramTransport").And.Contain("MainlineDht.Transport.UdpTransport").And.Contain("MainlineDht.Transport.SendPolicy"));
             Assert.That(types.Where(t => t.Contains("InMemory", StringComparison.Ordinal) || t.Contains("Virtual", StringComparison.Ordinal)), Is.Empty, "the test doubles live in MainlineDht.Simulation");
+            Assert.That(types, Does.Contain("MainlineDht.Items.IItemSignatureVerifier").And.Contain("MainlineDht.Items.ItemTarget").And.Contain("MainlineDht.Items.ItemSignature"));
+            Assert.That(types.Where(t => t.Contains("SigningKey", StringComparison.Ordinal) || t.Contains("Ed25519", StringComparison.Ordinal)), Is.Empty, "ed25519 lives in MainlineDht.Items");
+        }
+
+        using (ZipArchive items = ZipFile.OpenRead(Path.Combine(_packages, "MainlineDht.Items.0.1.0.nupkg")))
+        {
+            Assert.That(items.Entries.Select(e => e.FullName), Does.Contain("lib/net10.0/MainlineDht.Items.dll").And.Contain("lib/net10.0/MainlineDht.Items.xml").And.Contain("README.md"));
+            Assert.That(Dependencies(items).Order(), Is.EqualTo(new[] { "MainlineDht", "NSec.Cryptography" }), "the items package adds NSec (libsodium) and nothing else");
+            Assert.That(PublicTypes(items, "lib/net10.0/MainlineDht.Items.dll"), Does.Contain("MainlineDht.Items.SigningKey").And.Contain("MainlineDht.Items.Ed25519ItemSignatureVerifier"));
         }
 
         using (ZipArchive hosting = ZipFile.OpenRead(Path.Combine(_packages, "MainlineDht.Hosting.0.1.0.nupkg")))
@@ -105,7 +115,7 @@ public sealed class PackagingTests
     }
 
     [Test]
-    public async Task A_project_referencing_the_packages_builds_starts_a_node_runs_a_simulated_network_and_reads_a_magnet_link()
+    public async Task A_project_referencing_the_packages_builds_starts_a_node_runs_a_simulated_network_signs_an_item_and_reads_a_magnet_link()
     {
         string consumer = Path.Combine(_work, "consumer");
         Directory.CreateDirectory(consumer);
@@ -119,6 +129,7 @@ public sealed class PackagingTests
               </PropertyGroup>
               <ItemGroup>
                 <PackageReference Include="MainlineDht" Version="0.1.0" />
+                <PackageReference Include="MainlineDht.Items" Version="0.1.0" />
                 <PackageReference Include="MainlineDht.Hosting" Version="0.1.0" />
                 <PackageReference Include="MainlineDht.Simulation" Version="0.1.0" />
                 <PackageReference Include="MainlineDht.PeerWire" Version="0.1.0" />
@@ -129,6 +140,7 @@ public sealed class PackagingTests
             using System.Net;
             using MainlineDht;
             using MainlineDht.Hosting;
+            using MainlineDht.Items;
             using MainlineDht.Lookups;
             using MainlineDht.Protocol;
             using MainlineDht.PeerWire.Torrent;
@@ -164,6 +176,11 @@ public sealed class PackagingTests
             clock.RunUntil(() => pong.IsCompleted, TimeSpan.FromMinutes(1));
             Console.WriteLine($"in memory: {pong.Result.Status} after {clock.Elapsed.TotalMilliseconds} ms");
 
+            using SigningKey key = SigningKey.Generate();
+            byte[] signature = key.SignItem("salt"u8, 1, "5:hello"u8);
+            bool verified = ItemSignature.Verify(Ed25519ItemSignatureVerifier.Instance, key.PublicKey.Span, "salt"u8, 1, "5:hello"u8, signature);
+            Console.WriteLine(verified ? "item signed and verified" : "item signature refused");
+
             MagnetLink magnet = MagnetLink.Parse("magnet:?xt=urn:btih:a14490fc0147e4777cf5b309cd8e46c97ae052b5&dn=small");
             Console.WriteLine($"magnet: {magnet.DisplayName} {magnet.InfoHash}");
             """);
@@ -172,7 +189,7 @@ public sealed class PackagingTests
         Run run = await DotnetAsync(consumer, "run", "-c", "Release");
         Assert.That(run.ExitCode, Is.Zero, run.Output);
         TestContext.Out.WriteLine(run.Output);
-        Assert.That(run.Output, Does.Contain("hosting registered").And.Contain("simulated: 1 peer found").And.Contain("in memory: Response after 40 ms")
+        Assert.That(run.Output, Does.Contain("hosting registered").And.Contain("simulated: 1 peer found").And.Contain("in memory: Response after 40 ms").And.Contain("item signed and verified")
             .And.Contain("magnet: small a14490fc0147e4777cf5b309cd8e46c97ae052b5").And.Match(@"node [0-9a-f]{40} on 127\.0\.0\.1:\d+"));
     }
 

@@ -27,7 +27,7 @@ public sealed record LookupReport
     /// <summary>Time from start to end on the node's <see cref="DhtNodeOptions.TimeProvider"/> (virtual time in a simulation).</summary>
     public TimeSpan Elapsed { get; init; }
 
-    /// <summary>The closest nodes (at most K) that answered, nearest first.</summary>
+    /// <summary>The closest nodes that answered, nearest first: at most K of each address family the lookup ran on (a node's endpoint says its family).</summary>
     public IReadOnlyList<NodeInfo> ClosestNodes { get; init; } = [];
 
     /// <summary>Distinct peers found (get_peers lookups).</summary>

@@ -1,5 +1,5 @@
 using System.Net;
-using System.Threading.Tasks.Sources;
+using System.Net.Sockets;
 using MainlineDht.Protocol;
 using MainlineDht.Rpc;
 
@@ -9,9 +9,14 @@ namespace MainlineDht.Lookups;
 /// An iterative Kademlia traversal toward a target (BEP 5): keeps the closest candidates, queries
 /// <see cref="Alpha"/> at a time, lets a node that is slow to answer free its slot without being
 /// given up on, and ends when the K closest responsive nodes have answered and nothing closer is
-/// pending.
+/// pending (or the operation is satisfied).
 /// </summary>
-internal sealed class Traversal
+/// <remarks>
+/// The engine is the same for every lookup; what differs (the query, what a reply yields, what is
+/// done after) is its <see cref="TraversalOperation"/>. It runs on one address family's
+/// <see cref="ILookupNetwork"/>: it follows <c>nodes</c> on IPv4 and <c>nodes6</c> on IPv6.
+/// </remarks>
+internal sealed partial class Traversal
 {
     public const int Alpha = 3;
     public const int K = 8;
@@ -22,8 +27,8 @@ internal sealed class Traversal
     private readonly NodeId _target;
     private readonly TimeSpan _slowAfter;
     private readonly TimeProvider _time;
-    private readonly Func<Candidate, CancellationToken, Task<RpcResult>> _query;
-    private readonly Action<Candidate, KrpcResponse>? _onResponse;
+    private readonly TraversalOperation _operation;
+    private readonly ILookupNetwork _network;
     private long _nextSequence;
     private Comparer<Candidate>? _comparer;
 
@@ -34,25 +39,27 @@ internal sealed class Traversal
     /// </summary>
     private bool _finalRound;
 
-    public Traversal(
-        NodeId target,
-        TimeProvider time,
-        TimeSpan slowAfter,
-        Func<Candidate, CancellationToken, Task<RpcResult>> query,
-        Action<Candidate, KrpcResponse>? onResponse = null)
+    /// <summary>A traversal for <paramref name="operation"/> on its network; add the first candidates, then run it.</summary>
+    public Traversal(TraversalOperation operation, TimeProvider time)
     {
-        _target = target;
+        ArgumentNullException.ThrowIfNull(operation);
+        ArgumentNullException.ThrowIfNull(time);
+        _operation = operation;
+        _network = operation.Network;
+        _target = operation.Target;
         _time = time;
-        _slowAfter = slowAfter;
-        _query = query;
-        _onResponse = onResponse;
+        _slowAfter = _network.SlowAfter;
+        Self = _network.LocalId;
     }
 
     /// <summary>
     /// Our own id: never a candidate. Real clients (libtorrent, bittorrent-dht) list a querier
     /// in the <c>nodes</c> they return to it; without this we would query and announce to ourselves.
     /// </summary>
-    public NodeId? Self { get; init; }
+    public NodeId Self { get; }
+
+    /// <summary>The address family of the network the traversal runs on: the nodes it follows are of this family.</summary>
+    public AddressFamily Family => _network.Family;
 
     public int Queried { get; private set; }
 
@@ -113,6 +120,12 @@ internal sealed class Traversal
     public List<Candidate> ClosestResponded(int count) =>
         _candidates.Where(c => c.State == CandidateState.Responded && c.Id is not null).Take(count).ToList();
 
+    /// <summary>
+    /// Of the <paramref name="count"/> closest nodes that answered, those that gave a write token,
+    /// nearest first: where an announce (or a BEP 44 put) goes.
+    /// </summary>
+    public List<Candidate> ClosestWithToken(int count) => ClosestResponded(count).Where(c => c.Token is not null).ToList();
+
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         var inFlight = new List<(Candidate Candidate, Task<RpcResult> Task)>(Alpha * 2);
@@ -133,7 +146,7 @@ internal sealed class Traversal
                     }
                 }
 
-                if (IsDone())
+                if (IsDone() || _operation.IsSatisfied)
                 {
                     break;
                 }
@@ -145,7 +158,7 @@ internal sealed class Traversal
                     next.State = CandidateState.InFlight;
                     next.SentAt = _time.GetTimestamp();
                     Queried++;
-                    Task<RpcResult> query = _query(next, cancellationToken);
+                    Task<RpcResult> query = _network.SendQueryAsync(_operation.CreateQuery(next), next.EndPoint, next.Id, cancellationToken);
                     if (!query.IsCompleted)
                     {
                         // Stored as the task's continuation as is: no allocation, and it runs where
@@ -228,20 +241,14 @@ internal sealed class Traversal
                 candidate.Token = response.Token.IsEmpty ? null : response.Token.ToArray();
                 RoundTrips = Math.Max(RoundTrips, candidate.Depth + 1);
                 Candidate? closestBefore = _candidates.Count > 0 && _candidates[0].Id is not null ? _candidates[0] : null;
-                foreach (NodeInfo node in CompactFormat.EnumerateNodes(response.Nodes.Span, System.Net.Sockets.AddressFamily.InterNetwork))
-                {
-                    if (node.EndPoint.Port != 0)
-                    {
-                        AddCandidate(node.Id, node.EndPoint, candidate.Depth + 1);
-                    }
-                }
+                FollowNodes(response, candidate.Depth + 1);
 
                 if (closestBefore is not null && ReferenceEquals(_candidates[0], closestBefore))
                 {
                     _finalRound = true;
                 }
 
-                _onResponse?.Invoke(candidate, response);
+                _operation.OnResponse(candidate, response);
                 break;
 
             case RpcStatus.Error:
@@ -253,6 +260,23 @@ internal sealed class Traversal
                 candidate.State = CandidateState.Failed;
                 Timeouts++;
                 break;
+        }
+    }
+
+    /// <summary>
+    /// Takes the nodes a reply returned in our family's key: <c>nodes</c> on IPv4, <c>nodes6</c> on
+    /// IPv6 (BEP 32); the other key is not ours to follow (we could not send to its nodes). An
+    /// IPv4-mapped address in <c>nodes6</c>, and port 0, are skipped.
+    /// </summary>
+    private void FollowNodes(KrpcResponse response, int depth)
+    {
+        bool v6 = Family == AddressFamily.InterNetworkV6;
+        foreach (NodeInfo node in CompactFormat.EnumerateNodes(v6 ? response.Nodes6.Span : response.Nodes.Span, Family))
+        {
+            if (node.EndPoint.Port != 0 && CompactFormat.IsV4(node.EndPoint.Address) != v6)
+            {
+                AddCandidate(node.Id, node.EndPoint, depth);
+            }
         }
     }
 
@@ -359,84 +383,5 @@ internal sealed class Traversal
 
         // Unknown ids (bootstrap endpoints) sort after known ones, in the order they were added.
         return a.Id is null && b.Id is null ? a.Sequence.CompareTo(b.Sequence) : a.Id is null ? 1 : -1;
-    }
-
-    /// <summary>
-    /// What a traversal waits on: set by any query completing, by the slow timer and by
-    /// cancellation. One reusable awaitable per traversal, instead of a <c>Task.WhenAny</c>, a delay
-    /// and a linked token source per step. A set with nobody waiting is kept for the next wait.
-    /// </summary>
-    private sealed class WakeSignal : IValueTaskSource
-    {
-        private readonly Lock _gate = new();
-        private ManualResetValueTaskSourceCore<bool> _core;
-        private bool _pending;
-        private bool _waiting;
-
-        public void Set()
-        {
-            lock (_gate)
-            {
-                if (!_waiting)
-                {
-                    _pending = true;
-                    return;
-                }
-
-                _waiting = false;
-            }
-
-            _core.SetResult(true);
-        }
-
-        public ValueTask WaitAsync()
-        {
-            lock (_gate)
-            {
-                if (_pending)
-                {
-                    _pending = false;
-                    return ValueTask.CompletedTask;
-                }
-
-                _core.Reset();
-                _waiting = true;
-                return new ValueTask(this, _core.Version);
-            }
-        }
-
-        public void GetResult(short token) => _core.GetResult(token);
-
-        public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
-
-        public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
-            _core.OnCompleted(continuation, state, token, flags);
-    }
-
-    internal enum CandidateState
-    {
-        New,
-        InFlight,
-        Responded,
-        Failed,
-    }
-
-    internal sealed class Candidate(NodeId? id, IPEndPoint endPoint, int depth, long sequence)
-    {
-        public NodeId? Id { get; set; } = id;
-
-        public IPEndPoint EndPoint { get; } = endPoint;
-
-        public int Depth { get; } = depth;
-
-        public long Sequence { get; } = sequence;
-
-        public CandidateState State { get; set; }
-
-        public bool Slow { get; set; }
-
-        public long SentAt { get; set; }
-
-        public byte[]? Token { get; set; }
     }
 }

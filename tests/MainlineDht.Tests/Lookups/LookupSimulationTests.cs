@@ -149,4 +149,15 @@ public sealed class LookupSimulationTests : GuardedTest
         Assert.That(from.GetStatistics().QueriesSent["get_peers"], Is.EqualTo(sentAtCancel), "no query after cancellation");
         Assert.That(from.GetStatistics().OutstandingQueries, Is.Zero);
     }
+
+    [Test]
+    public void An_announce_with_no_valid_port_faults_its_task_rather_than_throwing()
+    {
+        DhtNode node = AddNode(0, null);
+
+        Task<LookupReport> announce = node.AnnounceAsync(NodeId.Zero, 0);
+
+        Assert.That(announce.IsFaulted, Is.True);
+        Assert.That(() => announce.GetAwaiter().GetResult(), Throws.TypeOf<ArgumentOutOfRangeException>());
+    }
 }

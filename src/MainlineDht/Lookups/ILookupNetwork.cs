@@ -1,0 +1,42 @@
+using System.Net;
+using System.Net.Sockets;
+using MainlineDht.Protocol;
+using MainlineDht.Rpc;
+
+namespace MainlineDht.Lookups;
+
+/// <summary>
+/// One address family's view for lookups (implemented by the node's engine of that family): what a
+/// traversal needs to start, to build its queries and to send them. Lookups know this, not the node.
+/// </summary>
+internal interface ILookupNetwork
+{
+    /// <summary><see cref="AddressFamily.InterNetwork"/> or <see cref="AddressFamily.InterNetworkV6"/>.</summary>
+    AddressFamily Family { get; }
+
+    /// <summary>Our node id: sent in every query, and never a candidate of a traversal.</summary>
+    NodeId LocalId { get; }
+
+    /// <summary>The client version sent in queries (<c>v</c>); empty for none.</summary>
+    ReadOnlyMemory<byte> Version { get; }
+
+    /// <summary>BEP 43: queries carry <c>ro</c>.</summary>
+    bool ReadOnly { get; }
+
+    /// <summary>From the round-trip estimate: after this long without an answer a node frees its lookup slot.</summary>
+    TimeSpan SlowAfter { get; }
+
+    /// <summary>
+    /// Where a traversal toward <paramref name="target"/> starts: the routing table's closest, then
+    /// (when the table is short of K) saved nodes and bootstrap endpoints of this family, in the
+    /// order the bootstrap rules say.
+    /// </summary>
+    IReadOnlyList<(NodeId? Id, IPEndPoint EndPoint)> StartingCandidates(NodeId target);
+
+    /// <summary>
+    /// Sends one query and completes with its outcome; never throws for network conditions. A reply
+    /// from <paramref name="endPoint"/> completes it; <paramref name="expectedId"/>, when known, is the
+    /// id the routing table holds for that endpoint.
+    /// </summary>
+    Task<RpcResult> SendQueryAsync(KrpcQuery query, IPEndPoint endPoint, NodeId? expectedId, CancellationToken cancellationToken);
+}

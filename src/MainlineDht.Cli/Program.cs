@@ -7,6 +7,7 @@ root.Subcommands.Add(LookupCommands.GetPeers());
 root.Subcommands.Add(LookupCommands.Announce());
 root.Subcommands.Add(LookupCommands.FindNode());
 root.Subcommands.Add(LookupCommands.Ping());
+root.Subcommands.Add(MetadataCommand.Create());
 root.Subcommands.Add(SwarmCommand.Create());
 root.Subcommands.Add(SimulateCommand.Create());
 

@@ -8,9 +8,10 @@ using System.Xml.Linq;
 namespace MainlineDht.Cli.Tests;
 
 /// <summary>
-/// <c>dotnet pack</c> of the built solution makes the five packages the README names; the tool installs
-/// from them and runs, and a fresh project that references the library, items and hosting packages builds,
-/// starts a node and signs an item (libsodium's native library comes with NSec's package). Everything restores offline: our packages from a local folder, everything else from
+/// <c>dotnet pack</c> of the built solution makes the six packages the README names; the tool installs
+/// from them and runs, and a fresh project that references the library, items, hosting and peer-wire packages
+/// builds, starts a node, signs an item (libsodium's native library comes with NSec's package) and reads a
+/// magnet link. Everything restores offline: our packages from a local folder, everything else from
 /// the packages the solution already restored (a fallback folder), into a package cache of the test's own.
 /// </summary>
 [NonParallelizable]
@@ -50,10 +51,10 @@ public sealed class PackagingTests
     public void Clean() => Directory.Delete(_work, recursive: true);
 
     [Test]
-    public void Pack_makes_exactly_the_library_items_hosting_simulation_and_tool_packages()
+    public void Pack_makes_exactly_the_library_items_hosting_simulation_peer_wire_and_tool_packages()
     {
         Assert.That(Directory.GetFiles(_packages, "*.nupkg").Select(Path.GetFileName).Order(),
-            Is.EqualTo(new[] { "MainlineDht.0.1.0.nupkg", "MainlineDht.Cli.0.1.0.nupkg", "MainlineDht.Hosting.0.1.0.nupkg", "MainlineDht.Items.0.1.0.nupkg", "MainlineDht.Simulation.0.1.0.nupkg" }));
+            Is.EqualTo(new[] { "MainlineDht.0.1.0.nupkg", "MainlineDht.Cli.0.1.0.nupkg", "MainlineDht.Hosting.0.1.0.nupkg", "MainlineDht.Items.0.1.0.nupkg", "MainlineDht.PeerWire.0.1.0.nupkg", "MainlineDht.Simulation.0.1.0.nupkg" }));
 
         using (ZipArchive library = ZipFile.OpenRead(Path.Combine(_packages, "MainlineDht.0.1.0.nupkg")))
         {
@@ -87,6 +88,14 @@ public sealed class PackagingTests
                 .And.Contain("MainlineDht.Simulation.InMemoryNetwork").And.Contain("MainlineDht.Simulation.InMemoryTransport").And.Contain("MainlineDht.Simulation.SimulatedNetwork"));
         }
 
+        using (ZipArchive peerWire = ZipFile.OpenRead(Path.Combine(_packages, "MainlineDht.PeerWire.0.1.0.nupkg")))
+        {
+            Assert.That(peerWire.Entries.Select(e => e.FullName), Does.Contain("lib/net10.0/MainlineDht.PeerWire.dll").And.Contain("lib/net10.0/MainlineDht.PeerWire.xml").And.Contain("README.md"));
+            Assert.That(Dependencies(peerWire), Is.EqualTo(new[] { "MainlineDht" }), "the peer wire depends on the library only");
+            Assert.That(PublicTypes(peerWire, "lib/net10.0/MainlineDht.PeerWire.dll"), Does.Contain("MainlineDht.PeerWire.Metadata.MetadataFetcher")
+                .And.Contain("MainlineDht.PeerWire.Download.TorrentDownloader").And.Contain("MainlineDht.PeerWire.Torrent.TorrentInfo").And.Contain("MainlineDht.PeerWire.PeerProtocolException"));
+        }
+
         using ZipArchive tool = ZipFile.OpenRead(Path.Combine(_packages, "MainlineDht.Cli.0.1.0.nupkg"));
         Assert.That(tool.Entries.Select(e => e.FullName), Does.Contain("tools/net10.0/any/mainline-dht.dll").And.Contain("tools/net10.0/any/DotnetToolSettings.xml"));
         XDocument settings = XDocument.Load(tool.GetEntry("tools/net10.0/any/DotnetToolSettings.xml")!.Open());
@@ -102,11 +111,11 @@ public sealed class PackagingTests
 
         Run help = await RunAsync(_work, Path.Combine(tools, "mainline-dht"), "--help");
         Assert.That(help.ExitCode, Is.Zero, help.Output);
-        Assert.That(help.Output, Does.Contain("get-peers").And.Contain("announce").And.Contain("swarm"));
+        Assert.That(help.Output, Does.Contain("get-peers").And.Contain("announce").And.Contain("swarm").And.Contain("metadata"));
     }
 
     [Test]
-    public async Task A_project_referencing_the_packages_builds_starts_a_node_runs_a_simulated_network_and_signs_an_item()
+    public async Task A_project_referencing_the_packages_builds_starts_a_node_runs_a_simulated_network_signs_an_item_and_reads_a_magnet_link()
     {
         string consumer = Path.Combine(_work, "consumer");
         Directory.CreateDirectory(consumer);
@@ -123,6 +132,7 @@ public sealed class PackagingTests
                 <PackageReference Include="MainlineDht.Items" Version="0.1.0" />
                 <PackageReference Include="MainlineDht.Hosting" Version="0.1.0" />
                 <PackageReference Include="MainlineDht.Simulation" Version="0.1.0" />
+                <PackageReference Include="MainlineDht.PeerWire" Version="0.1.0" />
               </ItemGroup>
             </Project>
             """);
@@ -133,6 +143,7 @@ public sealed class PackagingTests
             using MainlineDht.Items;
             using MainlineDht.Lookups;
             using MainlineDht.Protocol;
+            using MainlineDht.PeerWire.Torrent;
             using MainlineDht.Simulation;
             using MainlineDht.Transport;
             using Microsoft.Extensions.DependencyInjection;
@@ -169,13 +180,17 @@ public sealed class PackagingTests
             byte[] signature = key.SignItem("salt"u8, 1, "5:hello"u8);
             bool verified = ItemSignature.Verify(Ed25519ItemSignatureVerifier.Instance, key.PublicKey.Span, "salt"u8, 1, "5:hello"u8, signature);
             Console.WriteLine(verified ? "item signed and verified" : "item signature refused");
+
+            MagnetLink magnet = MagnetLink.Parse("magnet:?xt=urn:btih:a14490fc0147e4777cf5b309cd8e46c97ae052b5&dn=small");
+            Console.WriteLine($"magnet: {magnet.DisplayName} {magnet.InfoHash}");
             """);
         File.Copy(Path.Combine(_work, "nuget.config"), Path.Combine(consumer, "nuget.config"));
 
         Run run = await DotnetAsync(consumer, "run", "-c", "Release");
         Assert.That(run.ExitCode, Is.Zero, run.Output);
         TestContext.Out.WriteLine(run.Output);
-        Assert.That(run.Output, Does.Contain("hosting registered").And.Contain("simulated: 1 peer found").And.Contain("in memory: Response after 40 ms").And.Contain("item signed and verified").And.Match(@"node [0-9a-f]{40} on 127\.0\.0\.1:\d+"));
+        Assert.That(run.Output, Does.Contain("hosting registered").And.Contain("simulated: 1 peer found").And.Contain("in memory: Response after 40 ms").And.Contain("item signed and verified")
+            .And.Contain("magnet: small a14490fc0147e4777cf5b309cd8e46c97ae052b5").And.Match(@"node [0-9a-f]{40} on 127\.0\.0\.1:\d+"));
     }
 
     private static IReadOnlyList<string> Dependencies(ZipArchive package)

@@ -1,4 +1,5 @@
 using MainlineDht.Hosting.Tests.Support;
+using MainlineDht.PeerWire.Tests.Support;
 using MainlineDht.Protocol;
 
 namespace MainlineDht.Hosting.Tests;
@@ -45,6 +46,64 @@ public sealed class SampleTests : LoopbackTest
 
         Assert.That(exitCode, Is.EqualTo(2));
         Assert.That(findPeers.Errors, Does.StartWith("usage: FindPeers --bootstrap host:port"));
+    }
+
+    [Test]
+    public async Task TrackerlessDownloadGetsEveryFileFromAPeerTheDhtFound()
+    {
+        TestTorrent torrent = TestTorrent.MultiFile("photos", 16384, padFiles: true,
+            ("2024/a.jpg", Bytes.Random(70_000, 1)), ("2024/b.jpg", Bytes.Random(33_333, 2)), ("index.html", Bytes.Random(500, 3)));
+        // The seeder listens on the announcing node's address; the DHT hands out that address and port.
+        await using FakePeer seeder = FakePeer.Start(new Seeder(torrent).RunAsync, "127.0.0.2");
+        (DhtNode holder, DhtNode announcer) = await TestHosts.StartNodeWithPeerAsync(torrent.Info.InfoHash, seeder.EndPoint.Port);
+        string output = Directory.CreateTempSubdirectory("mainline-dht-sample-").FullName;
+        await using (holder)
+        await using (announcer)
+        {
+            try
+            {
+                using SampleProcess download = SampleProcess.Start("TrackerlessDownloadDll",
+                    "--bootstrap", holder.HostPort(), "--bind", "127.0.0.17", "--output", output, $"magnet:?xt=urn:btih:{torrent.Info.InfoHash}&dn=photos");
+                int exitCode = await download.WaitForExitAsync(ProcessTimeout);
+
+                Assert.That(exitCode, Is.Zero, download.Errors + download.Output);
+                Assert.That(download.Output, Does.StartWith($"1 peers for {torrent.Info.InfoHash}\nphotos: 3 files, 0.1 MiB, metadata from {seeder.EndPoint}\n"));
+                Assert.That(download.Output, Does.Contain("100% (9/9 pieces)").And.Contain("downloaded 147456 bytes in "));
+                foreach ((string path, byte[] content) in torrent.Files)
+                {
+                    Assert.That(File.ReadAllBytes(Path.Combine([output, "photos", .. path.Split('/')])), Is.EqualTo(content), path);
+                }
+
+                Assert.That(Directory.Exists(Path.Combine(output, "photos", ".pad")), Is.False, "pad files are not written");
+                Assert.That(seeder.Faults, Is.Empty);
+            }
+            finally
+            {
+                Directory.Delete(output, recursive: true);
+            }
+        }
+    }
+
+    [Test]
+    public async Task TrackerlessDownloadExitsWithOneWhenNoPeerIsFound()
+    {
+        await using DhtNode holder = await TestHosts.StartNodeAsync("127.0.0.1");
+
+        using SampleProcess download = SampleProcess.Start("TrackerlessDownloadDll", "--bootstrap", holder.HostPort(), "--bind", "127.0.0.18", $"magnet:?xt=urn:btih:{new string('c', 40)}");
+        int exitCode = await download.WaitForExitAsync(ProcessTimeout);
+
+        Assert.That(exitCode, Is.EqualTo(1), download.Errors);
+        Assert.That(download.Output.Trim(), Is.EqualTo($"0 peers for {new string('c', 40)}"));
+    }
+
+    [Test]
+    public async Task TrackerlessDownloadExplainsItsArguments()
+    {
+        using SampleProcess download = SampleProcess.Start("TrackerlessDownloadDll", "--bootstrap", "127.0.0.1:6881", "magnet:?dn=no-infohash");
+        int exitCode = await download.WaitForExitAsync(ProcessTimeout);
+
+        Assert.That(exitCode, Is.EqualTo(2));
+        Assert.That(download.Errors, Does.StartWith("usage: TrackerlessDownload --bootstrap host:port"));
     }
 
     [Test]

@@ -16,6 +16,7 @@ See README.md beside this file for the protocol and the quirks.
 import argparse
 import ipaddress
 import json
+import os
 import queue
 import re
 import shutil
@@ -23,6 +24,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 import warnings
 
 import libtorrent as lt
@@ -152,6 +154,10 @@ def make_settings(binds, port, plain_buckets=False):
         "dht_upload_rate_limit": 10_000_000,
         "dht_sample_infohashes_interval": 0,
         "dht_read_only": False,
+        # Peer connections (seed/download): our fetcher and our downloader connect one after the
+        # other from one loopback address; libtorrent would refuse the second while it still
+        # counts the first.
+        "allow_multiple_connections_per_ip": True,
         # --plain-buckets: every bucket holds 8 nodes (libtorrent's default lets the farthest
         # buckets hold 128, 64, 32, 16), so a test can fill one with a few dozen nodes.
         "dht_extended_routing_table": not plain_buckets,
@@ -396,6 +402,48 @@ class AnnounceOp(Pending):
         return None
 
 
+class SeedOp(AnnounceOp):
+    """seed: the torrent's own DHT announce (as AnnounceOp), the reply carrying what the torrent is."""
+
+    def __init__(self, seq, deadline, info_hash, listen_port, fields):
+        super().__init__(seq, deadline, info_hash, None, listen_port)
+        self.fields = fields
+
+    def reply(self, ok):
+        r = super().reply(ok)
+        r.update(self.fields)
+        return r
+
+
+class DownloadOp(Pending):
+    """download: a torrent added from its .torrent file and one peer given by address; done at
+    its torrent_finished_alert. elapsed is from the add to that alert (seen within one pump,
+    20 ms)."""
+
+    def __init__(self, seq, deadline, handle, started):
+        super().__init__(seq, deadline)
+        self.handle = handle
+        self.started = started
+
+    def result(self, ok, now):
+        st = self.handle.status()
+        r = {"ok": ok, "elapsed": round(now - self.started, 4), "total_done": st.total_done,
+             "total_wanted": st.total_wanted, "state": str(st.state)}
+        if not ok:
+            r["error"] = "not finished within timeout"
+        return r
+
+    def step(self, now, node):
+        if now >= self.deadline:
+            return self.result(False, now)
+        return None
+
+    def on_alert(self, alert, node):
+        if isinstance(alert, lt.torrent_finished_alert) and alert.handle == self.handle:
+            return self.result(True, time.monotonic())
+        return None
+
+
 PKT = re.compile(r"^(==>|<==) \[(\[[0-9a-fA-F:.]+\]:\d+|[0-9.]+:\d+)\] ")
 
 
@@ -580,9 +628,82 @@ class Node:
             family = family_arg(cmd, self) or self.primary
             self.pending.append(BucketsOp(seq, now + timeout_arg(cmd, 5.0), family))
             return None
+        if name == "seed":
+            return self.seed(cmd, seq, now)
+        if name == "download":
+            return self.download(cmd, seq, now)
         if name == "quit":
             raise SystemExit(0)
         raise CommandError("unknown cmd %r" % (name,))
+
+    def seed(self, cmd, seq, now):
+        """Makes a torrent of the folder cmd["path"] with libtorrent's defaults (a v1+v2 hybrid
+        with BEP 47 pad files), writes it to cmd["torrent_file"] when given, and seeds it: seed
+        mode (its pieces are checked as they are first asked for), no tracker, DHT on, so it
+        announces itself to the DHT and serves metadata (BEP 9) and pieces on the listen port.
+        With "announce" (default true) the reply waits for that announce."""
+        path = cmd.get("path")
+        if not isinstance(path, str) or not os.path.isabs(path) or not os.path.isdir(path):
+            raise CommandError("path must be an absolute path to a folder")
+        fs = lt.file_storage()
+        lt.add_files(fs, path)
+        ct = lt.create_torrent(fs)  # default flags: v1+v2 hybrid, pad files
+        lt.set_piece_hashes(ct, os.path.dirname(path))
+        torrent = ct.generate()
+        info = lt.bencode(torrent[b"info"])
+        if isinstance(cmd.get("torrent_file"), str):
+            with open(cmd["torrent_file"], "wb") as f:
+                f.write(lt.bencode(torrent))
+        ti = lt.torrent_info(lt.bencode(torrent))
+        ih = str(ti.info_hashes().v1)
+        name = ti.name()
+        fields = {
+            "info_hash": ih,
+            "info_hash_v2": str(ti.info_hashes().v2),
+            "name": name,
+            "piece_length": ti.piece_length(),
+            "num_pieces": ti.num_pieces(),
+            "total_size": ti.total_size(),
+            "files": sum(1 for i in range(ti.num_files()) if not ti.files().file_flags(i) & lt.file_storage.flag_pad_file),
+            "metadata_size": len(info),
+            "magnet": "magnet:?xt=urn:btih:%s&dn=%s" % (ih, urllib.parse.quote(name)),
+        }
+        atp = lt.add_torrent_params()
+        atp.ti = ti
+        atp.save_path = os.path.dirname(path)
+        # not paused, not auto-managed; no LSD, no PeX: the DHT is the only way to it
+        atp.flags = (lt.torrent_flags.seed_mode | lt.torrent_flags.apply_ip_filter
+                     | lt.torrent_flags.disable_lsd | lt.torrent_flags.disable_pex)
+        h = self.ses.add_torrent(atp)
+        self.torrents[ih] = h
+        if cmd.get("announce", True):
+            h.force_dht_announce()
+            self.pending.append(SeedOp(seq, now + timeout_arg(cmd, ANNOUNCE_TIMEOUT), ih, self.port, fields))
+            return None
+        return dict({"ok": True}, **fields)
+
+    def download(self, cmd, seq, now):
+        """Downloads the torrent of cmd["torrent_file"] into cmd["save_path"] from the one peer
+        cmd["peer"] ("127.x.y.z:port"), with the DHT off for it: for a transfer rate next to
+        ours, from the same seeder."""
+        torrent_file, save_path = cmd.get("torrent_file"), cmd.get("save_path")
+        if not isinstance(torrent_file, str) or not os.path.isfile(torrent_file):
+            raise CommandError("torrent_file must be an existing .torrent file")
+        if not isinstance(save_path, str) or not os.path.isabs(save_path):
+            raise CommandError("save_path must be an absolute path")
+        host, _, port = str(cmd.get("peer", "")).rpartition(":")
+        host = loopback_address(host.strip("[]"), "peer")
+        port = port_arg(int(port) if port.isdigit() else None, "peer port")
+        atp = lt.add_torrent_params()
+        atp.ti = lt.torrent_info(torrent_file)
+        atp.save_path = save_path
+        atp.flags = (lt.torrent_flags.apply_ip_filter | lt.torrent_flags.disable_lsd
+                     | lt.torrent_flags.disable_pex | lt.torrent_flags.disable_dht)
+        started = time.monotonic()
+        h = self.ses.add_torrent(atp)
+        h.connect_peer((str(host), port))
+        self.pending.append(DownloadOp(seq, now + timeout_arg(cmd, 120.0), h, started))
+        return None
 
     def finish(self, op, reply):
         emit(dict({"seq": op.seq}, **reply))

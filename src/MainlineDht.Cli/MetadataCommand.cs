@@ -42,7 +42,7 @@ internal static class MetadataCommand
 
             using CancellationTokenSource timeout = common.TimeoutSource(parse, cancellationToken);
             DhtNodeOptions nodeOptions = common.ToNodeOptions(parse, warnings);
-            IPAddress bind = nodeOptions.BindEndPoint.Address;
+            IPAddress bind = (nodeOptions.BindEndPoint ?? nodeOptions.BindEndPointV6)!.Address;
             TimeSpan total = TimeSpan.FromSeconds(parse.GetValue(common.Timeout));
             TimeSpan peerLimit = TimeSpan.FromSeconds(Math.Min(perPeer, total.TotalSeconds / 2));
             var options = new MetadataFetchOptions

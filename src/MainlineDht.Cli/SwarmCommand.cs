@@ -41,7 +41,7 @@ internal static class SwarmCommand
             }
 
             DhtNodeOptions template = common.ToNodeOptions(parse, warnings);
-            if (template.BindEndPoint.AddressFamily != AddressFamily.InterNetwork)
+            if (template.BindEndPoint?.AddressFamily != AddressFamily.InterNetwork)
             {
                 throw new CliException("--bind must be an IPv4 address for a swarm (consecutive addresses).");
             }
@@ -116,7 +116,7 @@ internal static class SwarmCommand
         ProgressTask? joining = progress?.AddTask("joining", maxValue: count);
         ProgressTask? announcing = progress?.AddTask($"announcing {InfoHashCount} infohashes", maxValue: InfoHashCount);
         ProgressTask? finding = progress?.AddTask("finding them from a fresh node", maxValue: InfoHashCount);
-        IPAddress first = template.BindEndPoint.Address;
+        IPAddress first = template.BindEndPoint!.Address;
         int port = template.BindEndPoint.Port;
         var start = System.Diagnostics.Stopwatch.StartNew();
 

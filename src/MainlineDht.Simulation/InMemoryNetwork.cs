@@ -95,7 +95,8 @@ public sealed class InMemoryNetwork
     }
 
     /// <summary>
-    /// Creates a node at <paramref name="options"/>' <see cref="DhtNodeOptions.BindEndPoint"/>, on
+    /// Creates a node at <paramref name="options"/>' <see cref="DhtNodeOptions.BindEndPoint"/> (and
+    /// <see cref="DhtNodeOptions.BindEndPointV6"/>, when set: a dual-stack node), on
     /// this network and its clock, and starts it (it does not join: call
     /// <see cref="DhtNode.JoinAsync"/> and run the clock). Whatever the options say, the node's
     /// <see cref="DhtNodeOptions.TimeProvider"/> is the network's <see cref="Clock"/>, it completes
@@ -113,16 +114,30 @@ public sealed class InMemoryNetwork
         ArgumentNullException.ThrowIfNull(options);
         options = options with { TimeProvider = Clock, RunContinuationsInline = true, UsePublicRouters = false };
         options.Validate();
-        InMemoryTransport transport = CreateTransport(options.BindEndPoint, options.SendPolicy);
+        (IPEndPoint? v4, IPEndPoint? v6) = options.EndPoints;
+        InMemoryTransport? transport = v4 is null ? null : CreateTransport(v4, options.SendPolicy);
+        InMemoryTransport? transportV6 = null;
         DhtNode node;
         try
         {
-            node = new DhtNode(options, transport);
+            transportV6 = v6 is null ? null : CreateTransport(v6, options.SendPolicy);
+            node = transport is not null && transportV6 is not null
+                ? new DhtNode(options, transport, transportV6)
+                : new DhtNode(options, (transport ?? transportV6)!);
         }
         catch
         {
-            // The endpoint is free again for a corrected attempt.
-            Remove(transport);
+            // The endpoints are free again for a corrected attempt.
+            if (transport is not null)
+            {
+                Remove(transport);
+            }
+
+            if (transportV6 is not null)
+            {
+                Remove(transportV6);
+            }
+
             throw;
         }
 

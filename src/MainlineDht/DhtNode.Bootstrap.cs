@@ -114,8 +114,11 @@ public sealed partial class DhtNode
         Cancelled = earlier.Cancelled || later.Cancelled,
     };
 
+    /// <summary>The families the node runs, as a warning names them.</summary>
+    private string Families => string.Join(" or ", _engines.Select(e => e.Family == AddressFamily.InterNetwork ? "IPv4" : "IPv6"));
+
     /// <summary>
-    /// Resolves <c>host:port</c> names to IPv4 endpoints. A name that cannot be resolved is skipped
+    /// Resolves <c>host:port</c> names to endpoints of the families the node runs. A name that cannot be resolved is skipped
     /// (the others may work) and reported once, until it resolves again.
     /// </summary>
     private async Task<IReadOnlyList<IPEndPoint>> ResolveAsync(IReadOnlyList<string> names, CancellationToken cancellationToken)
@@ -139,17 +142,19 @@ public sealed partial class DhtNode
             {
                 IPAddress[] resolved = _options.ResolveHost is { } resolve
                     ? await resolve(host.Host, cancellationToken).ConfigureAwait(false)
-                    : await Dns.GetHostAddressesAsync(host.Host, AddressFamily.InterNetwork, cancellationToken).ConfigureAwait(false);
+                    : await Dns.GetHostAddressesAsync(host.Host, cancellationToken).ConfigureAwait(false);
                 int before = endPoints.Count;
                 foreach (IPAddress resolvedAddress in resolved)
                 {
-                    if (resolvedAddress.AddressFamily == AddressFamily.InterNetwork)
+                    // Each address goes to the engine of its family (BEP 32); a family the node does not run is left out.
+                    IPAddress usable = resolvedAddress.IsIPv4MappedToIPv6 ? resolvedAddress.MapToIPv4() : resolvedAddress;
+                    if (EngineOf(usable.AddressFamily) is not null)
                     {
-                        endPoints.Add(new IPEndPoint(resolvedAddress, host.Port));
+                        endPoints.Add(new IPEndPoint(usable, host.Port));
                     }
                 }
 
-                problem = endPoints.Count == before ? "it has no IPv4 address" : null;
+                problem = endPoints.Count == before ? $"it has no {Families} address" : null;
             }
             catch (SocketException e)
             {

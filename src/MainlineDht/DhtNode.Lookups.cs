@@ -2,6 +2,7 @@ using System.Net;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using MainlineDht.Lookups;
+using MainlineDht.Node;
 using MainlineDht.Protocol;
 using MainlineDht.Rpc;
 
@@ -9,38 +10,37 @@ namespace MainlineDht;
 
 public sealed partial class DhtNode
 {
-    /// <summary>
-    /// The round trips of our queries: a node that has not answered within a few of them (at most a
-    /// second) frees its lookup slot; it may still answer.
-    /// </summary>
-    private RoundTripEstimator _roundTrips;
-
-    /// <summary>Runs the lookups over the node's address families (today one: IPv4).</summary>
+    /// <summary>Runs the lookups over the node's address families: one traversal per running engine, merged.</summary>
     private readonly LookupRunner _lookups;
 
     /// <summary>
-    /// Fills the routing table beyond our own neighbourhood: one <c>find_node</c> for a random id
-    /// at each distance from ours that the table covers (as a node does after bootstrapping).
+    /// Fills the routing tables beyond our own neighbourhood: one <c>find_node</c> for a random id
+    /// at each distance from ours that a table covers (as a node does after bootstrapping), on that
+    /// table's family.
     /// </summary>
     private async Task RefreshAllBucketsAsync(CancellationToken cancellationToken)
     {
-        int buckets;
-        lock (_gate)
+        var lookups = new List<Task<LookupReport>>();
+        foreach (DhtEngine engine in _engines)
         {
-            buckets = _routing.BucketCount;
-        }
-
-        var lookups = new List<Task<LookupReport>>(buckets);
-        for (int depth = 0; depth < buckets; depth++)
-        {
-            NodeId target;
+            int buckets;
             lock (_gate)
             {
-                NodeId flipped = Id ^ (NodeId.PrefixMask(depth + 1) ^ NodeId.PrefixMask(depth));
-                target = NodeId.CreateRandomInRange(flipped, depth + 1, _random);
+                buckets = engine.Routing.BucketCount;
             }
 
-            lookups.Add(FindNodeAsync(target, cancellationToken));
+            LookupRunner family = new([engine], _time);
+            for (int depth = 0; depth < buckets; depth++)
+            {
+                NodeId target;
+                lock (_gate)
+                {
+                    NodeId flipped = Id ^ (NodeId.PrefixMask(depth + 1) ^ NodeId.PrefixMask(depth));
+                    target = NodeId.CreateRandomInRange(flipped, depth + 1, _random);
+                }
+
+                lookups.Add(family.FindNodeAsync(target, null, cancellationToken));
+            }
         }
 
         await Task.WhenAll(lookups).ConfigureAwait(false);
@@ -99,7 +99,7 @@ public sealed partial class DhtNode
     public async Task<LookupReport> AnnounceAsync(NodeId infoHash, int port, bool impliedPort = false, CancellationToken cancellationToken = default)
     {
         CheckPeerPort(port, impliedPort); // a bad port faults the returned task, as it always did
-        return await _lookups.AnnounceAsync(infoHash, port, impliedPort, _ => LocalEndPoint.Port, cancellationToken).ConfigureAwait(false);
+        return await _lookups.AnnounceAsync(infoHash, port, impliedPort, network => ((DhtEngine)network).Transport.LocalEndPoint.Port, cancellationToken).ConfigureAwait(false);
     }
 }
 
@@ -121,7 +121,7 @@ public sealed partial class DhtNode
         var announcement = new DhtAnnouncement(this, infoHash, port, impliedPort, every);
         lock (_gate)
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
+            ObjectDisposedException.ThrowIf(_context.Disposed, this);
             _announcements.Add(announcement);
         }
 

@@ -27,7 +27,7 @@ public sealed partial class DhtNode
         Joined news = default;
         lock (_gate)
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
+            ObjectDisposedException.ThrowIf(_context.Disposed, this);
             if (HasLiveNode())
             {
                 news = OnLive(afterBootstrap: false);
@@ -57,9 +57,9 @@ public sealed partial class DhtNode
         }
     }
 
-    /// <summary>Under the gate: whether the routing table has a node that is not bad.</summary>
+    /// <summary>Under the gate: whether a routing table has a node that is not bad.</summary>
     private bool HasLiveNode() =>
-        _routing.Count > 0 && _routing.FindClosest(Id, _scratch.Closest.AsSpan(0, 1), includeQuestionable: true, _time.GetUtcNow()) > 0;
+        _engines.Any(e => e.HasLiveNode(_time.GetUtcNow()));
 
     /// <summary>
     /// Under the gate, once a live node is seen: the bootstrap delay starts over, and the news is
@@ -97,7 +97,7 @@ public sealed partial class DhtNode
         lock (_gate)
         {
             _bootstrapsRunning--;
-            if (_disposed)
+            if (_context.Disposed)
             {
                 return;
             }
@@ -136,7 +136,7 @@ public sealed partial class DhtNode
         lock (_gate)
         {
             _rebootstrapArmed = false;
-            if (_disposed)
+            if (_context.Disposed)
             {
                 return;
             }
@@ -209,7 +209,7 @@ public sealed partial class DhtNode
         Joined news = default;
         lock (_gate)
         {
-            if (!_disposed && HasLiveNode())
+            if (!_context.Disposed && HasLiveNode())
             {
                 news = OnLive(afterBootstrap: false);
             }

@@ -1,4 +1,7 @@
 using System.Net;
+using System.Net.Sockets;
+using MainlineDht.Node;
+using MainlineDht.Persistence;
 using MainlineDht.Protocol;
 using MainlineDht.Routing;
 using MainlineDht.Rpc;
@@ -9,65 +12,77 @@ namespace MainlineDht;
 
 /// <summary>
 /// A Mainline DHT node (BEP 5): answers <c>ping</c>, <c>find_node</c>, <c>get_peers</c>,
-/// <c>announce_peer</c> and <c>sample_infohashes</c>, keeps a Kademlia routing table, stores
-/// announced peers, and sends queries of its own.
+/// <c>announce_peer</c> and <c>sample_infohashes</c>, keeps a Kademlia routing table per address
+/// family (BEP 32), stores announced peers, and sends queries of its own.
 /// </summary>
 /// <remarks>
-/// One node owns its state: every datagram, timer and API call is handled one at a time under
-/// the node's own gate (its event loop), so the routing table and stores need no locks of their
-/// own and two nodes in one process share nothing. A node costs no thread: on UDP its receive loop
-/// runs on the thread pool; on <c>MainlineDht.Simulation</c>'s networks it runs on their virtual clock.
+/// <para>
+/// The node is the public façade and the composition root: it builds one engine per address family
+/// it runs (each with its socket, routing table and RPC client) and the storage they share, and
+/// exposes the API. One node owns its state: every datagram, timer and API call is handled one at a
+/// time under the node's own gate (its event loop), so the routing tables and stores need no locks of
+/// their own and two nodes in one process share nothing. A node costs no thread: on UDP its receive
+/// loops run on the thread pool; on a simulated network they run on the network's clock.
+/// </para>
+/// <para>The lookups, bootstrap, state and upkeep glue are in the other <c>DhtNode.*.cs</c> files.</para>
 /// </remarks>
 public sealed partial class DhtNode : IAsyncDisposable
 {
-    private const int BucketSize = 8;
-
-    private readonly Lock _gate = new();
+    private readonly NodeContext _context;
+    private readonly Lock _gate;
     private readonly DhtNodeOptions _options;
-    private readonly IDatagramTransport _transport;
     private readonly TimeProvider _time;
     private readonly Random _random;
-    private readonly RoutingTable _routing;
-    private readonly TransactionTable _transactions;
-    private readonly WriteTokenManager _tokens;
     private readonly PeerStore _peers;
-    private readonly QueryRateLimiter _rateLimiter;
-    private readonly ExternalAddressVote _externalAddress = new();
-    private readonly Counters _counters = new();
-    private readonly Scratch _scratch = new();
-    private ITimer? _maintenance;
+    private readonly Upkeep _upkeep;
+
+    /// <summary>The running engines: the IPv4 one first, when it runs.</summary>
+    private readonly DhtEngine[] _engines;
     private readonly List<NodeInfo> _savedNodes;
     private readonly List<DhtAnnouncement> _announcements = [];
-    private bool _stateWritable = true;
-    private int _maintenanceTicks;
     private bool _started;
-    private bool _disposed;
+
+    /// <summary>A warning for <see cref="Start"/> to give (IPv6 could not be bound).</summary>
+    private readonly string? _startWarning;
 
     /// <summary>
-    /// Creates a node on <paramref name="transport"/> (UDP, or an in-memory network for tests).
-    /// Call <see cref="Start"/> to begin serving. <see cref="StartAsync"/> does both over UDP.
+    /// Creates a node on <paramref name="transport"/> (UDP, or an in-memory network for tests): one
+    /// engine of the transport's address family. Call <see cref="Start"/> to begin serving.
+    /// <see cref="StartAsync"/> binds and starts over UDP.
     /// </summary>
     /// <exception cref="ArgumentException">An option is invalid; the message names it.</exception>
     public DhtNode(DhtNodeOptions options, IDatagramTransport transport)
+        : this(options, [transport ?? throw new ArgumentNullException(nameof(transport))], warning: null)
+    {
+    }
+
+    /// <summary>
+    /// Creates a dual-stack node (BEP 32) on an IPv4 and an IPv6 transport: one engine per family,
+    /// one node id, shared storage. Call <see cref="Start"/> to begin serving.
+    /// </summary>
+    /// <exception cref="ArgumentException">An option is invalid, or a transport's endpoint is not of its family.</exception>
+    public DhtNode(DhtNodeOptions options, IDatagramTransport transportV4, IDatagramTransport transportV6)
+        : this(options, [Checked(transportV4, AddressFamily.InterNetwork), Checked(transportV6, AddressFamily.InterNetworkV6)], warning: null)
+    {
+    }
+
+    private DhtNode(DhtNodeOptions options, IDatagramTransport[] transports, string? warning)
     {
         ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(transport);
         options.Validate();
         _options = options;
-        _transport = transport;
         _time = options.TimeProvider;
         // Generators of the node's own, never shared: options may start many nodes, and Random is not thread-safe.
         _random = options.RandomSeed is int seed ? new Random(seed) : new Random();
-        DhtNodeState? saved = LoadState(options);
+        _stateFile = options.StateFile is { } path ? new StateFile(path, options.OnWarning) : null;
+        DhtNodeState? saved = _stateFile?.Load(_time.GetUtcNow());
         Id = options.NodeId ?? saved?.NodeId ?? NodeId.CreateRandom(_random);
-        _savedNodes = saved?.Nodes.Where(n => n.Id != Id).Select(n => new NodeInfo(n.Id, n.EndPoint)).ToList() ?? [];
-        Id.WriteTo(_scratch.Id);
-        _routing = new RoutingTable(Id, System.Net.Sockets.AddressFamily.InterNetwork, new RoutingTableOptions());
-        _transactions = new TransactionTable(options.MaxOutstandingQueries, _random);
+        _savedNodes = saved is null ? [] : [.. saved.Nodes.Concat(saved.Nodes6).Where(n => n.Id != Id).Select(n => new NodeInfo(n.Id, n.EndPoint))];
+
         // Secrets are cryptographically random unless a seed is given (tests, simulations): then
         // they are reproducible too, from a generator of their own seeded by the node id (drawing
         // them from the node's Random would shift every later draw of a seeded run).
-        _tokens = options.RandomSeed is null
+        WriteTokenManager tokens = options.RandomSeed is null
             ? new WriteTokenManager(_time.GetUtcNow())
             : new WriteTokenManager(_time.GetUtcNow(), new Random(System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(Id.ToArray())).NextBytes, WriteTokenManager.DefaultRotationInterval);
         _peers = new PeerStore(new PeerStoreOptions
@@ -76,105 +91,173 @@ public sealed partial class DhtNode : IAsyncDisposable
             MaxPeersPerInfoHash = options.MaxPeersPerInfoHash,
             PeerLifetime = options.PeerLifetime,
         }, _random);
-        _rateLimiter = new QueryRateLimiter(options.QueriesPerSecondPerIp, options.QueryBurstPerIp, _time);
+        _context = new NodeContext(options, Id, _random, tokens, _peers);
+        _gate = _context.Gate;
+        var host = new EngineHost(this);
+        _engines = [.. transports.Select(t => new DhtEngine(_context, t, host)).OrderBy(e => e.Family == AddressFamily.InterNetwork ? 0 : 1)];
+        _upkeep = new Upkeep(_context, new UpkeepHost(this));
         _rebootstrapDelay = options.BootstrapRetryDelay;
-        _lookups = new Lookups.LookupRunner([new LegacyLookupNetwork(this)], _time);
+        _startWarning = warning;
+        _lookups = new Lookups.LookupRunner(_engines, _time);
     }
 
-    /// <summary>This node's id.</summary>
+    /// <summary>This node's id (one for both families).</summary>
     public NodeId Id { get; }
 
-    /// <summary>The endpoint this node receives on.</summary>
-    public IPEndPoint LocalEndPoint => _transport.LocalEndPoint;
+    /// <summary>The endpoint this node receives on: the IPv4 one, or the IPv6 one when IPv4 does not run.</summary>
+    public IPEndPoint LocalEndPoint => _engines[0].Transport.LocalEndPoint;
+
+    /// <summary>The IPv6 endpoint this node receives on, or null when IPv6 does not run.</summary>
+    public IPEndPoint? LocalEndPointV6 => EngineOf(AddressFamily.InterNetworkV6)?.Transport.LocalEndPoint;
 
     /// <summary>The options the node was created with.</summary>
     public DhtNodeOptions Options => _options;
 
-    /// <summary>BEP 42: our external address as most repliers report it, or null before any did.</summary>
+    /// <summary>BEP 42: our external address as most repliers report it (over IPv4 when it runs), or null before any did.</summary>
     public IPAddress? ExternalAddress
     {
         get
         {
             lock (_gate)
             {
-                return _externalAddress.Leader;
+                return _engines[0].ExternalAddress;
             }
         }
     }
 
-    /// <summary>Binds a UDP socket as <paramref name="options"/> say, and starts a node on it.</summary>
-    /// <exception cref="System.Net.Sockets.SocketException">The address cannot be bound (for example the port is in use).</exception>
-    public static Task<DhtNode> StartAsync(DhtNodeOptions options, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Binds the UDP sockets <paramref name="options"/> ask for (<see cref="DhtNodeOptions.BindEndPoint"/>
+    /// and <see cref="DhtNodeOptions.BindEndPointV6"/>) and starts a node on them. On a machine without
+    /// IPv6, a node asked for both families runs IPv4 alone and says so once through
+    /// <see cref="DhtNodeOptions.OnWarning"/>.
+    /// </summary>
+    /// <exception cref="SocketException">An address cannot be bound (for example the port is in use).</exception>
+    public static Task<DhtNode> StartAsync(DhtNodeOptions options, CancellationToken cancellationToken = default) =>
+        BindAndStartAsync(options, static (endPoint, policy) => UdpTransport.Bind(endPoint, policy), cancellationToken);
+
+    /// <summary><see cref="StartAsync(DhtNodeOptions, CancellationToken)"/> with the sockets bound by <paramref name="bind"/> (tests).</summary>
+    internal static async Task<DhtNode> BindAndStartAsync(DhtNodeOptions options, Func<IPEndPoint, SendPolicy, IDatagramTransport> bind, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
         cancellationToken.ThrowIfCancellationRequested();
         options.Validate();
-        UdpTransport transport = UdpTransport.Bind(options.BindEndPoint, options.SendPolicy);
-        var node = new DhtNode(options, transport);
+        (IPEndPoint? v4, IPEndPoint? v6) = options.EndPoints;
+        var transports = new List<IDatagramTransport>(2);
+        string? warning = null;
+        try
+        {
+            if (v4 is not null)
+            {
+                transports.Add(bind(v4, options.SendPolicy));
+            }
+
+            if (v6 is not null)
+            {
+                try
+                {
+                    transports.Add(bind(v6, options.SendPolicy));
+                }
+                catch (SocketException e) when (transports.Count > 0 && e.SocketErrorCode is SocketError.AddressFamilyNotSupported or SocketError.AddressNotAvailable)
+                {
+                    warning = $"IPv6 is not available here ({e.Message}): the node runs on IPv4 only";
+                }
+            }
+        }
+        catch
+        {
+            foreach (IDatagramTransport transport in transports)
+            {
+                await transport.DisposeAsync().ConfigureAwait(false);
+            }
+
+            throw;
+        }
+
+        var node = new DhtNode(options, [.. transports], warning);
         node.Start();
-        return Task.FromResult(node);
+        return node;
     }
 
     /// <summary>Starts receiving and the node's upkeep timer.</summary>
     public void Start()
     {
+        string? warning;
         lock (_gate)
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
+            ObjectDisposedException.ThrowIf(_context.Disposed, this);
             if (_started)
             {
                 return;
             }
 
             _started = true;
-            _maintenance = _time.CreateTimer(static s => ((DhtNode)s!).OnMaintenance(), this, MaintenanceInterval, MaintenanceInterval);
+            _upkeep.Start();
+            warning = _startWarning;
         }
 
-        _transport.Start(new Receiver(this));
+        foreach (DhtEngine engine in _engines)
+        {
+            engine.Start();
+        }
+
+        if (warning is not null)
+        {
+            _options.OnWarning?.Invoke(warning);
+        }
     }
 
-    /// <summary>A snapshot of the node's counters.</summary>
+    /// <summary>A snapshot of the node's counters (over both families).</summary>
     public DhtNodeStatistics GetStatistics()
     {
         lock (_gate)
         {
-            return _counters.Snapshot(_transactions.Count, _routing.Count, _peers.InfoHashCount, _peers.PeerCount);
+            int v4 = EngineOf(AddressFamily.InterNetwork)?.Routing.Count ?? 0;
+            int v6 = EngineOf(AddressFamily.InterNetworkV6)?.Routing.Count ?? 0;
+            return _context.Counters.Snapshot(_engines.Select(e => e.Rpc), v4 + v6, _peers.InfoHashCount, _peers.PeerCount) with
+            {
+                RoutingTableSizeV4 = v4,
+                RoutingTableSizeV6 = v6,
+            };
         }
     }
 
-    /// <summary>A snapshot of the routing table's live entries.</summary>
+    /// <summary>A snapshot of the routing tables' live entries (IPv4 first, then IPv6).</summary>
     public IReadOnlyList<RoutingTableEntry> GetRoutingTable()
     {
         lock (_gate)
         {
-            return _routing.Snapshot(_time.GetUtcNow());
+            DateTimeOffset now = _time.GetUtcNow();
+            return [.. _engines.SelectMany(e => e.Routing.Snapshot(now))];
         }
     }
 
     /// <summary>
     /// Stops the node: saves its state when <see cref="DhtNodeOptions.StateFile"/> is set, ends
-    /// pending queries as <see cref="RpcStatus.Cancelled"/>, stops announcing and closes the socket.
+    /// pending queries as <see cref="RpcStatus.Cancelled"/>, stops announcing and closes the sockets.
     /// </summary>
     public async ValueTask DisposeAsync()
     {
-        List<PendingQuery> pending;
         List<DhtAnnouncement> announcements;
         TaskCompletionSource? joined;
         lock (_gate)
         {
-            if (_disposed)
+            if (_context.Disposed)
             {
                 return;
             }
 
-            _disposed = true;
-            _maintenance?.Dispose();
+            _context.Disposed = true;
+            _upkeep.Stop();
             _rebootstrapTimer?.Dispose();
-            pending = _transactions.TakeAll();
             announcements = [.. _announcements];
             _announcements.Clear();
             joined = _joined;
             _joined = null;
+        }
+
+        foreach (DhtEngine engine in _engines)
+        {
+            engine.Stop();
         }
 
         _lifetime.Cancel();
@@ -185,107 +268,38 @@ public sealed partial class DhtNode : IAsyncDisposable
             announcement.StopTimer();
         }
 
-        TrySaveState();
-
-        foreach (PendingQuery query in pending)
+        SaveState();
+        _context.Outbox.Flush();
+        foreach (DhtEngine engine in _engines)
         {
-            query.Timer?.Dispose();
-            query.Cancellation.Unregister();
-            query.Completion.TrySetResult(new RpcResult(RpcStatus.Cancelled, query.EndPoint, null, null, TimeSpan.Zero));
-        }
-
-        await _transport.DisposeAsync().ConfigureAwait(false);
-    }
-
-    /// <summary>
-    /// The pooled buffer a datagram is encoded into (rented per send from the shared pool rather than
-    /// held per node, or zeroed on the stack each time): a reply is kept under
-    /// <see cref="KrpcCodec.MaxDatagramSize"/>, a query we build is smaller.
-    /// </summary>
-    private const int SendBufferSize = KrpcCodec.MaxDatagramSize + 512;
-
-    private static TimeSpan MaintenanceInterval => TimeSpan.FromSeconds(30);
-
-    private void OnMaintenance()
-    {
-        bool save;
-        Joined joined;
-        string? warning;
-        lock (_gate)
-        {
-            if (_disposed)
-            {
-                return;
-            }
-
-            DateTimeOffset now = _time.GetUtcNow();
-            _peers.RemoveExpired(now);
-            RefreshRouting(now);
-            joined = KeepJoined(out warning);
-            save = _options.StateFile is not null && ++_maintenanceTicks % SaveEveryTicks == 0;
-        }
-
-        joined.Deliver(this);
-        if (warning is not null)
-        {
-            _options.OnWarning?.Invoke(warning);
-        }
-
-        if (save)
-        {
-            TrySaveState();
+            await engine.Transport.DisposeAsync().ConfigureAwait(false);
         }
     }
 
-    /// <summary>Receives for the node without making <see cref="IDatagramReceiver"/> part of its public surface.</summary>
-    private sealed class Receiver(DhtNode node) : IDatagramReceiver
+    /// <summary>The engine of <paramref name="family"/>, or null when that family does not run.</summary>
+    private DhtEngine? EngineOf(AddressFamily family)
     {
-        public void OnDatagram(ReadOnlyMemory<byte> datagram, IPEndPoint source)
+        foreach (DhtEngine engine in _engines)
         {
-            node.OnDatagram(datagram, source);
-            if (node._watchForLiveNode)
+            if (engine.Family == family)
             {
-                node.CheckJoined(); // a first live node may have entered the table
+                return engine;
             }
         }
+
+        return null;
     }
 
-    /// <summary>
-    /// Buffers reused under the gate, so that answering a query allocates only the reply. Datagrams
-    /// are encoded into pooled buffers (<see cref="SendBufferSize"/>). The buffers only some replies need are
-    /// allocated at their first use: most nodes never send values, samples, IPv6 nodes or scrape
-    /// filters, and a simulation runs a hundred thousand nodes in one process.
-    /// </summary>
-    private sealed class Scratch
+    private static IDatagramTransport Checked(IDatagramTransport transport, AddressFamily family)
     {
-        public readonly byte[] Id = new byte[NodeId.Size];
-        public readonly byte[] Nodes = new byte[CompactFormat.NodeV4Size * BucketSize];
-        public readonly byte[] Token = new byte[32];
-        public readonly byte[] Ip = new byte[CompactFormat.PeerV6Size];
-        public readonly NodeEntry[] Closest = new NodeEntry[BucketSize];
-        private byte[]? _nodes6;
-        private byte[]? _values;
-        private byte[]? _samples;
-        private NodeId[]? _sampledIds;
-        private ScrapeBloomFilter? _seedsFilter;
-        private ScrapeBloomFilter? _peersFilter;
-        private byte[]? _seedsBits;
-        private byte[]? _peersBits;
+        ArgumentNullException.ThrowIfNull(transport);
+        IPEndPoint local = transport.LocalEndPoint;
+        bool v4 = CompactFormat.IsV4(local.Address);
+        if (v4 != (family == AddressFamily.InterNetwork))
+        {
+            throw new ArgumentException($"The {(family == AddressFamily.InterNetwork ? "IPv4" : "IPv6")} transport's endpoint {local} is not of that family.", nameof(transport));
+        }
 
-        public byte[] Nodes6 => _nodes6 ??= new byte[CompactFormat.NodeV6Size * BucketSize];
-
-        public byte[] Values => _values ??= new byte[KrpcCodec.MaxDatagramSize];
-
-        public byte[] Samples => _samples ??= new byte[NodeId.Size * MaxSamples];
-
-        public NodeId[] SampledIds => _sampledIds ??= new NodeId[MaxSamples];
-
-        public ScrapeBloomFilter SeedsFilter => _seedsFilter ??= new ScrapeBloomFilter();
-
-        public ScrapeBloomFilter PeersFilter => _peersFilter ??= new ScrapeBloomFilter();
-
-        public byte[] SeedsBits => _seedsBits ??= new byte[ScrapeBloomFilter.Size];
-
-        public byte[] PeersBits => _peersBits ??= new byte[ScrapeBloomFilter.Size];
+        return transport;
     }
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using MainlineDht.Protocol;
 using MainlineDht.Transport;
 
@@ -10,8 +11,25 @@ public sealed record DhtNodeOptions
     /// <summary>The node id; default: random (or the one in the state file, when there is one).</summary>
     public NodeId? NodeId { get; init; }
 
-    /// <summary>The UDP endpoint to bind; default 0.0.0.0:6881.</summary>
-    public IPEndPoint BindEndPoint { get; init; } = new(IPAddress.Any, 6881);
+    /// <summary>
+    /// The IPv4 UDP endpoint to bind; default 0.0.0.0:6881. Null runs no IPv4 (then
+    /// <see cref="BindEndPointV6"/> must be set). An IPv6 endpoint here, with no
+    /// <see cref="BindEndPointV6"/>, runs an IPv6-only node on it.
+    /// </summary>
+    public IPEndPoint? BindEndPoint { get; init; } = new(IPAddress.Any, 6881);
+
+    /// <summary>
+    /// The IPv6 UDP endpoint to bind (BEP 32: the node then runs on both families, one routing table
+    /// each, one node id), for example <c>[::]:6881</c>; default null: no IPv6. A machine without
+    /// IPv6 runs the IPv4 side alone and says so once through <see cref="OnWarning"/>.
+    /// </summary>
+    public IPEndPoint? BindEndPointV6 { get; init; }
+
+    /// <summary>The IPv4 and IPv6 endpoints to bind, as <see cref="BindEndPoint"/> and <see cref="BindEndPointV6"/> say.</summary>
+    internal (IPEndPoint? V4, IPEndPoint? V6) EndPoints =>
+        BindEndPoint is { AddressFamily: AddressFamily.InterNetworkV6 } v6Only && BindEndPointV6 is null
+            ? (null, v6Only)
+            : (BindEndPoint, BindEndPointV6);
 
     /// <summary>
     /// Nodes to join through, as <c>host:port</c>; default none. <see cref="DhtNode.JoinAsync"/>
@@ -116,7 +134,20 @@ public sealed record DhtNodeOptions
     /// <summary>Checks the options; throws <see cref="ArgumentException"/> naming the first bad one.</summary>
     public void Validate()
     {
-        ArgumentNullException.ThrowIfNull(BindEndPoint, nameof(BindEndPoint));
+        if (BindEndPoint is null && BindEndPointV6 is null)
+        {
+            throw new ArgumentException("BindEndPoint and BindEndPointV6 must not both be null: the node needs one address family.", nameof(BindEndPoint));
+        }
+
+        if (BindEndPointV6 is not null && BindEndPointV6.AddressFamily != AddressFamily.InterNetworkV6)
+        {
+            throw new ArgumentException($"BindEndPointV6 must be an IPv6 endpoint, not {BindEndPointV6}.", nameof(BindEndPointV6));
+        }
+
+        if (BindEndPointV6 is not null && BindEndPoint is { AddressFamily: not AddressFamily.InterNetwork })
+        {
+            throw new ArgumentException($"BindEndPoint must be an IPv4 endpoint when BindEndPointV6 is set, not {BindEndPoint}.", nameof(BindEndPoint));
+        }
         ArgumentNullException.ThrowIfNull(BootstrapNodes, nameof(BootstrapNodes));
         ArgumentNullException.ThrowIfNull(SendPolicy, nameof(SendPolicy));
         ArgumentNullException.ThrowIfNull(TimeProvider, nameof(TimeProvider));

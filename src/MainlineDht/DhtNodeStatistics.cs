@@ -39,8 +39,14 @@ public sealed record DhtNodeStatistics
     /// <summary>Queries in flight now.</summary>
     public int OutstandingQueries { get; init; }
 
-    /// <summary>Nodes in the routing table now.</summary>
+    /// <summary>Nodes in the routing tables now (both families).</summary>
     public int RoutingTableSize { get; init; }
+
+    /// <summary>Nodes in the IPv4 routing table now.</summary>
+    public int RoutingTableSizeV4 { get; init; }
+
+    /// <summary>Nodes in the IPv6 routing table now (BEP 32).</summary>
+    public int RoutingTableSizeV6 { get; init; }
 
     /// <summary>Infohashes with stored peers now.</summary>
     public int StoredInfoHashes { get; init; }

@@ -47,7 +47,7 @@ internal sealed class DhtNodeHostedService : BackgroundService, IAsyncDisposable
         }
         catch (Exception e)
         {
-            Log.StartFailed(_logger, e, nodeOptions.BindEndPoint);
+            Log.StartFailed(_logger, e, (nodeOptions.BindEndPoint ?? nodeOptions.BindEndPointV6)!);
             _accessor.OnStartFailed(e);
             throw;
         }

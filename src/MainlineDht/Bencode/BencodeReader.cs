@@ -1,5 +1,8 @@
 using System.Runtime.CompilerServices;
 
+// Over 400 lines on purpose: one ref struct state machine over a span; its TryRead hot path, the
+// validity rules it enforces and the error it reports read best side by side.
+
 namespace MainlineDht.Bencode;
 
 /// <summary>

@@ -141,6 +141,10 @@ public ref struct BencodeWriter
     /// <summary>How many bytes <c>len:bytes</c> takes for a string of <paramref name="length"/> bytes.</summary>
     public static int StringSize(int length) => DigitCount((ulong)length) + 1 + length;
 
+    /// <summary>How many bytes <c>i...e</c> takes for <paramref name="value"/>.</summary>
+    internal static int IntegerSize(long value) =>
+        value < 0 ? 3 + DigitCount((ulong)(-(value + 1)) + 1) : 2 + DigitCount((ulong)value);
+
     private void PutString(scoped ReadOnlySpan<byte> value)
     {
         int lengthDigits = DigitCount((ulong)value.Length);

@@ -1,6 +1,9 @@
 using System.Runtime.CompilerServices;
 using MainlineDht.Bencode;
 
+// Over 400 lines on purpose: the single pass over a datagram keeps its position in locals through one
+// method per dictionary it knows (top level, a, r, e); split further, the hot loop would be split too.
+
 namespace MainlineDht.Protocol;
 
 public static partial class KrpcCodec

@@ -1,6 +1,9 @@
 using System.Diagnostics.CodeAnalysis;
 using MainlineDht.Bencode;
 
+// Over 400 lines on purpose: the typed messages built from one scan, one case per message type, sharing
+// the argument checks (RequireId, Require20); the scan itself is in KrpcCodec.Decode.Scan.cs.
+
 namespace MainlineDht.Protocol;
 
 public static partial class KrpcCodec

@@ -7,7 +7,7 @@ namespace MainlineDht.Protocol;
 /// <see cref="ReadOnlyMemory{T}"/> slices: a decoded message points into the datagram it was read
 /// from, so it is only valid as long as that buffer is.
 /// </summary>
-public abstract class KrpcMessage : IEquatable<KrpcMessage>
+public abstract partial class KrpcMessage : IEquatable<KrpcMessage>
 {
     private protected KrpcMessage()
     {
@@ -49,7 +49,7 @@ public abstract class KrpcMessage : IEquatable<KrpcMessage>
 }
 
 /// <summary>A KRPC query (<c>y</c> = <c>q</c>).</summary>
-public abstract class KrpcQuery : KrpcMessage
+public abstract partial class KrpcQuery : KrpcMessage
 {
     private protected KrpcQuery()
     {
@@ -74,7 +74,7 @@ public abstract class KrpcQuery : KrpcMessage
 }
 
 /// <summary>BEP 5 <c>ping</c>.</summary>
-public sealed class PingQuery : KrpcQuery
+public sealed partial class PingQuery : KrpcQuery
 {
     /// <inheritdoc/>
     public override KrpcMethod Method => KrpcMethod.Ping;
@@ -83,7 +83,7 @@ public sealed class PingQuery : KrpcQuery
 }
 
 /// <summary>BEP 5 <c>find_node</c>.</summary>
-public sealed class FindNodeQuery : KrpcQuery
+public sealed partial class FindNodeQuery : KrpcQuery
 {
     /// <inheritdoc/>
     public override KrpcMethod Method => KrpcMethod.FindNode;
@@ -99,7 +99,7 @@ public sealed class FindNodeQuery : KrpcQuery
 }
 
 /// <summary>BEP 5 <c>get_peers</c>, with BEP 32 and BEP 33 arguments.</summary>
-public sealed class GetPeersQuery : KrpcQuery
+public sealed partial class GetPeersQuery : KrpcQuery
 {
     /// <inheritdoc/>
     public override KrpcMethod Method => KrpcMethod.GetPeers;
@@ -121,7 +121,7 @@ public sealed class GetPeersQuery : KrpcQuery
 }
 
 /// <summary>BEP 5 <c>announce_peer</c>.</summary>
-public sealed class AnnouncePeerQuery : KrpcQuery
+public sealed partial class AnnouncePeerQuery : KrpcQuery
 {
     /// <inheritdoc/>
     public override KrpcMethod Method => KrpcMethod.AnnouncePeer;
@@ -147,7 +147,7 @@ public sealed class AnnouncePeerQuery : KrpcQuery
 }
 
 /// <summary>BEP 51 <c>sample_infohashes</c>.</summary>
-public sealed class SampleInfohashesQuery : KrpcQuery
+public sealed partial class SampleInfohashesQuery : KrpcQuery
 {
     /// <inheritdoc/>
     public override KrpcMethod Method => KrpcMethod.SampleInfohashes;
@@ -163,7 +163,7 @@ public sealed class SampleInfohashesQuery : KrpcQuery
 }
 
 /// <summary>BEP 44 <c>get</c>.</summary>
-public sealed class GetQuery : KrpcQuery
+public sealed partial class GetQuery : KrpcQuery
 {
     /// <inheritdoc/>
     public override KrpcMethod Method => KrpcMethod.Get;
@@ -182,7 +182,7 @@ public sealed class GetQuery : KrpcQuery
 }
 
 /// <summary>BEP 44 <c>put</c>: an immutable item (only <see cref="Value"/>) or a signed mutable item.</summary>
-public sealed class PutQuery : KrpcQuery
+public sealed partial class PutQuery : KrpcQuery
 {
     /// <summary>The largest bencoded value BEP 44 allows.</summary>
     public const int MaxValueSize = 1000;
@@ -226,7 +226,7 @@ public sealed class PutQuery : KrpcQuery
 /// A query whose method this library does not know. One that carries <c>target</c> or
 /// <c>info_hash</c> is answered like <c>find_node</c> (forward compatibility); others get 204.
 /// </summary>
-public sealed class UnknownQuery : KrpcQuery
+public sealed partial class UnknownQuery : KrpcQuery
 {
     /// <inheritdoc/>
     public override KrpcMethod Method => KrpcMethod.Unknown;
@@ -251,7 +251,7 @@ public sealed class UnknownQuery : KrpcQuery
 /// A KRPC response (<c>y</c> = <c>r</c>). A response does not name its method: which fields are
 /// present depends on the query it answers.
 /// </summary>
-public sealed class KrpcResponse : KrpcMessage
+public sealed partial class KrpcResponse : KrpcMessage
 {
     /// <summary>The responding node's id (<c>r.id</c>).</summary>
     public NodeId Id { get; init; }
@@ -318,7 +318,7 @@ public sealed class KrpcResponse : KrpcMessage
 }
 
 /// <summary>A KRPC error (<c>y</c> = <c>e</c>): <c>e</c> = [code, message].</summary>
-public sealed class KrpcError : KrpcMessage
+public sealed partial class KrpcError : KrpcMessage
 {
     /// <summary>The error code (see <see cref="KrpcErrorCode"/>).</summary>
     public int Code { get; init; }

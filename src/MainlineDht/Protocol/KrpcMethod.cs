@@ -34,7 +34,7 @@ public enum WantFamilies
 }
 
 /// <summary>Wire names of the KRPC methods.</summary>
-public static class KrpcMethodNames
+internal static class KrpcMethodNames
 {
     /// <summary>The method's name on the wire, e.g. <c>find_node</c>.</summary>
     public static ReadOnlySpan<byte> GetName(KrpcMethod method) => method switch

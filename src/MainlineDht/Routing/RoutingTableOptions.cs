@@ -1,7 +1,7 @@
 namespace MainlineDht.Routing;
 
 /// <summary>The numbers that shape a routing table. The defaults are the ones BEP 5 fixes.</summary>
-public sealed record RoutingTableOptions
+internal sealed record RoutingTableOptions
 {
     /// <summary>The options BEP 5 prescribes.</summary>
     public static RoutingTableOptions Default { get; } = new();

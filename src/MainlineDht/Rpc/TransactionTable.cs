@@ -115,10 +115,11 @@ internal sealed class PendingQuery
 
     public TaskCompletionSource<RpcResult> Completion { get; }
 
-    public ITimer? Timer { get; set; }
-
     public CancellationTokenRegistration Cancellation { get; set; }
 
-    /// <summary>The node that sent the query (timer and cancellation callbacks find it here).</summary>
-    public DhtNode? Owner { get; set; }
+    /// <summary>The query sent just before / after this one while both are in flight (the <see cref="RpcClient"/>'s deadline order).</summary>
+    internal PendingQuery? Previous { get; set; }
+
+    /// <inheritdoc cref="Previous"/>
+    internal PendingQuery? Next { get; set; }
 }

@@ -11,7 +11,7 @@ namespace MainlineDht.Storage;
 /// token). An ordinary node stores a few dozen infohashes with a handful of peers each: a few
 /// hundred kilobytes.
 /// </remarks>
-public sealed record PeerStoreOptions
+internal sealed record PeerStoreOptions
 {
     /// <summary>
     /// The most infohashes stored at once. Default 2000, libtorrent's <c>dht_max_torrents</c>:

@@ -21,7 +21,7 @@ public sealed class RawKrpcClient : IDisposable
             throw new ArgumentException("Test clients bind to loopback only.", nameof(bind));
         }
 
-        _socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        _socket = new Socket(bind.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         _socket.Bind(new IPEndPoint(bind, 0));
         LocalEndPoint = (IPEndPoint)_socket.LocalEndPoint!;
     }
@@ -47,7 +47,7 @@ public sealed class RawKrpcClient : IDisposable
         }
 
         byte[] buffer = new byte[65536];
-        EndPoint from = new IPEndPoint(IPAddress.Any, 0);
+        EndPoint from = new IPEndPoint(_socket.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
         int n = _socket.ReceiveFrom(buffer, ref from);
         return buffer[..n];
     }

@@ -7,10 +7,13 @@ using MainlineDht.Protocol;
 namespace MainlineDht;
 
 /// <summary>
-/// What a node keeps across restarts: its id and the nodes of its routing table with the time
-/// each was last seen. Stored as a small JSON document, written atomically (a temporary file
-/// renamed over the old one), so that a crash mid-write never leaves a half-written state.
+/// What a node keeps across restarts: its id and the nodes of its routing tables (IPv4 in
+/// <c>nodes</c>, IPv6 in <c>nodes6</c>) with the time each was last seen. Stored as a small JSON
+/// document, written atomically (a temporary file renamed over the old one), so that a crash
+/// mid-write never leaves a half-written state. A file written before <c>nodes6</c> existed reads
+/// as one with no IPv6 nodes.
 /// </summary>
+/// <remarks>A public type of the node's surface: it stays in the root namespace (the file is in Persistence/).</remarks>
 public sealed record DhtNodeState
 {
     /// <summary>The value of the <c>format</c> field that identifies our state files.</summary>
@@ -19,14 +22,17 @@ public sealed record DhtNodeState
     /// <summary>The version of the format this library writes and reads.</summary>
     public const int CurrentVersion = 1;
 
-    /// <summary>The most nodes a state file may hold (a routing table holds at most 160 × 8).</summary>
+    /// <summary>The most nodes a state file may hold per address family (a routing table holds at most 160 × 8).</summary>
     public const int MaxNodes = 2048;
 
     /// <summary>The node's id.</summary>
     public NodeId NodeId { get; init; }
 
-    /// <summary>The routing table's nodes, each with the time it was last seen.</summary>
+    /// <summary>The IPv4 routing table's nodes, each with the time it was last seen (<c>nodes</c>).</summary>
     public IReadOnlyList<SavedNode> Nodes { get; init; } = [];
+
+    /// <summary>The IPv6 routing table's nodes (BEP 32), each with the time it was last seen (<c>nodes6</c>).</summary>
+    public IReadOnlyList<SavedNode> Nodes6 { get; init; } = [];
 
     /// <summary>When the state was saved.</summary>
     public DateTimeOffset SavedAt { get; init; }
@@ -42,12 +48,8 @@ public sealed record DhtNodeState
             Version = CurrentVersion,
             NodeId = NodeId.ToString(),
             SavedAt = SavedAt,
-            Nodes = Nodes.Take(MaxNodes).Select(n => new StateNode
-            {
-                Id = n.Id.ToString(),
-                EndPoint = n.EndPoint.ToString(),
-                LastSeen = n.LastSeen,
-            }).ToList(),
+            Nodes = ToDocument(Nodes),
+            Nodes6 = Nodes6.Count == 0 ? null : ToDocument(Nodes6),
         };
 
         string full = Path.GetFullPath(path);
@@ -112,43 +114,42 @@ public sealed record DhtNodeState
             return false;
         }
 
-        var nodes = new List<SavedNode>();
-        foreach (StateNode node in document.Nodes ?? [])
+        if (!TryReadNodes(document.Nodes, "node", out List<SavedNode> nodes, out problem)
+            || !TryReadNodes(document.Nodes6, "IPv6 node", out List<SavedNode> nodes6, out problem))
+        {
+            return false;
+        }
+
+        state = new DhtNodeState { NodeId = id, Nodes = nodes, Nodes6 = nodes6, SavedAt = document.SavedAt };
+        problem = null;
+        return true;
+    }
+
+    private static List<StateNode> ToDocument(IReadOnlyList<SavedNode> nodes) =>
+        nodes.Take(MaxNodes).Select(n => new StateNode { Id = n.Id.ToString(), EndPoint = n.EndPoint.ToString(), LastSeen = n.LastSeen }).ToList();
+
+    private static bool TryReadNodes(List<StateNode>? list, string what, out List<SavedNode> nodes, out string? problem)
+    {
+        nodes = [];
+        problem = null;
+        foreach (StateNode node in list ?? [])
         {
             if (nodes.Count >= MaxNodes)
             {
-                problem = $"more than {MaxNodes} nodes";
+                problem = $"more than {MaxNodes} {what}s";
                 return false;
             }
 
             if (!NodeId.TryParse(node.Id, out NodeId nodeId) || !IPEndPoint.TryParse(node.EndPoint ?? string.Empty, out IPEndPoint? endPoint) || endPoint.Port == 0)
             {
-                problem = string.Create(CultureInfo.InvariantCulture, $"node {nodes.Count} has an invalid id or endpoint");
+                problem = string.Create(CultureInfo.InvariantCulture, $"{what} {nodes.Count} has an invalid id or endpoint");
                 return false;
             }
 
             nodes.Add(new SavedNode(nodeId, endPoint, node.LastSeen));
         }
 
-        state = new DhtNodeState { NodeId = id, Nodes = nodes, SavedAt = document.SavedAt };
-        problem = null;
         return true;
-    }
-
-    /// <summary>
-    /// Moves a bad state file aside (to <c>NAME.bad-YYYYMMDDHHMMSS</c>) so that it is kept for
-    /// inspection and never overwritten; returns the new path.
-    /// </summary>
-    public static string SetAside(string path, DateTimeOffset now)
-    {
-        string target = string.Create(CultureInfo.InvariantCulture, $"{path}.bad-{now.UtcDateTime:yyyyMMddHHmmss}");
-        for (int i = 1; File.Exists(target); i++)
-        {
-            target = string.Create(CultureInfo.InvariantCulture, $"{path}.bad-{now.UtcDateTime:yyyyMMddHHmmss}-{i}");
-        }
-
-        File.Move(path, target);
-        return target;
     }
 }
 
@@ -174,6 +175,10 @@ internal sealed class StateDocument
 
     [JsonPropertyName("nodes")]
     public List<StateNode>? Nodes { get; set; }
+
+    [JsonPropertyName("nodes6")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public List<StateNode>? Nodes6 { get; set; }
 }
 
 internal sealed class StateNode

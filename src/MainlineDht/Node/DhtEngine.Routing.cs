@@ -1,0 +1,84 @@
+using System.Net;
+using System.Net.Sockets;
+using MainlineDht.Protocol;
+using MainlineDht.Routing;
+using MainlineDht.Rpc;
+
+namespace MainlineDht.Node;
+
+// The engine's routing table at work: what queriers and repliers tell it, the pings it asks for, the
+// nodes replies hand out, and its upkeep. Everything here runs under the gate.
+internal sealed partial class DhtEngine : IRpcObserver, IQueryHost
+{
+    private readonly NodeEntry[] _liveProbe = new NodeEntry[1];
+
+    /// <summary>Whether the table holds a node that is not bad (good or questionable).</summary>
+    public bool HasLiveNode(DateTimeOffset now) =>
+        Routing.Count > 0 && Routing.FindClosest(_node.Id, _liveProbe, includeQuestionable: true, now) > 0;
+
+    /// <summary>
+    /// Upkeep: a bucket untouched for 15 minutes gets a <c>find_node</c> for a random id in its
+    /// range (when <paramref name="refreshBuckets"/>), and candidates waiting for room are pinged.
+    /// </summary>
+    public void Refresh(DateTimeOffset now, bool refreshBuckets)
+    {
+        if (refreshBuckets && Routing.Count > 0)
+        {
+            foreach (NodeId target in Routing.GetBucketsNeedingRefresh(now, _node.Random))
+            {
+                _host.RefreshBucket(this, target);
+            }
+        }
+
+        foreach (NodeContact candidate in Routing.TakeCandidatesToVerify(ReplyBuilder.NodesPerReply, now))
+        {
+            Verify(candidate.Id, candidate.EndPoint);
+        }
+    }
+
+    /// <summary>The nodes of this family's table our replies hand out: recently answering ones, never one with a failure outstanding.</summary>
+    public int FindOwnClosestToShare(NodeId target, Span<NodeEntry> destination) =>
+        Routing.FindClosestToShare(target, destination, _node.Time.GetUtcNow());
+
+    int IQueryHost.FindClosestToShare(AddressFamily family, NodeId target, Span<NodeEntry> destination) =>
+        family == Family ? FindOwnClosestToShare(target, destination) : _host.FindClosestToShare(family, target, destination);
+
+    void IQueryHost.OnQueried(NodeId id, IPEndPoint source, DateTimeOffset now)
+    {
+        if (Routing.OnQuery(id, source, now))
+        {
+            Verify(id, source);
+        }
+    }
+
+    void IRpcObserver.OnReply(NodeId id, IPEndPoint endPoint, TimeSpan roundTrip)
+    {
+        if (id != _node.Id)
+        {
+            Follow(Routing.OnReply(id, endPoint, roundTrip, _node.Time.GetUtcNow()));
+        }
+    }
+
+    void IRpcObserver.OnFailure(NodeId? expectedId, IPEndPoint endPoint)
+    {
+        if (expectedId is NodeId known && !_node.Disposed)
+        {
+            Follow(Routing.OnFailure(known, endPoint, _node.Time.GetUtcNow()));
+        }
+    }
+
+    void IRpcObserver.OnExternalAddress(IPAddress voter, IPAddress address) => _externalAddress.Add(voter, address);
+
+    /// <summary>Does what the routing table asks: ping a questionable node before it may be evicted.</summary>
+    private void Follow(RoutingOutcome outcome)
+    {
+        if (outcome.ShouldPing)
+        {
+            Verify(outcome.PingTarget.Id, outcome.PingTarget.EndPoint);
+        }
+    }
+
+    /// <summary>Pings a node; its answer or its silence reaches the routing table through the reply and timeout paths.</summary>
+    private void Verify(NodeId id, IPEndPoint endPoint) =>
+        _ = Rpc.SendAsync(new PingQuery { Id = _node.Id, ReadOnly = _node.Options.ReadOnly, Version = _node.Options.Version }, endPoint, id, CancellationToken.None);
+}

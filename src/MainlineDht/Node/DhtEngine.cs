@@ -1,0 +1,115 @@
+using System.Net;
+using System.Net.Sockets;
+using MainlineDht.Protocol;
+using MainlineDht.Routing;
+using MainlineDht.Rpc;
+using MainlineDht.Transport;
+
+namespace MainlineDht.Node;
+
+/// <summary>
+/// One address family of a node (BEP 32: a node runs one per socket, libtorrent's <c>node</c> per
+/// listen socket): its transport, its routing table, its RPC client, its query dispatcher and its
+/// BEP 42 external-address vote. Engines of one node share its gate, id and storage
+/// (<see cref="NodeContext"/>).
+/// </summary>
+/// <remarks>
+/// The datagram path: the transport calls <see cref="OnDatagram"/>, which decodes the datagram once,
+/// then under the gate hands a query to the <see cref="QueryDispatcher"/> (handler, reply, routing
+/// table) or a reply to the <see cref="RpcClient"/> (transaction, routing table, awaiting caller);
+/// once the gate is released, what was sent leaves through the outbox and the awaiting caller is
+/// completed. Routing upkeep is in <c>DhtEngine.Routing.cs</c>, the lookups' view in <c>DhtEngine.Lookups.cs</c>.
+/// </remarks>
+internal sealed partial class DhtEngine : IDatagramReceiver
+{
+    private readonly NodeContext _node;
+    private readonly IEngineHost _host;
+    private readonly QueryDispatcher _dispatcher;
+    private readonly ExternalAddressVote _externalAddress = new();
+
+    public DhtEngine(NodeContext node, IDatagramTransport transport, IEngineHost host)
+    {
+        _node = node;
+        _host = host;
+        Transport = transport;
+        Family = transport.LocalEndPoint.AddressFamily == AddressFamily.InterNetworkV6 && !transport.LocalEndPoint.Address.IsIPv4MappedToIPv6
+            ? AddressFamily.InterNetworkV6
+            : AddressFamily.InterNetwork;
+        Routing = new RoutingTable(node.Id, Family, new RoutingTableOptions());
+        Rpc = new RpcClient(transport, node.Outbox, node.Gate, node.Time, node.Random, this, node.Options.MaxOutstandingQueries, node.Options.QueryTimeout, node.Options.RunContinuationsInline);
+        _dispatcher = new QueryDispatcher(node, this, transport);
+    }
+
+    /// <summary><see cref="AddressFamily.InterNetwork"/> or <see cref="AddressFamily.InterNetworkV6"/>: the family of the transport's endpoint.</summary>
+    public AddressFamily Family { get; }
+
+    public IDatagramTransport Transport { get; }
+
+    /// <summary>This family's routing table (under the gate).</summary>
+    public RoutingTable Routing { get; }
+
+    /// <summary>This family's queries in flight (under the gate, except its own public methods).</summary>
+    public RpcClient Rpc { get; }
+
+    /// <summary>BEP 42: our external address in this family as most repliers report it (under the gate).</summary>
+    public IPAddress? ExternalAddress => _externalAddress.Leader;
+
+    /// <summary>Whether <paramref name="endPoint"/> is an address of this engine's family (an IPv4-mapped address is IPv4).</summary>
+    public static AddressFamily FamilyOf(IPEndPoint endPoint) => CompactFormat.IsV4(endPoint.Address) ? AddressFamily.InterNetwork : AddressFamily.InterNetworkV6;
+
+    /// <summary>Starts receiving.</summary>
+    public void Start() => Transport.Start(this);
+
+    /// <summary>Ends the queries in flight (outside the gate).</summary>
+    public void Stop() => Rpc.Stop();
+
+    /// <summary>One datagram from the transport (its buffer is only valid during the call).</summary>
+    public void OnDatagram(ReadOnlyMemory<byte> datagram, IPEndPoint source)
+    {
+        // Decoding touches no state: it runs before the gate is taken, once; a reply to one of our
+        // queries is re-based onto a copy of the datagram by the RPC client.
+        bool decoded = KrpcCodec.TryDecode(datagram, out KrpcMessage? message, out KrpcDecodeError error);
+        string? warning = null;
+        RpcCompletion completion = default;
+        lock (_node.Gate)
+        {
+            if (_node.Disposed)
+            {
+                return;
+            }
+
+            _node.Counters.DatagramsReceived++;
+            try
+            {
+                if (!decoded)
+                {
+                    _dispatcher.OnMalformed(error, source);
+                }
+                else if (message is KrpcQuery query)
+                {
+                    _dispatcher.Dispatch(query, source);
+                }
+                else
+                {
+                    completion = Rpc.OnReply(message!, datagram, source);
+                }
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // A bug in a handler must not stop the node: it is counted, and the first fault at each
+                // site is reported, once the gate is released (the callback must not run under it).
+                warning = _node.NoteFault(e, $"handling a datagram from {source}");
+            }
+        }
+
+        // What was sent from under the gate leaves now; then the awaiting caller of a reply hears of it.
+        _node.Outbox.Flush();
+        completion.Deliver();
+        if (warning is not null)
+        {
+            _node.Warn(warning);
+        }
+
+        _host.AfterDatagram();
+    }
+}

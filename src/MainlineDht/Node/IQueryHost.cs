@@ -1,0 +1,20 @@
+using System.Net;
+using System.Net.Sockets;
+using MainlineDht.Protocol;
+using MainlineDht.Routing;
+
+namespace MainlineDht.Node;
+
+/// <summary>What answering a query needs from the engine that received it (under the gate).</summary>
+internal interface IQueryHost
+{
+    /// <summary>
+    /// The nodes of <paramref name="family"/> a reply hands out, closest to <paramref name="target"/>
+    /// first (from that family's routing table, whichever family the query came over; none when that
+    /// family does not run).
+    /// </summary>
+    int FindClosestToShare(AddressFamily family, NodeId target, Span<NodeEntry> destination);
+
+    /// <summary><paramref name="id"/> queried us from <paramref name="source"/> (a full node: not read-only, not us); called after the reply.</summary>
+    void OnQueried(NodeId id, IPEndPoint source, DateTimeOffset now);
+}

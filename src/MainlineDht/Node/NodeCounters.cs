@@ -1,0 +1,75 @@
+using MainlineDht.Protocol;
+using MainlineDht.Rpc;
+
+namespace MainlineDht.Node;
+
+/// <summary>
+/// The counters of what a node received and answered (what it sent and heard back is each
+/// <see cref="RpcClient"/>'s). Mutated under the gate only.
+/// </summary>
+internal sealed class NodeCounters
+{
+    public readonly long[] QueriesReceived = new long[QueryMethods.Count];
+    public readonly Dictionary<int, long> ErrorsSent = [];
+    public long DatagramsReceived;
+    public long Malformed;
+    public long Answered;
+    public long RateLimited;
+    public long AnnouncesAccepted;
+    public long HandlerFaults;
+
+    public void ErrorSent(KrpcErrorCode code, int delta) => ErrorsSent[(int)code] = ErrorsSent.GetValueOrDefault((int)code) + delta;
+
+    /// <summary>The statistics now, with the counters of every RPC client (one per address family) summed.</summary>
+    public DhtNodeStatistics Snapshot(IEnumerable<RpcClient> clients, int routingSize, int infoHashes, int peers)
+    {
+        long[] sent = new long[QueryMethods.Count];
+        long responses = 0, errors = 0, unmatched = 0, timeouts = 0;
+        int outstanding = 0;
+        foreach (RpcClient client in clients)
+        {
+            for (int i = 0; i < sent.Length; i++)
+            {
+                sent[i] += client.QueriesSent[i];
+            }
+
+            responses += client.Responses;
+            errors += client.Errors;
+            unmatched += client.Unmatched;
+            timeouts += client.Timeouts;
+            outstanding += client.Outstanding;
+        }
+
+        return new DhtNodeStatistics
+        {
+            DatagramsReceived = DatagramsReceived,
+            MalformedReceived = Malformed,
+            QueriesAnswered = Answered,
+            QueriesReceived = ByMethod(QueriesReceived),
+            QueriesSent = ByMethod(sent),
+            ErrorsSent = new Dictionary<int, long>(ErrorsSent),
+            QueriesRateLimited = RateLimited,
+            ResponsesReceived = responses,
+            ErrorsReceived = errors,
+            UnmatchedReplies = unmatched,
+            Timeouts = timeouts,
+            OutstandingQueries = outstanding,
+            RoutingTableSize = routingSize,
+            StoredInfoHashes = infoHashes,
+            StoredPeers = peers,
+            AnnouncesAccepted = AnnouncesAccepted,
+            InternalErrors = HandlerFaults,
+        };
+    }
+
+    private static Dictionary<string, long> ByMethod(long[] counts)
+    {
+        var map = new Dictionary<string, long>(counts.Length);
+        for (int i = 0; i < counts.Length; i++)
+        {
+            map[QueryMethods.Name((KrpcMethod)i)] = counts[i];
+        }
+
+        return map;
+    }
+}

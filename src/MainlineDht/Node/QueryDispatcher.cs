@@ -1,0 +1,61 @@
+using System.Net;
+using MainlineDht.Protocol;
+using MainlineDht.Transport;
+
+namespace MainlineDht.Node;
+
+/// <summary>
+/// Answers the queries one engine receives: a read-only node answers nothing (BEP 43), a source over
+/// its rate is ignored, every other query goes to its method's handler (<see cref="QueryMethods"/>)
+/// and, once answered, the querier is shown to the routing table. A datagram that is not a valid
+/// query is answered with an error when the codec says one is due. Runs under the gate.
+/// </summary>
+internal sealed class QueryDispatcher
+{
+    private readonly NodeContext _node;
+    private readonly IQueryHost _host;
+    private readonly ReplyBuilder _reply;
+
+    public QueryDispatcher(NodeContext node, IQueryHost host, IDatagramTransport transport)
+    {
+        _node = node;
+        _host = host;
+        _reply = new ReplyBuilder(node, host, transport);
+    }
+
+    /// <summary>Handles a query from <paramref name="source"/>.</summary>
+    public void Dispatch(KrpcQuery query, IPEndPoint source)
+    {
+        if (_node.Options.ReadOnly)
+        {
+            return; // BEP 43: a read-only node answers nothing.
+        }
+
+        if (!_node.RateLimiter.TryAcquire(source.Address))
+        {
+            _node.Counters.RateLimited++;
+            return;
+        }
+
+        _node.Counters.QueriesReceived[(int)query.Method]++;
+        DateTimeOffset now = _node.Time.GetUtcNow();
+        _reply.Begin(query, source, now);
+        QueryMethods.HandlerOf(query.Method).Handle(query, source, _reply);
+
+        // After the answer, so that verifying an unknown querier never delays its reply.
+        if (!query.ReadOnly && query.Id != _node.Id)
+        {
+            _host.OnQueried(query.Id, source, now);
+        }
+    }
+
+    /// <summary>Handles a datagram the codec rejected: counted, and answered with the error it calls for.</summary>
+    public void OnMalformed(in KrpcDecodeError error, IPEndPoint source)
+    {
+        _node.Counters.Malformed++;
+        if (error.ShouldReply && !_node.Options.ReadOnly && _node.RateLimiter.TryAcquire(source.Address))
+        {
+            _reply.SendError(error.TransactionId.Span, error.ReplyCode!.Value, error.Reason, source);
+        }
+    }
+}

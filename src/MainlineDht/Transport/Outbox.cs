@@ -1,0 +1,124 @@
+using System.Buffers;
+using System.Net;
+
+namespace MainlineDht.Transport;
+
+/// <summary>Hears that a datagram handed to an <see cref="Outbox"/> was not sent.</summary>
+internal interface IOutboxSender
+{
+    /// <summary>
+    /// The datagram enqueued with <paramref name="state"/> and <paramref name="tag"/> was refused
+    /// (send policy, closed transport, socket error) or its transport threw. Called outside the gate.
+    /// </summary>
+    void OnNotSent(object? state, int tag);
+}
+
+/// <summary>
+/// Datagrams a node encoded under its gate, sent once the gate is released: sending runs the
+/// transport and its <see cref="SendPolicy"/> (user code), which must not run while the node's state
+/// is locked. Whoever takes the gate calls <see cref="Flush"/> after releasing it; a nested call made
+/// under the gate leaves the flush to the holder. Buffers are rented from the shared pool and
+/// returned once sent.
+/// </summary>
+internal sealed class Outbox
+{
+    private readonly Lock _gate;
+    private readonly Action<Exception, IPEndPoint> _onFault;
+    private readonly Queue<Item> _queue = new();
+
+    /// <param name="gate">The node's gate: the queue is touched only under it.</param>
+    /// <param name="onFault">Told of a transport that threw (a bug: UDP errors are results, not exceptions); called outside the gate.</param>
+    public Outbox(Lock gate, Action<Exception, IPEndPoint> onFault)
+    {
+        _gate = gate;
+        _onFault = onFault;
+    }
+
+    /// <summary>Datagrams waiting to be sent (under the gate).</summary>
+    public int Count => _queue.Count;
+
+    /// <summary>
+    /// Queues <paramref name="buffer"/>[..<paramref name="length"/>] for <paramref name="destination"/>;
+    /// the outbox owns the buffer from now on (rented from <see cref="ArrayPool{T}.Shared"/>). Under the gate.
+    /// </summary>
+    public void Enqueue(IDatagramTransport transport, byte[] buffer, int length, IPEndPoint destination, IOutboxSender? sender = null, object? state = null, int tag = 0) =>
+        _queue.Enqueue(new Item(transport, buffer, length, destination, sender, state, tag));
+
+    /// <summary>Sends everything queued, in order. Does nothing under the gate: its holder flushes once it lets go.</summary>
+    public void Flush()
+    {
+        if (_gate.IsHeldByCurrentThread)
+        {
+            return;
+        }
+
+        while (true)
+        {
+            Item item;
+            lock (_gate)
+            {
+                if (!_queue.TryDequeue(out item))
+                {
+                    return;
+                }
+            }
+
+            bool sent = false;
+            Exception? fault = null;
+            try
+            {
+                sent = item.Transport.TrySend(item.Buffer.AsSpan(0, item.Length), item.Destination);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                fault = e;
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(item.Buffer);
+            }
+
+            if (!sent)
+            {
+                item.Sender?.OnNotSent(item.State, item.Tag);
+            }
+
+            if (fault is not null)
+            {
+                // One fault, one report: what else waits for the broken transport is dropped with it
+                // (as the work that queued it would have stopped at a throwing send).
+                Drop(item.Transport);
+                _onFault(fault, item.Destination);
+            }
+        }
+    }
+
+    private void Drop(IDatagramTransport transport)
+    {
+        List<Item> dropped = [];
+        lock (_gate)
+        {
+            int count = _queue.Count;
+            for (int i = 0; i < count; i++)
+            {
+                Item item = _queue.Dequeue();
+                if (ReferenceEquals(item.Transport, transport))
+                {
+                    dropped.Add(item);
+                }
+                else
+                {
+                    _queue.Enqueue(item);
+                }
+            }
+        }
+
+        foreach (Item item in dropped)
+        {
+            ArrayPool<byte>.Shared.Return(item.Buffer);
+            item.Sender?.OnNotSent(item.State, item.Tag);
+        }
+    }
+
+    private readonly record struct Item(IDatagramTransport Transport, byte[] Buffer, int Length, IPEndPoint Destination, IOutboxSender? Sender, object? State, int Tag);
+}

@@ -37,6 +37,13 @@ internal sealed class CommonOptions
 
     public Option<bool> Json { get; } = new("--json") { Description = "Print one JSON document on stdout and nothing else." };
 
+    /// <summary><c>--ip-diversity</c>: which addresses the IP-diversity rules apply to.</summary>
+    public Option<string> IpDiversity { get; } = new("--ip-diversity")
+    {
+        Description = "Which addresses the IP-diversity rules (one routing entry per IP, one node per /24 or /64 per bucket and per lookup) apply to: all, public (loopback, private and link-local exempt) or off.",
+        DefaultValueFactory = _ => "public",
+    };
+
     /// <summary><c>--full-node</c>, on one-shot commands only.</summary>
     public Option<bool>? FullNode { get; }
 
@@ -50,6 +57,7 @@ internal sealed class CommonOptions
         command.Options.Add(Bootstrap);
         command.Options.Add(Timeout);
         command.Options.Add(Json);
+        command.Options.Add(IpDiversity);
         if (FullNode is not null)
         {
             command.Options.Add(FullNode);
@@ -94,9 +102,19 @@ internal sealed class CommonOptions
             throw new CliException($"--timeout: {timeout.ToString(CultureInfo.InvariantCulture)} must be a positive number of seconds.");
         }
 
+        string diversity = parse.GetValue(IpDiversity)!;
+        MainlineDht.IpDiversity ipDiversity = diversity.ToLowerInvariant() switch
+        {
+            "all" => MainlineDht.IpDiversity.All,
+            "public" => MainlineDht.IpDiversity.Public,
+            "off" => MainlineDht.IpDiversity.Off,
+            _ => throw new CliException($"--ip-diversity: '{diversity}' is not all, public or off."),
+        };
+
         return new DhtNodeOptions
         {
             BindEndPoint = new IPEndPoint(address, port),
+            IpDiversity = ipDiversity,
             BootstrapNodes = bootstrap,
             StateFile = stateFile,
             UsePublicRouters = NoPublicRouters is null || !parse.GetValue(NoPublicRouters),

@@ -71,6 +71,14 @@ public sealed record DhtNodeOptions
     /// <summary>The token bucket size of the per-IP limit; default 400.</summary>
     public double QueryBurstPerIp { get; init; } = 400;
 
+    /// <summary>
+    /// Which addresses the IP-diversity rules apply to (one routing entry per IP, one node per /24 or
+    /// /64 in a bucket and in a lookup); default <see cref="MainlineDht.IpDiversity.Public"/>:
+    /// loopback, private and link-local addresses are exempt. <see cref="MainlineDht.IpDiversity.All"/>
+    /// applies them to loopback too (to test them on one machine).
+    /// </summary>
+    public IpDiversity IpDiversity { get; init; } = IpDiversity.Public;
+
     /// <summary>BEP 43: run read-only (send <c>ro</c> = 1, answer no queries); default false.</summary>
     public bool ReadOnly { get; init; }
 
@@ -151,6 +159,11 @@ public sealed record DhtNodeOptions
         ArgumentNullException.ThrowIfNull(BootstrapNodes, nameof(BootstrapNodes));
         ArgumentNullException.ThrowIfNull(SendPolicy, nameof(SendPolicy));
         ArgumentNullException.ThrowIfNull(TimeProvider, nameof(TimeProvider));
+        if (!Enum.IsDefined(IpDiversity))
+        {
+            throw new ArgumentException($"IpDiversity {IpDiversity} is not one of All, Public, Off.", nameof(IpDiversity));
+        }
+
         if (QueryTimeout <= TimeSpan.Zero)
         {
             throw new ArgumentException("QueryTimeout must be positive.", nameof(QueryTimeout));

@@ -23,6 +23,12 @@ internal interface ILookupNetwork
     /// <summary>BEP 43: queries carry <c>ro</c>.</summary>
     bool ReadOnly { get; }
 
+    /// <summary>
+    /// Which addresses the lookup's diversity rule applies to: a traversal queries at most one node
+    /// per /24 (IPv4) or /64 (IPv6) among the nodes replies name (its starting nodes aside).
+    /// </summary>
+    IpDiversity IpDiversity { get; }
+
     /// <summary>From the round-trip estimate: after this long without an answer a node frees its lookup slot.</summary>
     TimeSpan SlowAfter { get; }
 

@@ -24,6 +24,8 @@ internal sealed partial class Traversal
 
     private readonly List<Candidate> _candidates = []; // ordered by distance to the target; unknown ids last
     private readonly HashSet<IPEndPoint> _seen = [];
+    private readonly IpDiversity _diversity;
+    private HashSet<ulong>? _ranges; // the /24s (/64s) of the candidates whose address the diversity rule applies to
     private readonly NodeId _target;
     private readonly TimeSpan _slowAfter;
     private readonly TimeProvider _time;
@@ -49,6 +51,7 @@ internal sealed partial class Traversal
         _target = operation.Target;
         _time = time;
         _slowAfter = _network.SlowAfter;
+        _diversity = _network.IpDiversity;
         Self = _network.LocalId;
     }
 
@@ -71,13 +74,33 @@ internal sealed partial class Traversal
 
     public int RoundTrips { get; private set; }
 
-    /// <summary>Adds a node to consider; its id may be unknown (a bootstrap endpoint).</summary>
+    /// <summary>Candidates a reply named that the diversity rule refused (another of their /24 or /64 was a candidate already).</summary>
+    public int RefusedByDiversity { get; private set; }
+
+    /// <summary>
+    /// Adds a node to consider; its id may be unknown (a bootstrap endpoint). A node a reply named
+    /// (<paramref name="depth"/> above 0) is refused when a candidate of its /24 (IPv4) or /64 (IPv6)
+    /// came before it (IP diversity, libtorrent's <c>dht_restrict_search_ips</c>); starting nodes
+    /// (depth 0: the routing table's, saved and bootstrap nodes) are always taken, and hold their range.
+    /// </summary>
     public void AddCandidate(NodeId? id, IPEndPoint endPoint, int depth)
     {
-        if ((id is not null && id == Self) || !_seen.Add(endPoint))
+        if ((id is not null && id == Self) || _seen.Contains(endPoint))
         {
             return;
         }
+
+        if (IpRanges.IsRestricted(endPoint.Address, _diversity))
+        {
+            ulong range = IpRanges.PrefixKey(endPoint.Address);
+            if (!(_ranges ??= []).Add(range) && depth > 0)
+            {
+                RefusedByDiversity++;
+                return;
+            }
+        }
+
+        _seen.Add(endPoint);
 
         var candidate = new Candidate(id, endPoint, depth, _nextSequence++);
         int index = SortedIndexOf(candidate);

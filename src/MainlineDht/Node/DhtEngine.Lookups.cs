@@ -19,6 +19,8 @@ internal sealed partial class DhtEngine : ILookupNetwork
 
     public bool ReadOnly => _node.Options.ReadOnly;
 
+    public IpDiversity IpDiversity => _node.Options.IpDiversity;
+
     public TimeSpan SlowAfter
     {
         get

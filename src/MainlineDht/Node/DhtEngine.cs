@@ -35,7 +35,7 @@ internal sealed partial class DhtEngine : IDatagramReceiver
         Family = transport.LocalEndPoint.AddressFamily == AddressFamily.InterNetworkV6 && !transport.LocalEndPoint.Address.IsIPv4MappedToIPv6
             ? AddressFamily.InterNetworkV6
             : AddressFamily.InterNetwork;
-        Routing = new RoutingTable(node.Id, Family, new RoutingTableOptions());
+        Routing = new RoutingTable(node.Id, Family, new RoutingTableOptions { IpDiversity = node.Options.IpDiversity });
         Rpc = new RpcClient(transport, node.Outbox, node.Gate, node.Time, node.Random, this, node.Options.MaxOutstandingQueries, node.Options.QueryTimeout, node.Options.RunContinuationsInline);
         _dispatcher = new QueryDispatcher(node, this, transport);
     }

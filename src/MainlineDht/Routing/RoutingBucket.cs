@@ -87,8 +87,11 @@ internal sealed class RoutingBucket
     /// first; a verified newcomer may also push out the oldest verified one; an unverified newcomer
     /// never pushes out a verified one (then it is dropped and false is returned).
     /// </summary>
-    internal bool TryAddReplacement(ReplacementEntry entry)
+    /// <param name="entry">The newcomer.</param>
+    /// <param name="evicted">The entry pushed out to make room for it, if any.</param>
+    internal bool TryAddReplacement(ReplacementEntry entry, out ReplacementEntry? evicted)
     {
+        evicted = null;
         if (_replacementCapacity == 0)
         {
             return false;
@@ -103,6 +106,7 @@ internal sealed class RoutingBucket
             }
 
             _replacements.Remove(victim);
+            evicted = victim;
         }
 
         _replacements.Add(entry);

@@ -9,6 +9,12 @@ internal enum RoutingResult
     /// <summary>Refused: the id is live at another endpoint and that entry is not bad (anti-hijack).</summary>
     Rejected,
 
+    /// <summary>
+    /// Refused by the IP-diversity rules: another entry holds its address, or its /24 (IPv4) or /64
+    /// (IPv6) already has a node in its bucket.
+    /// </summary>
+    Crowded,
+
     /// <summary>The node entered the live table.</summary>
     Added,
 
@@ -70,6 +76,8 @@ internal readonly struct RoutingOutcome : IEquatable<RoutingOutcome>
     public static RoutingOutcome Ignored { get; } = new(RoutingResult.Ignored, PingReason.None, default);
 
     public static RoutingOutcome Rejected { get; } = new(RoutingResult.Rejected, PingReason.None, default);
+
+    public static RoutingOutcome Crowded { get; } = new(RoutingResult.Crowded, PingReason.None, default);
 
     public static RoutingOutcome Of(RoutingResult result) => new(result, PingReason.None, default);
 

@@ -121,11 +121,16 @@ internal sealed partial class RoutingTable
                     return false;
                 }
 
-                bucket.RemoveReplacement(atEndPoint);
+                RemoveReplacement(bucket, atEndPoint);
+            }
+
+            if (!MakeRoomForAddress(id, endPoint, verified: false))
+            {
+                return false; // IP diversity: its address or its /24 (/64) is taken
             }
 
             candidate = new ReplacementEntry(id, endPoint, now);
-            if (!bucket.TryAddReplacement(candidate))
+            if (!AddReplacement(bucket, candidate))
             {
                 return false;
             }
@@ -134,13 +139,9 @@ internal sealed partial class RoutingTable
         {
             if (!candidate.EndPoint.Equals(endPoint))
             {
-                if (candidate.IsVerified)
-                {
-                    return false;
-                }
-
-                candidate.EndPoint = endPoint;
-                candidate.VerificationRequested = null;
+                // An id waiting at one endpoint is not taken over by whoever names it at another:
+                // the candidate there is verified or forgotten first (a ping proves which is real).
+                return false;
             }
 
             if (now > candidate.LastHeard)

@@ -169,6 +169,12 @@ internal sealed partial class RoutingTable
             RemoveLive(displaced);
         }
 
+        if (!MakeRoomForAddress(id, endPoint, verified: true))
+        {
+            // Its address is another node's, or its /24 (/64) already has a node in the bucket.
+            return RoutingOutcome.Crowded;
+        }
+
         int bucketsBefore = _buckets.Count;
         RoutingOutcome outcome = Insert(id, endPoint, roundTripTime, now);
 
@@ -212,7 +218,7 @@ internal sealed partial class RoutingTable
             ReplacementEntry? waiting = bucket.FindReplacement(id);
             if (waiting is not null && waiting.EndPoint.Equals(endPoint))
             {
-                bucket.RemoveReplacement(waiting);
+                RemoveReplacement(bucket, waiting);
                 return RoutingOutcome.Of(RoutingResult.Removed);
             }
 
@@ -248,7 +254,7 @@ internal sealed partial class RoutingTable
         bool removed = false;
         if (bucket.FindReplacement(id) is { } waiting)
         {
-            bucket.RemoveReplacement(waiting);
+            RemoveReplacement(bucket, waiting);
             removed = true;
         }
 
@@ -279,12 +285,12 @@ internal sealed partial class RoutingTable
 
                 if (waiting is not null)
                 {
-                    bucket.RemoveReplacement(waiting);
+                    RemoveReplacement(bucket, waiting);
                 }
 
                 if (bucket.FindReplacement(endPoint) is { } stale)
                 {
-                    bucket.RemoveReplacement(stale);
+                    RemoveReplacement(bucket, stale);
                 }
 
                 NodeEntry entry = new(id, endPoint, now, now, roundTripTime);
@@ -307,20 +313,24 @@ internal sealed partial class RoutingTable
             // under its endpoint is stale: the endpoint just answered with this id.
             if (bucket.FindReplacement(endPoint) is { } staleWaiting && !ReferenceEquals(staleWaiting, waiting))
             {
-                bucket.RemoveReplacement(staleWaiting);
+                RemoveReplacement(bucket, staleWaiting);
             }
 
             if (waiting is null)
             {
                 waiting = new ReplacementEntry(id, endPoint, now);
-                if (!bucket.TryAddReplacement(MarkVerified(waiting, roundTripTime, now)))
+                if (!AddReplacement(bucket, MarkVerified(waiting, roundTripTime, now)))
                 {
                     return RoutingOutcome.Ignored;
                 }
             }
             else
             {
-                waiting.EndPoint = endPoint;
+                if (!waiting.EndPoint.Equals(endPoint))
+                {
+                    MoveReplacement(waiting, endPoint);
+                }
+
                 MarkVerified(waiting, roundTripTime, now);
             }
 
@@ -380,6 +390,7 @@ internal sealed partial class RoutingTable
         bucket.AddNode(entry);
         _byId[entry.Id] = entry;
         _byEndPoint[entry.EndPoint] = entry;
+        IndexAddress(entry.EndPoint, entry);
         bucket.LastChanged = now;
     }
 
@@ -391,6 +402,8 @@ internal sealed partial class RoutingTable
         {
             _byEndPoint.Remove(entry.EndPoint);
         }
+
+        UnindexAddress(entry.EndPoint, entry);
     }
 
     /// <summary>Moves verified replacements into the live table while the bucket has room.</summary>
@@ -435,7 +448,7 @@ internal sealed partial class RoutingTable
                 return null;
             }
 
-            bucket.RemoveReplacement(best);
+            RemoveReplacement(bucket, best);
             if (!_byEndPoint.ContainsKey(best.EndPoint) && !_byId.ContainsKey(best.Id))
             {
                 return best;

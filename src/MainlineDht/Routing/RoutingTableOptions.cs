@@ -24,6 +24,13 @@ internal sealed record RoutingTableOptions
     /// <summary>How long a bucket may stay unchanged before it is due for a refresh. Default 15 minutes.</summary>
     public TimeSpan BucketRefreshInterval { get; init; } = TimeSpan.FromMinutes(15);
 
+    /// <summary>
+    /// Which addresses the diversity rules apply to: one entry per IP address in the table, one node
+    /// per /24 (IPv4) or /64 (IPv6) in a bucket with its replacement cache. Default
+    /// <see cref="IpDiversity.Public"/> (loopback, private and link-local addresses are exempt).
+    /// </summary>
+    public IpDiversity IpDiversity { get; init; } = IpDiversity.Public;
+
     /// <summary>Throws when a value is out of range.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A value is out of range.</exception>
     public void Validate()

@@ -62,6 +62,8 @@ internal sealed class FakeLookupNetwork(AddressFamily family, NodeId localId, Vi
 
     public TimeSpan SlowAfter { get; init; } = TimeSpan.FromSeconds(1);
 
+    public IpDiversity IpDiversity { get; init; } = IpDiversity.Public;
+
     public FakeLookupNetwork Starting(params (NodeId? Id, IPEndPoint EndPoint)[] candidates)
     {
         _starting.AddRange(candidates);

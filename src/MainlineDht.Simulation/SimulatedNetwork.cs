@@ -116,6 +116,9 @@ public sealed partial class SimulatedNetwork : IAsyncDisposable
             RandomSeed = Mix.Derive(_options.Seed, 2 + (ulong)index),
             // Every simulated node has its own address: a per-IP limit would only cost memory.
             QueriesPerSecondPerIp = 0,
+            // Virtual time packs a whole DHT's growth into seconds: the first nodes answer thousands
+            // of joins a virtual second, which no reply byte budget of a real node is sized for.
+            ReplyBytesPerSecond = 0,
         };
         options = _options.ConfigureNode?.Invoke(options) ?? options;
         options = configure?.Invoke(options) ?? options;

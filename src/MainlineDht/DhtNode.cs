@@ -217,6 +217,8 @@ public sealed partial class DhtNode : IAsyncDisposable
             {
                 RoutingTableSizeV4 = v4,
                 RoutingTableSizeV6 = v6,
+                IpBans = _context.RateLimiter.BansStarted,
+                IpsBannedNow = _context.RateLimiter.Banned,
             };
         }
     }

@@ -72,12 +72,54 @@ public sealed record DhtNodeOptions
     public double QueryBurstPerIp { get; init; } = 400;
 
     /// <summary>
+    /// An IP whose queries the per-IP limit dropped this many times, without its bucket filling up
+    /// again in between (it keeps exceeding its rate), is banned for <see cref="IpBanDuration"/>: its
+    /// queries are dropped unread. 0 never bans. Default 400 (one burst's worth of excess). libtorrent
+    /// bans at once past <c>dht_block_ratelimit</c> = 5 queries/s; ours answers up to 200/s, since a
+    /// crawler, a NAT with many clients or a tracker's DHT front end legitimately sends more.
+    /// </summary>
+    public int IpBanThreshold { get; init; } = 400;
+
+    /// <summary>How long a ban lasts; default 5 minutes (libtorrent's <c>dht_block_timeout</c>, 300 s). At most 1,024 IPs are banned at once.</summary>
+    public TimeSpan IpBanDuration { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// A reply to a source that has never been verified (not in our routing table: it never answered
+    /// a query of ours) is at most this many times the size of its query: <c>values</c>,
+    /// <c>samples</c>, <c>nodes6</c> and <c>nodes</c> are cut to fit (in that order of sacrifice: the
+    /// fields added last), scrape filters left out, and a reply that still does not fit is not sent.
+    /// A spoofed source then cannot use us to amplify traffic at a victim. 0 lifts the limit (replies
+    /// are still kept under 1,200 bytes). Default 4; the factors measured are in the README.
+    /// </summary>
+    public int AmplificationLimit { get; init; } = 4;
+
+    /// <summary>
+    /// The bytes per second our replies may take in all (a token bucket holding 2 s worth); replies
+    /// to unverified sources may use only the first half of the bucket, so that verified nodes keep
+    /// being answered under a flood. 0 turns the budget off. Default 100,000 B/s (about 330 full
+    /// replies a second). libtorrent's <c>dht_upload_rate_limit</c> is 8,000 B/s, fit for a torrent
+    /// client whose DHT is a side job; a node built on this library may be the DHT's front end, and a
+    /// busy long-lived node on the live DHT answers 50–100 queries a second.
+    /// </summary>
+    public int ReplyBytesPerSecond { get; init; } = 100_000;
+
+    /// <summary>
     /// Which addresses the IP-diversity rules apply to (one routing entry per IP, one node per /24 or
     /// /64 in a bucket and in a lookup); default <see cref="MainlineDht.IpDiversity.Public"/>:
     /// loopback, private and link-local addresses are exempt. <see cref="MainlineDht.IpDiversity.All"/>
     /// applies them to loopback too (to test them on one machine).
     /// </summary>
     public IpDiversity IpDiversity { get; init; } = IpDiversity.Public;
+
+    /// <summary>
+    /// BEP 42: refuse nodes whose id is not the one their address allows (crc32c of the address): they
+    /// enter no routing table and lookups do not follow them. Default false, like libtorrent's
+    /// <c>dht_enforce_node_id</c>: many nodes on the live DHT still have ids of their own choosing.
+    /// Without it the table only prefers verified ids (its own bucket splits for an unverified newcomer
+    /// only while fewer than 2/3 of the bucket are verified). Loopback, private and link-local
+    /// addresses allow any id.
+    /// </summary>
+    public bool EnforceNodeIds { get; init; }
 
     /// <summary>BEP 43: run read-only (send <c>ro</c> = 1, answer no queries); default false.</summary>
     public bool ReadOnly { get; init; }
@@ -177,6 +219,21 @@ public sealed record DhtNodeOptions
         if (QueriesPerSecondPerIp < 0 || QueryBurstPerIp < 0)
         {
             throw new ArgumentException("QueriesPerSecondPerIp and QueryBurstPerIp must not be negative.", nameof(QueriesPerSecondPerIp));
+        }
+
+        if (IpBanThreshold < 0 || IpBanDuration < TimeSpan.Zero || IpBanDuration > TimeSpan.FromDays(1))
+        {
+            throw new ArgumentException("IpBanThreshold must not be negative, and IpBanDuration must be from 0 to one day.", nameof(IpBanThreshold));
+        }
+
+        if (AmplificationLimit is < 0 or > 100)
+        {
+            throw new ArgumentException("AmplificationLimit must be from 0 to 100.", nameof(AmplificationLimit));
+        }
+
+        if (ReplyBytesPerSecond < 0)
+        {
+            throw new ArgumentException("ReplyBytesPerSecond must not be negative.", nameof(ReplyBytesPerSecond));
         }
 
         if (MaxPeersPerInfoHash < 1 || MaxInfoHashes < 1)

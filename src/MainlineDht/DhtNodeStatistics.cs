@@ -24,6 +24,21 @@ public sealed record DhtNodeStatistics
     /// <summary>Queries dropped by the per-IP rate limit.</summary>
     public long QueriesRateLimited { get; init; }
 
+    /// <summary>Queries dropped unread because their source IP was banned (it kept exceeding the per-IP limit).</summary>
+    public long QueriesFromBannedIps { get; init; }
+
+    /// <summary>Bans of source IPs started (<see cref="DhtNodeOptions.IpBanThreshold"/>).</summary>
+    public long IpBans { get; init; }
+
+    /// <summary>Source IPs banned now.</summary>
+    public int IpsBannedNow { get; init; }
+
+    /// <summary>Replies to unverified sources not sent because even cut down they exceeded <see cref="DhtNodeOptions.AmplificationLimit"/> times their query.</summary>
+    public long RepliesWithheld { get; init; }
+
+    /// <summary>Replies not sent because the reply byte budget (<see cref="DhtNodeOptions.ReplyBytesPerSecond"/>) was spent.</summary>
+    public long RepliesOverBudget { get; init; }
+
     /// <summary>Responses received that matched a query in flight.</summary>
     public long ResponsesReceived { get; init; }
 
@@ -56,6 +71,20 @@ public sealed record DhtNodeStatistics
 
     /// <summary>Announces accepted from other nodes.</summary>
     public long AnnouncesAccepted { get; init; }
+
+    /// <summary>
+    /// Nodes named in replies that our lookups did not follow: junk (port 0; unspecified, broadcast,
+    /// multicast or reserved addresses; our own id or endpoint; loopback or private addresses of a
+    /// network we are not on; ids BEP 42 does not allow, with <see cref="DhtNodeOptions.EnforceNodeIds"/>).
+    /// </summary>
+    public long NodesIgnored { get; init; }
+
+    /// <summary>
+    /// <see cref="NodesIgnored"/> by reason: <c>port_0</c>, <c>unspecified</c>, <c>broadcast</c>,
+    /// <c>multicast</c>, <c>reserved</c>, <c>own_id</c>, <c>own_endpoint</c>, <c>loopback</c>,
+    /// <c>private</c>, <c>unverified_id</c>.
+    /// </summary>
+    public IReadOnlyDictionary<string, long> NodesIgnoredByReason { get; init; } = new Dictionary<string, long>();
 
     /// <summary>
     /// Datagrams whose handling failed inside the node (a bug: it is counted, never thrown into the

@@ -29,6 +29,16 @@ internal interface ILookupNetwork
     /// </summary>
     IpDiversity IpDiversity { get; }
 
+    /// <summary>
+    /// Whether a node a reply named is worth a query: false for junk (port 0, unspecified, broadcast,
+    /// multicast or reserved addresses, our own id or endpoint, loopback or private addresses of a
+    /// network we are not on), which the network counts. May be called from any thread.
+    /// </summary>
+    /// <param name="id">The id named.</param>
+    /// <param name="endPoint">The endpoint named.</param>
+    /// <param name="namedBy">The endpoint of the node whose reply named it.</param>
+    bool ShouldFollow(NodeId id, IPEndPoint endPoint, IPEndPoint namedBy);
+
     /// <summary>From the round-trip estimate: after this long without an answer a node frees its lookup slot.</summary>
     TimeSpan SlowAfter { get; }
 

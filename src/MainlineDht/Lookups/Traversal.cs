@@ -264,7 +264,7 @@ internal sealed partial class Traversal
                 candidate.Token = response.Token.IsEmpty ? null : response.Token.ToArray();
                 RoundTrips = Math.Max(RoundTrips, candidate.Depth + 1);
                 Candidate? closestBefore = _candidates.Count > 0 && _candidates[0].Id is not null ? _candidates[0] : null;
-                FollowNodes(response, candidate.Depth + 1);
+                FollowNodes(response, candidate.Depth + 1, candidate.EndPoint);
 
                 if (closestBefore is not null && ReferenceEquals(_candidates[0], closestBefore))
                 {
@@ -289,14 +289,15 @@ internal sealed partial class Traversal
     /// <summary>
     /// Takes the nodes a reply returned in our family's key: <c>nodes</c> on IPv4, <c>nodes6</c> on
     /// IPv6 (BEP 32); the other key is not ours to follow (we could not send to its nodes). An
-    /// IPv4-mapped address in <c>nodes6</c>, and port 0, are skipped.
+    /// IPv4-mapped address in <c>nodes6</c> is skipped, and so is whatever the network calls junk
+    /// (<see cref="ILookupNetwork.ShouldFollow"/>: port 0, unusable addresses, ourselves…).
     /// </summary>
-    private void FollowNodes(KrpcResponse response, int depth)
+    private void FollowNodes(KrpcResponse response, int depth, IPEndPoint namedBy)
     {
         bool v6 = Family == AddressFamily.InterNetworkV6;
         foreach (NodeInfo node in CompactFormat.EnumerateNodes(v6 ? response.Nodes6.Span : response.Nodes.Span, Family))
         {
-            if (node.EndPoint.Port != 0 && CompactFormat.IsV4(node.EndPoint.Address) != v6)
+            if (CompactFormat.IsV4(node.EndPoint.Address) != v6 && _network.ShouldFollow(node.Id, node.EndPoint, namedBy))
             {
                 AddCandidate(node.Id, node.EndPoint, depth);
             }

@@ -21,6 +21,19 @@ internal sealed partial class DhtEngine : ILookupNetwork
 
     public IpDiversity IpDiversity => _node.Options.IpDiversity;
 
+    /// <summary>Outside the gate: the junk filter (<see cref="ReplyNodeFilter"/>); what it refuses is counted.</summary>
+    public bool ShouldFollow(NodeId id, IPEndPoint endPoint, IPEndPoint namedBy)
+    {
+        IgnoredNodeReason? reason = ReplyNodeFilter.Judge(id, endPoint, namedBy, _node.Id, Transport.LocalEndPoint, _externalSnapshot, _node.Options.EnforceNodeIds);
+        if (reason is IgnoredNodeReason why)
+        {
+            Interlocked.Increment(ref _node.Counters.IgnoredNodes[(int)why]);
+            return false;
+        }
+
+        return true;
+    }
+
     public TimeSpan SlowAfter
     {
         get

@@ -43,6 +43,8 @@ internal sealed partial class DhtEngine : IRpcObserver, IQueryHost
     int IQueryHost.FindClosestToShare(AddressFamily family, NodeId target, Span<NodeEntry> destination) =>
         family == Family ? FindOwnClosestToShare(target, destination) : _host.FindClosestToShare(family, target, destination);
 
+    bool IQueryHost.IsVerified(NodeId id, IPEndPoint source) => Routing.IsVerified(id, source);
+
     void IQueryHost.OnQueried(NodeId id, IPEndPoint source, DateTimeOffset now)
     {
         if (Routing.OnQuery(id, source, now))
@@ -67,7 +69,11 @@ internal sealed partial class DhtEngine : IRpcObserver, IQueryHost
         }
     }
 
-    void IRpcObserver.OnExternalAddress(IPAddress voter, IPAddress address) => _externalAddress.Add(voter, address);
+    void IRpcObserver.OnExternalAddress(IPAddress voter, IPAddress address)
+    {
+        _externalAddress.Add(voter, address);
+        _externalSnapshot = _externalAddress.Leader;
+    }
 
     /// <summary>Does what the routing table asks: ping a questionable node before it may be evicted.</summary>
     private void Follow(RoutingOutcome outcome)

@@ -27,6 +27,9 @@ internal sealed partial class DhtEngine : IDatagramReceiver
     private readonly QueryDispatcher _dispatcher;
     private readonly ExternalAddressVote _externalAddress = new();
 
+    /// <summary>The vote's leader, for readers outside the gate (the junk filter).</summary>
+    private volatile IPAddress? _externalSnapshot;
+
     public DhtEngine(NodeContext node, IDatagramTransport transport, IEngineHost host)
     {
         _node = node;
@@ -83,11 +86,11 @@ internal sealed partial class DhtEngine : IDatagramReceiver
             {
                 if (!decoded)
                 {
-                    _dispatcher.OnMalformed(error, source);
+                    _dispatcher.OnMalformed(error, source, datagram.Length);
                 }
                 else if (message is KrpcQuery query)
                 {
-                    _dispatcher.Dispatch(query, source);
+                    _dispatcher.Dispatch(query, source, datagram.Length);
                 }
                 else
                 {

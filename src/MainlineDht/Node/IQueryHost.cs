@@ -15,6 +15,9 @@ internal interface IQueryHost
     /// </summary>
     int FindClosestToShare(AddressFamily family, NodeId target, Span<NodeEntry> destination);
 
+    /// <summary>Whether <paramref name="id"/> at <paramref name="source"/> has answered a query of ours (it is in the routing table, live or waiting verified).</summary>
+    bool IsVerified(NodeId id, IPEndPoint source);
+
     /// <summary><paramref name="id"/> queried us from <paramref name="source"/> (a full node: not read-only, not us); called after the reply.</summary>
     void OnQueried(NodeId id, IPEndPoint source, DateTimeOffset now);
 }

@@ -22,7 +22,8 @@ internal sealed class NodeContext
         Random = random;
         Tokens = tokens;
         Peers = peers;
-        RateLimiter = new QueryRateLimiter(options.QueriesPerSecondPerIp, options.QueryBurstPerIp, options.TimeProvider);
+        RateLimiter = new QueryRateLimiter(options.QueriesPerSecondPerIp, options.QueryBurstPerIp, options.IpBanThreshold, options.IpBanDuration, options.TimeProvider);
+        Bandwidth = new ReplyBandwidth(options.ReplyBytesPerSecond, options.TimeProvider);
         Outbox = new Outbox(Gate, (e, destination) => ReportFault(e, $"sending a datagram to {destination}"));
     }
 
@@ -48,6 +49,9 @@ internal sealed class NodeContext
 
     /// <summary>The per-source-IP query limit (each family's addresses are distinct).</summary>
     public QueryRateLimiter RateLimiter { get; }
+
+    /// <summary>The byte budget of the node's replies (verified nodes first).</summary>
+    public ReplyBandwidth Bandwidth { get; }
 
     /// <summary>Where datagrams wait for the gate to be released.</summary>
     public Outbox Outbox { get; }

@@ -11,10 +11,16 @@ internal sealed class NodeCounters
 {
     public readonly long[] QueriesReceived = new long[QueryMethods.Count];
     public readonly Dictionary<int, long> ErrorsSent = [];
+
+    /// <summary>Nodes named in replies that were not followed, by <see cref="IgnoredNodeReason"/>; incremented outside the gate (interlocked).</summary>
+    public readonly long[] IgnoredNodes = new long[ReplyNodeFilter.Count];
     public long DatagramsReceived;
     public long Malformed;
     public long Answered;
     public long RateLimited;
+    public long Banned;
+    public long RepliesWithheld;
+    public long RepliesOverBudget;
     public long AnnouncesAccepted;
     public long HandlerFaults;
 
@@ -49,6 +55,9 @@ internal sealed class NodeCounters
             QueriesSent = ByMethod(sent),
             ErrorsSent = new Dictionary<int, long>(ErrorsSent),
             QueriesRateLimited = RateLimited,
+            QueriesFromBannedIps = Banned,
+            RepliesWithheld = RepliesWithheld,
+            RepliesOverBudget = RepliesOverBudget,
             ResponsesReceived = responses,
             ErrorsReceived = errors,
             UnmatchedReplies = unmatched,
@@ -59,7 +68,31 @@ internal sealed class NodeCounters
             StoredPeers = peers,
             AnnouncesAccepted = AnnouncesAccepted,
             InternalErrors = HandlerFaults,
+            NodesIgnored = IgnoredTotal(),
+            NodesIgnoredByReason = IgnoredByReason(),
         };
+    }
+
+    private long IgnoredTotal()
+    {
+        long total = 0;
+        for (int i = 0; i < IgnoredNodes.Length; i++)
+        {
+            total += Interlocked.Read(ref IgnoredNodes[i]);
+        }
+
+        return total;
+    }
+
+    private Dictionary<string, long> IgnoredByReason()
+    {
+        var map = new Dictionary<string, long>(IgnoredNodes.Length);
+        for (int i = 0; i < IgnoredNodes.Length; i++)
+        {
+            map[ReplyNodeFilter.Names[i]] = Interlocked.Read(ref IgnoredNodes[i]);
+        }
+
+        return map;
     }
 
     private static Dictionary<string, long> ByMethod(long[] counts)

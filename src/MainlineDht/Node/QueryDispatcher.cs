@@ -1,5 +1,6 @@
 using System.Net;
 using MainlineDht.Protocol;
+using MainlineDht.Rpc;
 using MainlineDht.Transport;
 
 namespace MainlineDht.Node;
@@ -23,23 +24,28 @@ internal sealed class QueryDispatcher
         _reply = new ReplyBuilder(node, host, transport);
     }
 
-    /// <summary>Handles a query from <paramref name="source"/>.</summary>
-    public void Dispatch(KrpcQuery query, IPEndPoint source)
+    /// <summary>Handles a query from <paramref name="source"/>, <paramref name="size"/> bytes long on the wire.</summary>
+    public void Dispatch(KrpcQuery query, IPEndPoint source, int size)
     {
         if (_node.Options.ReadOnly)
         {
             return; // BEP 43: a read-only node answers nothing.
         }
 
-        if (!_node.RateLimiter.TryAcquire(source.Address))
+        switch (_node.RateLimiter.Admit(source.Address))
         {
-            _node.Counters.RateLimited++;
-            return;
+            case QueryAdmission.Limited:
+                _node.Counters.RateLimited++;
+                return;
+            case QueryAdmission.Banned:
+                _node.Counters.Banned++;
+                return;
         }
 
         _node.Counters.QueriesReceived[(int)query.Method]++;
         DateTimeOffset now = _node.Time.GetUtcNow();
-        _reply.Begin(query, source, now);
+        bool verified = _host.IsVerified(query.Id, source);
+        _reply.Begin(query, source, now, ReplyLimit(verified, size), verified);
         QueryMethods.HandlerOf(query.Method).Handle(query, source, _reply);
 
         // After the answer, so that verifying an unknown querier never delays its reply.
@@ -49,13 +55,24 @@ internal sealed class QueryDispatcher
         }
     }
 
-    /// <summary>Handles a datagram the codec rejected: counted, and answered with the error it calls for.</summary>
-    public void OnMalformed(in KrpcDecodeError error, IPEndPoint source)
+    /// <summary>Handles a datagram the codec rejected: counted, and answered with the error it calls for (within the amplification limit).</summary>
+    public void OnMalformed(in KrpcDecodeError error, IPEndPoint source, int size)
     {
         _node.Counters.Malformed++;
         if (error.ShouldReply && !_node.Options.ReadOnly && _node.RateLimiter.TryAcquire(source.Address))
         {
-            _reply.SendError(error.TransactionId.Span, error.ReplyCode!.Value, error.Reason, source);
+            // A datagram that is not a valid query names no node id: its source counts as unverified.
+            _reply.SendError(error.TransactionId.Span, error.ReplyCode!.Value, error.Reason, source, ReplyLimit(verified: false, size), verified: false);
         }
+    }
+
+    /// <summary>
+    /// How big a reply may be: the full budget for a verified node; for any other source at most
+    /// <see cref="DhtNodeOptions.AmplificationLimit"/> times its query, so that it cannot turn us into an amplifier.
+    /// </summary>
+    private int ReplyLimit(bool verified, int querySize)
+    {
+        int factor = _node.Options.AmplificationLimit;
+        return verified || factor == 0 ? ReplyBuilder.Budget : (int)Math.Min(ReplyBuilder.Budget, (long)factor * querySize);
     }
 }

@@ -31,8 +31,9 @@ internal sealed partial class ReplyBuilder
 
     /// <summary>
     /// Adds the nodes closest to <paramref name="target"/> of the families the querier wants (BEP 32;
-    /// no <c>want</c>: its own family), each from that family's routing table. The key of each wanted
-    /// family is written even when empty: the query types that return nodes require it.
+    /// no <c>want</c>: its own family), each from that family's routing table, as many as fit the
+    /// reply's limit (K when nothing is cut). The key of each wanted family is written even when
+    /// empty: the query types that return nodes require it.
     /// </summary>
     public void AddNodes(NodeId target, WantFamilies want)
     {
@@ -43,14 +44,14 @@ internal sealed partial class ReplyBuilder
 
         if ((want & WantFamilies.IPv4) != 0)
         {
-            _nodes = WriteNodes(AddressFamily.InterNetwork, target, _nodesBuffer ??= new byte[CompactFormat.NodeV4Size * NodesPerReply]);
+            _nodes = WriteNodes(AddressFamily.InterNetwork, target, _nodesBuffer ??= new byte[CompactFormat.NodeV4Size * NodesPerReply], Fitting("nodes", CompactFormat.NodeV4Size));
             _keys |= KrpcResponseKeys.Nodes;
             _size += Entry("nodes", _nodes.Length);
         }
 
         if ((want & WantFamilies.IPv6) != 0)
         {
-            _nodes6 = WriteNodes(AddressFamily.InterNetworkV6, target, _nodes6Buffer ??= new byte[CompactFormat.NodeV6Size * NodesPerReply]);
+            _nodes6 = WriteNodes(AddressFamily.InterNetworkV6, target, _nodes6Buffer ??= new byte[CompactFormat.NodeV6Size * NodesPerReply], Fitting("nodes6", CompactFormat.NodeV6Size));
             _keys |= KrpcResponseKeys.Nodes6;
             _size += Entry("nodes6", _nodes6.Length);
         }
@@ -71,7 +72,7 @@ internal sealed partial class ReplyBuilder
     public void AddValues(NodeId infoHash, bool noSeed)
     {
         int peerSize = PeerStore.CompactPeerSize(SourceFamily);
-        int room = Budget - _size - Key("values") - 2; // l...e
+        int room = _limit - _size - Key("values") - 2; // l...e
         int max = Math.Max(0, room / BencodeWriter.StringSize(peerSize));
         Span<byte> compact = stackalloc byte[Budget];
         max = Math.Min(max, compact.Length / peerSize);
@@ -97,6 +98,11 @@ internal sealed partial class ReplyBuilder
     /// <summary>BEP 33: adds the seeds' and downloaders' bloom filters of <paramref name="infoHash"/>, when any peer is stored.</summary>
     public void AddScrapeFilters(NodeId infoHash)
     {
+        if (_size + Entry("BFsd", ScrapeBloomFilter.Size) + Entry("BFpe", ScrapeBloomFilter.Size) > _limit)
+        {
+            return; // an unverified source's reply has no room for them
+        }
+
         ScrapeBloomFilter seeds = _seeds ??= new ScrapeBloomFilter();
         ScrapeBloomFilter downloaders = _downloaders ??= new ScrapeBloomFilter();
         if (!_node.Peers.Scrape(infoHash, Now, seeds, downloaders))
@@ -122,7 +128,7 @@ internal sealed partial class ReplyBuilder
         long seconds = (long)interval.TotalSeconds;
         int fixedSize = _size + IntegerEntry("num", stored) + IntegerEntry("interval", seconds) + Key("samples");
         int room = MaxSamples;
-        while (room > 0 && fixedSize + BencodeWriter.StringSize(room * NodeId.Size) > Budget)
+        while (room > 0 && fixedSize + BencodeWriter.StringSize(room * NodeId.Size) > _limit)
         {
             room--;
         }
@@ -142,9 +148,21 @@ internal sealed partial class ReplyBuilder
         _size = fixedSize + BencodeWriter.StringSize(_samples.Length);
     }
 
-    private ReadOnlyMemory<byte> WriteNodes(AddressFamily family, NodeId target, byte[] buffer)
+    /// <summary>How many nodes of <paramref name="size"/> bytes fit under <paramref name="key"/> in what is left of the limit (at most K).</summary>
+    private int Fitting(string key, int size)
     {
-        int count = _host.FindClosestToShare(family, target, _closest);
+        int count = NodesPerReply;
+        while (count > 0 && _size + Entry(key, count * size) > _limit)
+        {
+            count--;
+        }
+
+        return count;
+    }
+
+    private ReadOnlyMemory<byte> WriteNodes(AddressFamily family, NodeId target, byte[] buffer, int max)
+    {
+        int count = max == 0 ? 0 : _host.FindClosestToShare(family, target, _closest.AsSpan(0, max));
         int written = 0;
         for (int i = 0; i < count; i++)
         {

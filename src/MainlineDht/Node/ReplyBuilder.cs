@@ -37,6 +37,8 @@ internal sealed partial class ReplyBuilder
     private long? _num, _interval;
     private KrpcResponseKeys _keys;
     private int _size;
+    private int _limit = Budget;
+    private bool _verified = true;
 
     public ReplyBuilder(NodeContext node, IQueryHost host, IDatagramTransport transport)
     {
@@ -61,12 +63,29 @@ internal sealed partial class ReplyBuilder
     /// <summary>What the response encodes to with the fields added so far.</summary>
     public int Size => _size;
 
+    /// <summary>
+    /// The most bytes this reply may take: <see cref="Budget"/>, or for an unverified source its
+    /// query's size times <see cref="DhtNodeOptions.AmplificationLimit"/>. Fields that can be cut
+    /// (<c>nodes</c>, <c>values</c>, <c>samples</c>) are cut to fit it; others are left out when they do not fit.
+    /// </summary>
+    public int Limit => _limit;
+
+    /// <summary>The bytes left for more fields.</summary>
+    public int Room => _limit - _size;
+
     /// <summary>Starts the reply to <paramref name="query"/>.</summary>
-    public void Begin(KrpcQuery query, IPEndPoint source, DateTimeOffset now)
+    /// <param name="query">The query.</param>
+    /// <param name="source">Its source.</param>
+    /// <param name="now">The time it is answered at.</param>
+    /// <param name="limit">The most bytes the reply may take (see <see cref="Limit"/>).</param>
+    /// <param name="verified">Whether the source is a verified node (it spends the reply budget first).</param>
+    public void Begin(KrpcQuery query, IPEndPoint source, DateTimeOffset now, int limit = Budget, bool verified = true)
     {
         _query = query;
         _source = source;
         Now = now;
+        _limit = Math.Min(limit, Budget);
+        _verified = verified;
         _token = _nodes = _nodes6 = _seedsFilter = _peersFilter = _samples = default;
         _values = default;
         _num = _interval = null;
@@ -82,6 +101,12 @@ internal sealed partial class ReplyBuilder
     public void SendResponse()
     {
         KrpcQuery query = _query!;
+        if (!MaySend(_size, _limit, _verified))
+        {
+            _query = null;
+            return;
+        }
+
         var reply = new KrpcResponse
         {
             Id = _node.Id,
@@ -114,12 +139,12 @@ internal sealed partial class ReplyBuilder
     /// <summary>Answers the query with a KRPC error.</summary>
     public void SendError(KrpcErrorCode code, string text)
     {
-        SendError(_query!.TransactionId.Span, code, text, Source);
+        SendError(_query!.TransactionId.Span, code, text, Source, _limit, _verified);
         _query = null;
     }
 
-    /// <summary>Sends a KRPC error to <paramref name="destination"/> (also for datagrams that are not a valid query).</summary>
-    public void SendError(ReadOnlySpan<byte> transactionId, KrpcErrorCode code, string text, IPEndPoint destination)
+    /// <summary>Sends a KRPC error to <paramref name="destination"/> (also for datagrams that are not a valid query), unless it exceeds <paramref name="limit"/> or the reply budget.</summary>
+    public void SendError(ReadOnlySpan<byte> transactionId, KrpcErrorCode code, string text, IPEndPoint destination, int limit = Budget, bool verified = true)
     {
         Span<byte> message = stackalloc byte[64];
         int length = System.Text.Encoding.ASCII.GetBytes(text.AsSpan(0, Math.Min(text.Length, message.Length)), message);
@@ -128,6 +153,11 @@ internal sealed partial class ReplyBuilder
         // d 1:e l i<code>e <text> e 2:ip <ip> 1:t <t> [1:v <v>] 1:y 1:e e
         int size = 2 + Key("e") + 2 + IntegerSize((int)code) + BencodeWriter.StringSize(length)
             + Entry("ip", ipLength) + Entry("t", transactionId.Length) + VersionEntry() + Entry("y", 1);
+        if (!MaySend(size, limit, verified))
+        {
+            return;
+        }
+
         byte[] buffer = ArrayPool<byte>.Shared.Rent(size);
         if (!KrpcCodec.TryEncodeError(transactionId, code, message[..length], _node.Options.Version.Span, _ip.AsSpan(0, ipLength), buffer, out int written) || written != size)
         {
@@ -137,6 +167,28 @@ internal sealed partial class ReplyBuilder
 
         _node.Counters.ErrorSent(code, +1);
         _node.Outbox.Enqueue(_transport, buffer, written, destination, _notSent, null, (int)code);
+    }
+
+    /// <summary>
+    /// Whether a reply of <paramref name="size"/> bytes may go: within its limit (a reply to an
+    /// unverified source that cut fields could not bring under it is withheld) and the node's reply
+    /// budget (which it then spends). Each refusal is counted.
+    /// </summary>
+    private bool MaySend(int size, int limit, bool verified)
+    {
+        if (size > limit && !verified)
+        {
+            _node.Counters.RepliesWithheld++;
+            return false;
+        }
+
+        if (!_node.Bandwidth.TryTake(size, verified))
+        {
+            _node.Counters.RepliesOverBudget++;
+            return false;
+        }
+
+        return true;
     }
 
     /// <summary>The size of a bencoded key.</summary>

@@ -85,6 +85,20 @@ internal sealed partial class RoutingTable
     }
 
     /// <summary>
+    /// Whether <paramref name="id"/> at <paramref name="endPoint"/> has answered one of our queries
+    /// and is still in the table: live, or waiting verified in its bucket's replacement cache.
+    /// </summary>
+    public bool IsVerified(NodeId id, IPEndPoint endPoint)
+    {
+        if (_byId.TryGetValue(id, out NodeEntry? live))
+        {
+            return live.EndPoint.Equals(endPoint);
+        }
+
+        return _buckets[BucketIndexOf(id)].FindReplacement(id) is { IsVerified: true } waiting && waiting.EndPoint.Equals(endPoint);
+    }
+
+    /// <summary>
     /// Hands out up to <paramref name="max"/> unverified candidates for the caller to ping, from the
     /// buckets with room or bad nodes, nearest our id first, most recently heard first. Each one is
     /// handed out once (again only if its ping is not reported back within a minute).

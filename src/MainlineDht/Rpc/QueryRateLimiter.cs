@@ -2,38 +2,96 @@ using System.Net;
 
 namespace MainlineDht.Rpc;
 
+/// <summary>What the rate limiter decided about one query.</summary>
+internal enum QueryAdmission
+{
+    /// <summary>Within the source's rate: answer it.</summary>
+    Allowed,
+
+    /// <summary>Over the source's rate: drop it.</summary>
+    Limited,
+
+    /// <summary>The source is banned for a while (it kept exceeding its rate): drop it.</summary>
+    Banned,
+}
+
 /// <summary>
 /// Limits how many queries per second each source IP may have answered: a token bucket per
 /// address in a fixed-size table (addresses that share a slot share a bucket), so memory stays
-/// bounded whatever the number of senders. Not thread-safe: the node serializes access.
+/// bounded whatever the number of senders. An address that keeps exceeding its rate — whose queries
+/// were dropped <c>banThreshold</c> times without its bucket ever filling up again in between — is
+/// banned for <c>banDuration</c>: its queries are dropped without a look (libtorrent's
+/// <c>dht_block_ratelimit</c> and <c>dht_block_timeout</c>). At most <see cref="MaxBans"/> addresses
+/// are banned at once. Not thread-safe: the node serializes access.
 /// </summary>
 internal sealed class QueryRateLimiter
 {
+    /// <summary>The most addresses banned at once; when full, the ban that ends first gives way.</summary>
+    public const int MaxBans = 1024;
+
     private const int Slots = 4096;
 
     private readonly double _ratePerSecond;
     private readonly double _burst;
+    private readonly int _banThreshold;
+    private readonly TimeSpan _banDuration;
+    private readonly TimeProvider _time;
+
     // Allocated at the first query: a node with the limit off (simulations) pays nothing.
     private double[]? _tokens;
     private long[]? _lastRefill;
-    private readonly TimeProvider _time;
+    private int[]? _dropped;
+    private IPAddress?[]? _droppedFrom;
+    private Dictionary<IPAddress, long>? _bannedUntil;
 
     public QueryRateLimiter(double ratePerSecond, double burst, TimeProvider time)
+        : this(ratePerSecond, burst, 0, TimeSpan.Zero, time)
+    {
+    }
+
+    /// <param name="ratePerSecond">Queries per second per address; 0 turns the limit (and bans) off.</param>
+    /// <param name="burst">The bucket size.</param>
+    /// <param name="banThreshold">Dropped queries that ban an address; 0 never bans.</param>
+    /// <param name="banDuration">How long a ban lasts.</param>
+    /// <param name="time">The clock.</param>
+    public QueryRateLimiter(double ratePerSecond, double burst, int banThreshold, TimeSpan banDuration, TimeProvider time)
     {
         _ratePerSecond = ratePerSecond;
         _burst = Math.Max(1, burst);
+        _banThreshold = banDuration > TimeSpan.Zero ? banThreshold : 0;
+        _banDuration = banDuration;
         _time = time;
     }
 
     /// <summary>False when the rate is unlimited.</summary>
     public bool Enabled => _ratePerSecond > 0;
 
-    /// <summary>Takes one token for <paramref name="address"/>; false when its bucket is empty.</summary>
-    public bool TryAcquire(IPAddress address)
+    /// <summary>Bans started since the node started.</summary>
+    public long BansStarted { get; private set; }
+
+    /// <summary>Addresses banned now (some of them may have just expired).</summary>
+    public int Banned => _bannedUntil?.Count ?? 0;
+
+    /// <summary>Takes one token for <paramref name="address"/>; false when its bucket is empty or it is banned.</summary>
+    public bool TryAcquire(IPAddress address) => Admit(address) == QueryAdmission.Allowed;
+
+    /// <summary>Decides about one query from <paramref name="address"/> (taking a token when it is allowed).</summary>
+    public QueryAdmission Admit(IPAddress address)
     {
         if (!Enabled)
         {
-            return true;
+            return QueryAdmission.Allowed;
+        }
+
+        long now = _time.GetTimestamp();
+        if (_bannedUntil is { Count: > 0 } bans && bans.TryGetValue(address, out long until))
+        {
+            if (now < until)
+            {
+                return QueryAdmission.Banned;
+            }
+
+            bans.Remove(address);
         }
 
         if (_tokens is null)
@@ -45,17 +103,85 @@ internal sealed class QueryRateLimiter
 
         long[] lastRefill = _lastRefill!;
         int slot = (int)((uint)address.GetHashCode() % Slots);
-        long now = _time.GetTimestamp();
         double elapsed = _time.GetElapsedTime(lastRefill[slot], now).TotalSeconds;
         lastRefill[slot] = now;
         double tokens = Math.Min(_burst, _tokens[slot] + (elapsed * _ratePerSecond));
         if (tokens < 1)
         {
             _tokens[slot] = tokens;
-            return false;
+            return Dropped(address, slot, now) ? QueryAdmission.Banned : QueryAdmission.Limited;
+        }
+
+        if (tokens >= _burst && _dropped is not null)
+        {
+            _dropped[slot] = 0; // it stayed within its rate long enough to fill its bucket: a fresh start
         }
 
         _tokens[slot] = tokens - 1;
+        return QueryAdmission.Allowed;
+    }
+
+    /// <summary>Counts a dropped query of <paramref name="address"/>; true when that bans it.</summary>
+    private bool Dropped(IPAddress address, int slot, long now)
+    {
+        if (_banThreshold == 0)
+        {
+            return false;
+        }
+
+        int[] dropped = _dropped ??= new int[Slots];
+        IPAddress?[] from = _droppedFrom ??= new IPAddress?[Slots];
+        if (!address.Equals(from[slot]))
+        {
+            from[slot] = address; // another address of the slot: its drops are its own
+            dropped[slot] = 0;
+        }
+
+        if (++dropped[slot] < _banThreshold)
+        {
+            return false;
+        }
+
+        dropped[slot] = 0;
+        from[slot] = null;
+        Dictionary<IPAddress, long> bans = _bannedUntil ??= [];
+        if (bans.Count >= MaxBans)
+        {
+            RemoveExpiredOrSoonest(bans, now);
+        }
+
+        bans[address] = now + (long)(_banDuration.TotalSeconds * _time.TimestampFrequency);
+        BansStarted++;
         return true;
+    }
+
+    private static void RemoveExpiredOrSoonest(Dictionary<IPAddress, long> bans, long now)
+    {
+        IPAddress? soonest = null;
+        long soonestUntil = long.MaxValue;
+        List<IPAddress>? expired = null;
+        foreach ((IPAddress address, long until) in bans)
+        {
+            if (until <= now)
+            {
+                (expired ??= []).Add(address);
+            }
+            else if (until < soonestUntil)
+            {
+                (soonest, soonestUntil) = (address, until);
+            }
+        }
+
+        if (expired is not null)
+        {
+            foreach (IPAddress address in expired)
+            {
+                bans.Remove(address);
+            }
+        }
+        else if (soonest is not null)
+        {
+            bans.Remove(soonest);
+        }
     }
 }

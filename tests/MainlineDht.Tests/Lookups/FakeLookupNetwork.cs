@@ -64,6 +64,21 @@ internal sealed class FakeLookupNetwork(AddressFamily family, NodeId localId, Vi
 
     public IpDiversity IpDiversity { get; init; } = IpDiversity.Public;
 
+    /// <summary>Nodes named in replies that <see cref="ShouldFollow"/> turned down.</summary>
+    public List<IPEndPoint> NotFollowed { get; } = [];
+
+    /// <summary>Follows everything but port 0 (the engine's junk filter is tested on its own).</summary>
+    public bool ShouldFollow(NodeId id, IPEndPoint endPoint, IPEndPoint namedBy)
+    {
+        if (endPoint.Port == 0)
+        {
+            NotFollowed.Add(endPoint);
+            return false;
+        }
+
+        return true;
+    }
+
     public FakeLookupNetwork Starting(params (NodeId? Id, IPEndPoint EndPoint)[] candidates)
     {
         _starting.AddRange(candidates);

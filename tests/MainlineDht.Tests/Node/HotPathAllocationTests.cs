@@ -22,7 +22,7 @@ public sealed class HotPathAllocationTests
     {
         var transport = new CountingTransport(new IPEndPoint(IPAddress.Loopback, 6881));
         await using var node = new DhtNode(
-            new DhtNodeOptions { TimeProvider = new VirtualTimeProvider(), RandomSeed = 1, UsePublicRouters = false, QueriesPerSecondPerIp = 0, SendPolicy = NetworkGuard.Policy },
+            new DhtNodeOptions { TimeProvider = new VirtualTimeProvider(), RandomSeed = 1, UsePublicRouters = false, QueriesPerSecondPerIp = 0, ReplyBytesPerSecond = 0, SendPolicy = NetworkGuard.Policy },
             transport);
         node.Start();
         byte[] datagram = Latin1(query);

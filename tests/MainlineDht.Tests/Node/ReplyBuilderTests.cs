@@ -185,6 +185,8 @@ public sealed class ReplyBuilderTests
             return count;
         }
 
+        public bool IsVerified(NodeId id, IPEndPoint source) => true;
+
         public void OnQueried(NodeId id, IPEndPoint source, DateTimeOffset now)
         {
         }

@@ -50,12 +50,16 @@ public sealed partial class DhtNode
         public void RefreshBucket(DhtEngine engine, NodeId target) =>
             _ = new Lookups.LookupRunner([engine], node._time).FindNodeAsync(target, null, CancellationToken.None);
 
+        public void OnExternalAddressSettled(DhtEngine engine, IPAddress address) => node.OnExternalAddressSettled(engine, address);
+
         public void AfterDatagram()
         {
             if (node._watchForLiveNode)
             {
                 node.CheckJoined(); // a first live node may have entered a table
             }
+
+            node.DeliverIdChange();
         }
     }
 

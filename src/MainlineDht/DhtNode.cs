@@ -76,22 +76,22 @@ public sealed partial class DhtNode : IAsyncDisposable
         _random = options.RandomSeed is int seed ? new Random(seed) : new Random();
         _stateFile = options.StateFile is { } path ? new StateFile(path, options.OnWarning) : null;
         DhtNodeState? saved = _stateFile?.Load(_time.GetUtcNow());
-        Id = options.NodeId ?? saved?.NodeId ?? NodeId.CreateRandom(_random);
-        _savedNodes = saved is null ? [] : [.. saved.Nodes.Concat(saved.Nodes6).Where(n => n.Id != Id).Select(n => new NodeInfo(n.Id, n.EndPoint))];
+        NodeId id = options.NodeId ?? saved?.NodeId ?? NodeId.CreateRandom(_random);
+        _savedNodes = saved is null ? [] : [.. saved.Nodes.Concat(saved.Nodes6).Where(n => n.Id != id).Select(n => new NodeInfo(n.Id, n.EndPoint))];
 
         // Secrets are cryptographically random unless a seed is given (tests, simulations): then
         // they are reproducible too, from a generator of their own seeded by the node id (drawing
         // them from the node's Random would shift every later draw of a seeded run).
         WriteTokenManager tokens = options.RandomSeed is null
             ? new WriteTokenManager(_time.GetUtcNow())
-            : new WriteTokenManager(_time.GetUtcNow(), new Random(System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(Id.ToArray())).NextBytes, WriteTokenManager.DefaultRotationInterval);
+            : new WriteTokenManager(_time.GetUtcNow(), new Random(System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(id.ToArray())).NextBytes, WriteTokenManager.DefaultRotationInterval);
         _peers = new PeerStore(new PeerStoreOptions
         {
             MaxInfoHashes = options.MaxInfoHashes,
             MaxPeersPerInfoHash = options.MaxPeersPerInfoHash,
             PeerLifetime = options.PeerLifetime,
         }, _random);
-        _context = new NodeContext(options, Id, _random, tokens, _peers);
+        _context = new NodeContext(options, id, _random, tokens, _peers);
         _gate = _context.Gate;
         var host = new EngineHost(this);
         _engines = [.. transports.Select(t => new DhtEngine(_context, t, host)).OrderBy(e => e.Family == AddressFamily.InterNetwork ? 0 : 1)];
@@ -101,8 +101,13 @@ public sealed partial class DhtNode : IAsyncDisposable
         _lookups = new Lookups.LookupRunner(_engines, _time);
     }
 
-    /// <summary>This node's id (one for both families).</summary>
-    public NodeId Id { get; }
+    /// <summary>
+    /// This node's id (one for both families). It changes once, to the id BEP 42 allows for our
+    /// external address, when the replies of several nodes from distinct /24s agree on that address
+    /// (and again if they later agree on another): see <see cref="IdChanged"/>. An id given in
+    /// <see cref="DhtNodeOptions.NodeId"/> never changes.
+    /// </summary>
+    public NodeId Id => _context.Id;
 
     /// <summary>The endpoint this node receives on: the IPv4 one, or the IPv6 one when IPv4 does not run.</summary>
     public IPEndPoint LocalEndPoint => _engines[0].Transport.LocalEndPoint;

@@ -73,6 +73,11 @@ internal sealed partial class DhtEngine : IRpcObserver, IQueryHost
     {
         _externalAddress.Add(voter, address);
         _externalSnapshot = _externalAddress.Leader;
+        if (_externalAddress.Settled && !_externalAddress.Leader!.Equals(SettledExternalAddress))
+        {
+            SettledExternalAddress = _externalAddress.Leader;
+            _host.OnExternalAddressSettled(this, SettledExternalAddress);
+        }
     }
 
     /// <summary>Does what the routing table asks: ping a questionable node before it may be evicted.</summary>

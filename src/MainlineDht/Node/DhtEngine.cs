@@ -38,7 +38,7 @@ internal sealed partial class DhtEngine : IDatagramReceiver
         Family = transport.LocalEndPoint.AddressFamily == AddressFamily.InterNetworkV6 && !transport.LocalEndPoint.Address.IsIPv4MappedToIPv6
             ? AddressFamily.InterNetworkV6
             : AddressFamily.InterNetwork;
-        Routing = new RoutingTable(node.Id, Family, new RoutingTableOptions { IpDiversity = node.Options.IpDiversity });
+        Routing = new RoutingTable(node.Id, Family, new RoutingTableOptions { IpDiversity = node.Options.IpDiversity, EnforceNodeIds = node.Options.EnforceNodeIds });
         Rpc = new RpcClient(transport, node.Outbox, node.Gate, node.Time, node.Random, this, node.Options.MaxOutstandingQueries, node.Options.QueryTimeout, node.Options.RunContinuationsInline);
         _dispatcher = new QueryDispatcher(node, this, transport);
     }
@@ -56,6 +56,9 @@ internal sealed partial class DhtEngine : IDatagramReceiver
 
     /// <summary>BEP 42: our external address in this family as most repliers report it (under the gate).</summary>
     public IPAddress? ExternalAddress => _externalAddress.Leader;
+
+    /// <summary>BEP 42: the external address once replies from several distinct ranges agree on it (under the gate); null before.</summary>
+    public IPAddress? SettledExternalAddress { get; private set; }
 
     /// <summary>Whether <paramref name="endPoint"/> is an address of this engine's family (an IPv4-mapped address is IPv4).</summary>
     public static AddressFamily FamilyOf(IPEndPoint endPoint) => CompactFormat.IsV4(endPoint.Address) ? AddressFamily.InterNetwork : AddressFamily.InterNetworkV6;

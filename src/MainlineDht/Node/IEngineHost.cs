@@ -20,6 +20,9 @@ internal interface IEngineHost
     /// <summary>Under the gate: starts a <c>find_node</c> toward <paramref name="target"/> to refresh a bucket of <paramref name="engine"/>'s table.</summary>
     void RefreshBucket(DhtEngine engine, NodeId target);
 
+    /// <summary>Under the gate: the BEP 42 vote of <paramref name="engine"/> settled on <paramref name="address"/> (a first time, or a new address).</summary>
+    void OnExternalAddressSettled(DhtEngine engine, IPAddress address);
+
     /// <summary>Outside the gate, after each datagram received: the node's chance to notice its first live node.</summary>
     void AfterDatagram();
 }

@@ -18,7 +18,7 @@ internal sealed class NodeContext
     public NodeContext(DhtNodeOptions options, NodeId id, Random random, WriteTokenManager tokens, PeerStore peers)
     {
         Options = options;
-        Id = id;
+        _id = new IdHolder(id);
         Random = random;
         Tokens = tokens;
         Peers = peers;
@@ -37,7 +37,16 @@ internal sealed class NodeContext
     /// <summary>The node's generator (ids, transaction ids, sampling); used under the gate.</summary>
     public Random Random { get; }
 
-    public NodeId Id { get; }
+    /// <summary>The node id (both families'); it changes when BEP 42 derives a secure one (<see cref="ChangeId"/>). Readable from any thread.</summary>
+    public NodeId Id => _id.Value;
+
+    private volatile IdHolder _id;
+
+    /// <summary>Under the gate: the node takes a new id (the engines re-bucket their tables).</summary>
+    public void ChangeId(NodeId id) => _id = new IdHolder(id);
+
+    /// <summary>A node id in an object, so that a change is one reference write (a 20-byte struct could be read torn).</summary>
+    private sealed record IdHolder(NodeId Value);
 
     public NodeCounters Counters { get; } = new();
 

@@ -34,6 +34,24 @@ public static class SecureNodeId
     }
 
     /// <summary>
+    /// The id BEP 42 allows for <paramref name="externalAddress"/> that is closest in spirit to
+    /// <paramref name="current"/>: its random byte (the last one, <c>r</c>) and every bit BEP 42 does
+    /// not fix are kept, the first 21 bits are derived from the address with that <c>r</c>. Deriving
+    /// again for another address changes only those 21 bits.
+    /// </summary>
+    public static NodeId Derive(NodeId current, IPAddress externalAddress)
+    {
+        ArgumentNullException.ThrowIfNull(externalAddress);
+        Span<byte> id = stackalloc byte[NodeId.Size];
+        current.WriteTo(id);
+        uint crc = Prefix(externalAddress, id[19]);
+        id[0] = (byte)(crc >> 24);
+        id[1] = (byte)(crc >> 16);
+        id[2] = (byte)(((crc >> 8) & 0xf8) | (uint)(id[2] & 0x7));
+        return new NodeId(id);
+    }
+
+    /// <summary>
     /// True when <paramref name="id"/> satisfies BEP 42 for <paramref name="address"/>. Addresses
     /// that BEP 42 exempts (loopback, private and link-local ranges) always pass.
     /// </summary>

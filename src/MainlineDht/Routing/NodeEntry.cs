@@ -16,7 +16,11 @@ internal sealed class NodeEntry
         Added = added;
         LastReply = lastReply;
         RoundTripTime = roundTripTime < TimeSpan.Zero ? TimeSpan.Zero : roundTripTime;
+        IdVerified = SecureNodeId.IsValid(id, endPoint.Address);
     }
+
+    /// <summary>BEP 42: whether the id is one the node's address allows (always true for loopback, private and link-local addresses).</summary>
+    public bool IdVerified { get; }
 
     public NodeId Id { get; }
 

@@ -66,8 +66,8 @@ internal sealed partial class RoutingTable
         _buckets.Add(NewBucket(localId, 0, DateTimeOffset.MinValue));
     }
 
-    /// <summary>Our own node id; it is never added to the table.</summary>
-    public NodeId LocalId { get; }
+    /// <summary>Our own node id; it is never added to the table. It changes only through <see cref="ChangeLocalId"/>.</summary>
+    public NodeId LocalId { get; private set; }
 
     /// <summary>The family of the endpoints this table holds; others are ignored.</summary>
     public AddressFamily AddressFamily { get; }
@@ -303,7 +303,7 @@ internal sealed partial class RoutingTable
                 return RoutingOutcome.Of(RoutingResult.Added);
             }
 
-            if (index == _buckets.Count - 1 && _buckets.Count < MaxBuckets)
+            if (index == _buckets.Count - 1 && _buckets.Count < MaxBuckets && MaySplitFor(id, endPoint, bucket))
             {
                 Split(now);
                 continue;
@@ -383,7 +383,8 @@ internal sealed partial class RoutingTable
         && endPoint.AddressFamily == AddressFamily
         && endPoint.Port != 0
         && !endPoint.Address.Equals(IPAddress.Any)
-        && !endPoint.Address.Equals(IPAddress.IPv6Any);
+        && !endPoint.Address.Equals(IPAddress.IPv6Any)
+        && (!_options.EnforceNodeIds || SecureNodeId.IsValid(id, endPoint.Address));
 
     private void AddLive(RoutingBucket bucket, NodeEntry entry, DateTimeOffset now)
     {

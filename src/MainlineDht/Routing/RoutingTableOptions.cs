@@ -31,6 +31,16 @@ internal sealed record RoutingTableOptions
     /// </summary>
     public IpDiversity IpDiversity { get; init; } = IpDiversity.Public;
 
+    /// <summary>
+    /// BEP 42: the bucket holding our id splits for a newcomer whose id is not the one its address
+    /// allows only while fewer than 2/3 of the bucket's nodes have verified ids (libtorrent's
+    /// <c>dht_prefer_verified_node_ids</c>). Default true.
+    /// </summary>
+    public bool PreferVerifiedNodeIds { get; init; } = true;
+
+    /// <summary>BEP 42: nodes whose id is not the one their address allows are not taken at all. Default false.</summary>
+    public bool EnforceNodeIds { get; init; }
+
     /// <summary>Throws when a value is out of range.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A value is out of range.</exception>
     public void Validate()

@@ -46,7 +46,17 @@ internal static class NodeCommand
                 }
             }
 
+            if (!json)
+            {
+                node.HealthChanged += (_, change) => Console.WriteLine($"health: {Name(change.Current)} ({change.Reason})");
+            }
+
             await JoinAsync(node, stop.Token).ConfigureAwait(false);
+            if (!json && node.LastBootstrapReport is BootstrapReport bootstrap)
+            {
+                PrintBootstrap(bootstrap);
+            }
+
             while (!stop.IsCancellationRequested)
             {
                 if (!json)
@@ -77,6 +87,15 @@ internal static class NodeCommand
                     queries_served = stats.QueriesAnswered,
                     stored_peers = stats.StoredPeers,
                     warnings = warnings.ToArray(),
+                    health = Name(node.Health),
+                    bootstrap = node.LastBootstrapReport?.Nodes.Select(n => new
+                    {
+                        name = n.Name,
+                        addresses = n.Addresses.Select(a => a.ToString()).ToArray(),
+                        answered = n.Answered,
+                        rtt_ms = n.RoundTrip?.TotalMilliseconds,
+                        error = n.Error,
+                    }).ToArray() ?? [],
                 }));
             }
             else
@@ -109,6 +128,32 @@ internal static class NodeCommand
     {
         DhtNodeStatistics s = node.GetStatistics();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{DateTime.Now:HH:mm:ss} id {node.Id} at {node.LocalEndPoint}: {s.RoutingTableSize} nodes, {s.QueriesAnswered} queries served, {s.StoredPeers} peers stored for {s.StoredInfoHashes} infohashes{(final ? " (stopped)" : string.Empty)}"));
+            $"{DateTime.Now:HH:mm:ss} id {node.Id} at {node.LocalEndPoint}: {s.RoutingTableSize} nodes, {s.QueriesAnswered} queries served, {s.StoredPeers} peers stored for {s.StoredInfoHashes} infohashes, {Name(s.Health)}{(final ? " (stopped)" : string.Empty)}"));
+    }
+
+    /// <summary>The health as the status line and JSON name it: <c>bootstrapping</c>, <c>ready</c>, <c>degraded</c>, <c>firewalled</c>, <c>stopped</c>.</summary>
+    private static string Name(DhtHealth health) => health.ToString().ToLowerInvariant();
+
+    /// <summary>One line per bootstrap name: what it resolved to and what became of it.</summary>
+    private static void PrintBootstrap(BootstrapReport report)
+    {
+        foreach (BootstrapNodeReport n in report.Nodes)
+        {
+            string addresses = n.Addresses.Count == 0 ? "no address" : string.Join(", ", n.Addresses);
+            string outcome = n.Answered
+                ? string.Create(CultureInfo.InvariantCulture, $"answered in {n.RoundTrip!.Value.TotalMilliseconds:0} ms")
+                : n.Error ?? "did not answer";
+            Console.WriteLine($"bootstrap {n.Name} ({addresses}): {outcome}");
+        }
+
+        if (report.SavedNodesTried > 0)
+        {
+            Console.WriteLine($"bootstrap: {report.SavedNodesAnswered} of {report.SavedNodesTried} saved nodes answered");
+        }
+
+        if (report.RetryIn is TimeSpan retry)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"bootstrap: no node answered; trying again in {retry.TotalSeconds:0.#} s, then at growing intervals"));
+        }
     }
 }

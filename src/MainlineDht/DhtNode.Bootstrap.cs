@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using MainlineDht.Lookups;
 using MainlineDht.Protocol;
+using MainlineDht.Rpc;
 
 namespace MainlineDht;
 
@@ -50,53 +51,85 @@ public sealed partial class DhtNode
     }
 
     /// <summary>
-    /// One bootstrap: through the given nodes, then the saved nodes, then the public routers, each
-    /// step only when the ones before it left the table with no live node. A node with live nodes
-    /// already looks its id up again the usual way.
+    /// One bootstrap: through the given nodes (and the public routers that answered last time), then
+    /// the saved nodes, then the public routers, each step only when the ones before it left the table
+    /// with no live node; every node of a step is asked at once. A node with live nodes already looks
+    /// its id up again the usual way. Leaves its report in <see cref="LastBootstrapReport"/>.
     /// </summary>
     private async Task<LookupReport> BootstrapAsync(bool warn, CancellationToken cancellationToken)
     {
         long started = _time.GetTimestamp();
+        DateTimeOffset startedAt = _time.GetUtcNow();
         if (IsJoined())
         {
             LookupReport again = await FindNodeAsync(Id, cancellationToken).ConfigureAwait(false);
             await RefreshAllBucketsAsync(cancellationToken).ConfigureAwait(false);
+            Publish(new BootstrapReport { StartedAt = startedAt, Elapsed = _time.GetElapsedTime(started), Joined = true, Lookup = again });
             return again;
         }
 
         var tried = new List<string>(3);
+        var names = new List<BootstrapNodeReport>();
         LookupReport? report = null;
+        List<string> first = FirstBootstrapNames();
         IReadOnlyList<IPEndPoint> given = [];
-        if (_options.BootstrapNodes.Count > 0)
+        if (first.Count > 0)
         {
-            given = await ResolveAsync(_options.BootstrapNodes, cancellationToken).ConfigureAwait(false);
+            List<ResolvedName> resolved = await ResolveAsync(first, cancellationToken).ConfigureAwait(false);
+            given = [.. resolved.SelectMany(r => r.Addresses)];
             _bootstrapEndPoints = given;
-            tried.Add(string.Join(", ", _options.BootstrapNodes));
-            report = Sum(report, await FindNodeAsync(Id, given.Select(e => ((NodeId?)null, e)), cancellationToken).ConfigureAwait(false));
+            tried.Add(string.Join(", ", first));
+            (LookupReport step, IReadOnlyList<StartingOutcome> outcomes) = await _lookups.BootstrapAsync(Id, [.. given.Select(e => ((NodeId?)null, e))], cancellationToken).ConfigureAwait(false);
+            report = Sum(report, step);
+            names.AddRange(Summarize(resolved, outcomes));
         }
 
+        int savedTried = 0, savedAnswered = 0;
         if (_savedNodes.Count > 0 && !IsJoined() && !cancellationToken.IsCancellationRequested)
         {
             tried.Add($"{_savedNodes.Count} saved nodes");
-            report = Sum(report, await FindNodeAsync(Id, _savedNodes.Select(n => ((NodeId?)n.Id, n.EndPoint)), cancellationToken).ConfigureAwait(false));
+            (LookupReport step, IReadOnlyList<StartingOutcome> outcomes) = await _lookups.BootstrapAsync(Id, [.. _savedNodes.Select(n => ((NodeId?)n.Id, n.EndPoint))], cancellationToken).ConfigureAwait(false);
+            report = Sum(report, step);
+            savedTried = outcomes.Count;
+            savedAnswered = outcomes.Count(o => o.Status == RpcStatus.Response);
         }
 
         if (_options.UsePublicRouters && !IsJoined() && !cancellationToken.IsCancellationRequested)
         {
-            IReadOnlyList<IPEndPoint> routers = await ResolveAsync(DhtNodeOptions.DefaultBootstrapNodes, cancellationToken).ConfigureAwait(false);
-            _bootstrapEndPoints = [.. given, .. routers];
+            List<string> routers = [.. DhtNodeOptions.DefaultBootstrapNodes.Where(r => !first.Contains(r))];
+            List<ResolvedName> resolved = await ResolveAsync(routers, cancellationToken).ConfigureAwait(false);
+            _bootstrapEndPoints = [.. given, .. resolved.SelectMany(r => r.Addresses)];
             tried.Add("the public routers");
-            report = Sum(report, await FindNodeAsync(Id, routers.Select(e => ((NodeId?)null, e)), cancellationToken).ConfigureAwait(false));
+            (LookupReport step, IReadOnlyList<StartingOutcome> outcomes) = await _lookups.BootstrapAsync(Id, [.. resolved.SelectMany(r => r.Addresses).Select(e => ((NodeId?)null, e))], cancellationToken).ConfigureAwait(false);
+            report = Sum(report, step);
+            names.AddRange(Summarize(resolved, outcomes));
         }
 
         report = (report ?? new LookupReport { Target = Id }) with { Elapsed = _time.GetElapsedTime(started) };
-        if (IsJoined())
+        bool joined = IsJoined();
+        TimeSpan? retryIn = RetryDelay(joined);
+        RememberAnsweredRouters(names);
+        Publish(new BootstrapReport
+        {
+            StartedAt = startedAt,
+            Elapsed = report.Elapsed,
+            Nodes = names,
+            SavedNodesTried = savedTried,
+            SavedNodesAnswered = savedAnswered,
+            Joined = joined,
+            RetryIn = retryIn,
+            Lookup = report,
+        });
+        if (joined)
         {
             await RefreshAllBucketsAsync(cancellationToken).ConfigureAwait(false);
         }
         else if (warn && tried.Count > 0 && !cancellationToken.IsCancellationRequested)
         {
-            _options.OnWarning?.Invoke($"join found no node: none answered ({string.Join("; then ", tried)})");
+            string again = retryIn is TimeSpan delay
+                ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"; bootstrapping again in {delay.TotalSeconds:0.#} s, then at growing intervals up to {_options.MaxBootstrapRetryDelay.TotalMinutes:0.#} min")
+                : string.Empty;
+            _options.OnWarning?.Invoke($"join found no node: none answered ({string.Join("; then ", tried)}){again}");
         }
 
         return report;
@@ -118,12 +151,13 @@ public sealed partial class DhtNode
     private string Families => string.Join(" or ", _engines.Select(e => e.Family == AddressFamily.InterNetwork ? "IPv4" : "IPv6"));
 
     /// <summary>
-    /// Resolves <c>host:port</c> names to endpoints of the families the node runs. A name that cannot be resolved is skipped
-    /// (the others may work) and reported once, until it resolves again.
+    /// Resolves <c>host:port</c> names to endpoints of the families the node runs, name by name. A
+    /// name that cannot be resolved is kept with its problem (the others may work) and reported once,
+    /// until it resolves again.
     /// </summary>
-    private async Task<IReadOnlyList<IPEndPoint>> ResolveAsync(IReadOnlyList<string> names, CancellationToken cancellationToken)
+    private async Task<List<ResolvedName>> ResolveAsync(IReadOnlyList<string> names, CancellationToken cancellationToken)
     {
-        var endPoints = new List<IPEndPoint>();
+        var results = new List<ResolvedName>(names.Count);
         foreach (string name in names)
         {
             if (!HostEndPoint.TryParse(name, out HostEndPoint host))
@@ -131,9 +165,11 @@ public sealed partial class DhtNode
                 continue; // options are validated: only a default list could hold one, and it does not
             }
 
+            var endPoints = new List<IPEndPoint>();
             if (IPAddress.TryParse(host.Host, out IPAddress? address))
             {
                 endPoints.Add(new IPEndPoint(address, host.Port));
+                results.Add(new ResolvedName(name, endPoints, null));
                 continue;
             }
 
@@ -143,7 +179,6 @@ public sealed partial class DhtNode
                 IPAddress[] resolved = _options.ResolveHost is { } resolve
                     ? await resolve(host.Host, cancellationToken).ConfigureAwait(false)
                     : await Dns.GetHostAddressesAsync(host.Host, cancellationToken).ConfigureAwait(false);
-                int before = endPoints.Count;
                 foreach (IPAddress resolvedAddress in resolved)
                 {
                     // Each address goes to the engine of its family (BEP 32); a family the node does not run is left out.
@@ -154,13 +189,14 @@ public sealed partial class DhtNode
                     }
                 }
 
-                problem = endPoints.Count == before ? $"it has no {Families} address" : null;
+                problem = endPoints.Count == 0 ? $"it has no {Families} address" : null;
             }
             catch (SocketException e)
             {
                 problem = e.Message;
             }
 
+            results.Add(new ResolvedName(name, endPoints, problem));
             bool report;
             lock (_gate)
             {
@@ -177,6 +213,6 @@ public sealed partial class DhtNode
             }
         }
 
-        return endPoints;
+        return results;
     }
 }

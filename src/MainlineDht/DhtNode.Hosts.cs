@@ -60,6 +60,7 @@ public sealed partial class DhtNode
             }
 
             node.DeliverIdChange();
+            node.CheckHealthAfterDatagram();
         }
     }
 
@@ -86,5 +87,7 @@ public sealed partial class DhtNode
         }
 
         public void SaveState() => node.SaveState();
+
+        public void CheckHealth() => node.CheckHealth();
     }
 }

@@ -11,7 +11,7 @@ public sealed partial class DhtNode
     public Task<RpcResult> PingAsync(IPEndPoint endPoint, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(endPoint);
-        return SendQueryAsync(new PingQuery { Id = Id, ReadOnly = _options.ReadOnly, Version = _options.Version }, endPoint, null, cancellationToken);
+        return SendQueryAsync(new PingQuery { Id = Id, ReadOnly = _context.ReadOnly, Version = _options.Version }, endPoint, null, cancellationToken);
     }
 
     /// <summary>

@@ -94,6 +94,7 @@ public sealed partial class DhtNode
     private void AfterBootstrap()
     {
         Joined news = default;
+        DhtHealthChange? health;
         lock (_gate)
         {
             _bootstrapsRunning--;
@@ -110,9 +111,12 @@ public sealed partial class DhtNode
             {
                 OnNotLive();
             }
+
+            health = EvaluateHealth();
         }
 
         news.Deliver(this);
+        DeliverHealth(health);
     }
 
     /// <summary>Under the gate: the next bootstrap, after the current delay, which then doubles (up to its maximum).</summary>

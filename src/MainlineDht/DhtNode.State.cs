@@ -35,6 +35,7 @@ public sealed partial class DhtNode
                 SavedAt = now,
                 Nodes = Saved(EngineOf(AddressFamily.InterNetwork)?.Routing, now),
                 Nodes6 = Saved(EngineOf(AddressFamily.InterNetworkV6)?.Routing, now),
+                Routers = [.. _answeredRouters],
             };
         }
     }

@@ -78,6 +78,7 @@ public sealed partial class DhtNode : IAsyncDisposable
         DhtNodeState? saved = _stateFile?.Load(_time.GetUtcNow());
         NodeId id = options.NodeId ?? saved?.NodeId ?? NodeId.CreateRandom(_random);
         _savedNodes = saved is null ? [] : [.. saved.Nodes.Concat(saved.Nodes6).Where(n => n.Id != id).Select(n => new NodeInfo(n.Id, n.EndPoint))];
+        _answeredRouters = saved is null ? [] : [.. saved.Routers];
 
         // Secrets are cryptographically random unless a seed is given (tests, simulations): then
         // they are reproducible too, from a generator of their own seeded by the node id (drawing
@@ -224,6 +225,8 @@ public sealed partial class DhtNode : IAsyncDisposable
                 RoutingTableSizeV6 = v6,
                 IpBans = _context.RateLimiter.BansStarted,
                 IpsBannedNow = _context.RateLimiter.Banned,
+                Health = _health,
+                ReadOnlyNow = _context.ReadOnly,
             };
         }
     }
@@ -246,6 +249,7 @@ public sealed partial class DhtNode : IAsyncDisposable
     {
         List<DhtAnnouncement> announcements;
         TaskCompletionSource? joined;
+        DhtHealthChange? stopped;
         lock (_gate)
         {
             if (_context.Disposed)
@@ -254,6 +258,7 @@ public sealed partial class DhtNode : IAsyncDisposable
             }
 
             _context.Disposed = true;
+            stopped = EvaluateHealth();
             _upkeep.Stop();
             _rebootstrapTimer?.Dispose();
             announcements = [.. _announcements];
@@ -281,6 +286,8 @@ public sealed partial class DhtNode : IAsyncDisposable
         {
             await engine.Transport.DisposeAsync().ConfigureAwait(false);
         }
+
+        DeliverHealth(stopped);
     }
 
     /// <summary>The engine of <paramref name="family"/>, or null when that family does not run.</summary>

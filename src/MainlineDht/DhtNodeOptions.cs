@@ -121,6 +121,22 @@ public sealed record DhtNodeOptions
     /// </summary>
     public bool EnforceNodeIds { get; init; }
 
+    /// <summary>
+    /// How long a joined node may go without any query reaching it before it counts as firewalled
+    /// (<see cref="DhtHealth.Firewalled"/>: our queries are answered, but nobody can reach us).
+    /// Default 5 minutes: a reachable node with a fresh id on the live DHT is queried within a minute
+    /// or two, as other nodes verify it and refresh their buckets.
+    /// </summary>
+    public TimeSpan FirewalledAfter { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// A firewalled node switches itself to BEP 43 read-only (its queries carry <c>ro</c> = 1, so
+    /// that others stop listing an address nobody can reach) and back as soon as a query reaches it;
+    /// every 6 × <see cref="FirewalledAfter"/> it leaves read-only for a while to see whether it is
+    /// reachable again. Default true.
+    /// </summary>
+    public bool ReadOnlyWhenFirewalled { get; init; } = true;
+
     /// <summary>BEP 43: run read-only (send <c>ro</c> = 1, answer no queries); default false.</summary>
     public bool ReadOnly { get; init; }
 
@@ -219,6 +235,11 @@ public sealed record DhtNodeOptions
         if (QueriesPerSecondPerIp < 0 || QueryBurstPerIp < 0)
         {
             throw new ArgumentException("QueriesPerSecondPerIp and QueryBurstPerIp must not be negative.", nameof(QueriesPerSecondPerIp));
+        }
+
+        if (FirewalledAfter <= TimeSpan.Zero || FirewalledAfter > TimeSpan.FromDays(1))
+        {
+            throw new ArgumentException("FirewalledAfter must be from above 0 to one day.", nameof(FirewalledAfter));
         }
 
         if (IpBanThreshold < 0 || IpBanDuration < TimeSpan.Zero || IpBanDuration > TimeSpan.FromDays(1))

@@ -39,6 +39,12 @@ public sealed record DhtNodeStatistics
     /// <summary>Replies not sent because the reply byte budget (<see cref="DhtNodeOptions.ReplyBytesPerSecond"/>) was spent.</summary>
     public long RepliesOverBudget { get; init; }
 
+    /// <summary>The node's health when the snapshot was taken (see <see cref="DhtHealth"/> for the rules).</summary>
+    public DhtHealth Health { get; init; }
+
+    /// <summary>Whether the node ran BEP 43 read-only when the snapshot was taken: by its options, or by itself while firewalled.</summary>
+    public bool ReadOnlyNow { get; init; }
+
     /// <summary>Responses received that matched a query in flight.</summary>
     public long ResponsesReceived { get; init; }
 

@@ -39,6 +39,19 @@ internal sealed class LookupRunner
     }
 
     /// <summary>
+    /// One bootstrap step: a <c>find_node</c> toward <paramref name="target"/> from
+    /// <paramref name="seeds"/> only, every seed asked at once, and what became of each seed.
+    /// </summary>
+    public async Task<(LookupReport Report, IReadOnlyList<StartingOutcome> Seeds)> BootstrapAsync(NodeId target, IReadOnlyList<(NodeId? Id, IPEndPoint EndPoint)> seeds, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(seeds);
+        long started = _time.GetTimestamp();
+        IReadOnlyList<FamilyTraversal<FindNodeOperation>> runs =
+            await RunAsync(n => new FindNodeOperation(n, target), seeds, cancellationToken, queryAllSeeds: true).ConfigureAwait(false);
+        return (Report(target, runs, started, cancellationToken.IsCancellationRequested), [.. runs.SelectMany(r => r.Traversal.StartingOutcomes)]);
+    }
+
+    /// <summary>
     /// An iterative <c>get_peers</c> for <paramref name="infoHash"/> on every family: the distinct peers
     /// found (each written to <paramref name="sink"/> as it arrives; the sink is completed at the end)
     /// and the merged report.
@@ -95,19 +108,20 @@ internal sealed class LookupRunner
     public async Task<IReadOnlyList<FamilyTraversal<TOperation>>> RunAsync<TOperation>(
         Func<ILookupNetwork, TOperation> create,
         IReadOnlyList<(NodeId? Id, IPEndPoint EndPoint)>? seeds,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        bool queryAllSeeds = false)
         where TOperation : TraversalOperation
     {
         ArgumentNullException.ThrowIfNull(create);
         if (_networks.Count == 1)
         {
-            return [await RunOneAsync(create(_networks[0]), seeds, cancellationToken).ConfigureAwait(false)];
+            return [await RunOneAsync(create(_networks[0]), seeds, cancellationToken, queryAllSeeds).ConfigureAwait(false)];
         }
 
         var runs = new Task<FamilyTraversal<TOperation>>[_networks.Count];
         for (int i = 0; i < runs.Length; i++)
         {
-            runs[i] = RunOneAsync(create(_networks[i]), seeds, cancellationToken);
+            runs[i] = RunOneAsync(create(_networks[i]), seeds, cancellationToken, queryAllSeeds);
         }
 
         return await Task.WhenAll(runs).ConfigureAwait(false);
@@ -116,10 +130,11 @@ internal sealed class LookupRunner
     private async Task<FamilyTraversal<TOperation>> RunOneAsync<TOperation>(
         TOperation operation,
         IReadOnlyList<(NodeId? Id, IPEndPoint EndPoint)>? seeds,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        bool queryAllSeeds)
         where TOperation : TraversalOperation
     {
-        var traversal = new Traversal(operation, _time);
+        var traversal = new Traversal(operation, _time) { QueryAllStartingNodes = queryAllSeeds };
         if (seeds is null)
         {
             foreach ((NodeId? id, IPEndPoint endPoint) in operation.Network.StartingCandidates(operation.Target))

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Threading.Tasks.Sources;
 using MainlineDht.Protocol;
+using MainlineDht.Rpc;
 
 namespace MainlineDht.Lookups;
 
@@ -86,3 +87,11 @@ internal sealed partial class Traversal
         public byte[]? Token { get; set; }
     }
 }
+
+/// <summary>What became of a starting node of a traversal (a bootstrap router, a saved node).</summary>
+/// <param name="EndPoint">Where it was asked.</param>
+/// <param name="Status">How the query ended.</param>
+/// <param name="RoundTrip">The round trip of its answer (zero when it did not answer).</param>
+/// <param name="ErrorCode">The KRPC error code it answered with, if it did.</param>
+/// <param name="Waited">For a query still unanswered when the traversal ended (<see cref="RpcStatus.Timeout"/> then): how long it had waited.</param>
+internal readonly record struct StartingOutcome(IPEndPoint EndPoint, RpcStatus Status, TimeSpan RoundTrip, int? ErrorCode, TimeSpan? Waited = null);

@@ -32,6 +32,8 @@ internal sealed partial class Traversal
     private readonly TraversalOperation _operation;
     private readonly ILookupNetwork _network;
     private long _nextSequence;
+    private int _startingBurst;
+    private List<StartingOutcome>? _startingOutcomes;
     private Comparer<Candidate>? _comparer;
 
     /// <summary>
@@ -73,6 +75,15 @@ internal sealed partial class Traversal
     public int Timeouts { get; private set; }
 
     public int RoundTrips { get; private set; }
+
+    /// <summary>
+    /// Send to every starting node (depth 0, up to K) at once instead of <see cref="Alpha"/> at a
+    /// time: a bootstrap asks all its routers, so that a dead one costs no time and each gets a verdict.
+    /// </summary>
+    public bool QueryAllStartingNodes { get; init; }
+
+    /// <summary>What became of each starting node (depth 0) that was queried, in the order they ended.</summary>
+    public IReadOnlyList<StartingOutcome> StartingOutcomes => _startingOutcomes ?? (IReadOnlyList<StartingOutcome>)[];
 
     /// <summary>Candidates a reply named that the diversity rule refused (another of their /24 or /64 was a candidate already).</summary>
     public int RefusedByDiversity { get; private set; }
@@ -156,6 +167,7 @@ internal sealed partial class Traversal
         Action onCompleted = wake.Set;
         ITimer? slowTimer = null;
         using CancellationTokenRegistration onCancelled = cancellationToken.UnsafeRegister(static s => ((WakeSignal)s!).Set(), wake);
+        _startingBurst = QueryAllStartingNodes ? Math.Min(K, _candidates.Count(static c => c.Depth == 0)) : 0;
         try
         {
             while (!cancellationToken.IsCancellationRequested)
@@ -175,7 +187,8 @@ internal sealed partial class Traversal
                 }
 
                 int active = inFlight.Count(q => !q.Candidate.Slow);
-                int parallel = _finalRound ? K : Alpha;
+                int parallel = _finalRound ? K : Math.Max(Alpha, _startingBurst);
+                _startingBurst = 0;
                 while (active < parallel && NextCandidate() is Candidate next)
                 {
                     next.State = CandidateState.InFlight;
@@ -217,6 +230,14 @@ internal sealed partial class Traversal
         finally
         {
             slowTimer?.Dispose();
+            foreach ((Candidate c, Task<RpcResult> task) in inFlight)
+            {
+                if (c.Depth == 0 && !task.IsCompleted)
+                {
+                    // A starting node still silent when the traversal ends (others answered first).
+                    (_startingOutcomes ??= []).Add(new StartingOutcome(c.EndPoint, RpcStatus.Timeout, TimeSpan.Zero, null, _time.GetElapsedTime(c.SentAt)));
+                }
+            }
         }
     }
 
@@ -249,6 +270,11 @@ internal sealed partial class Traversal
 
     private void Complete(Candidate candidate, RpcResult result)
     {
+        if (candidate.Depth == 0)
+        {
+            (_startingOutcomes ??= []).Add(new StartingOutcome(candidate.EndPoint, result.Status, result.RoundTripTime, result.Error?.Code));
+        }
+
         switch (result.Status)
         {
             case RpcStatus.Response:

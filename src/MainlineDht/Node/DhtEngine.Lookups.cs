@@ -17,7 +17,7 @@ internal sealed partial class DhtEngine : ILookupNetwork
 
     public ReadOnlyMemory<byte> Version => _node.Options.Version;
 
-    public bool ReadOnly => _node.Options.ReadOnly;
+    public bool ReadOnly => _node.ReadOnly;
 
     public IpDiversity IpDiversity => _node.Options.IpDiversity;
 

@@ -91,5 +91,5 @@ internal sealed partial class DhtEngine : IRpcObserver, IQueryHost
 
     /// <summary>Pings a node; its answer or its silence reaches the routing table through the reply and timeout paths.</summary>
     private void Verify(NodeId id, IPEndPoint endPoint) =>
-        _ = Rpc.SendAsync(new PingQuery { Id = _node.Id, ReadOnly = _node.Options.ReadOnly, Version = _node.Options.Version }, endPoint, id, CancellationToken.None);
+        _ = Rpc.SendAsync(new PingQuery { Id = _node.Id, ReadOnly = _node.ReadOnly, Version = _node.Options.Version }, endPoint, id, CancellationToken.None);
 }

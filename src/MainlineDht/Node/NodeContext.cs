@@ -65,6 +65,44 @@ internal sealed class NodeContext
     /// <summary>Where datagrams wait for the gate to be released.</summary>
     public Outbox Outbox { get; }
 
+    /// <summary>
+    /// BEP 43: whether the node runs read-only now (queries carry <c>ro</c> = 1, none is answered):
+    /// because the options say so, or because it found itself firewalled (<see cref="AutoReadOnly"/>).
+    /// Readable from any thread.
+    /// </summary>
+    public bool ReadOnly => Options.ReadOnly || _autoReadOnly;
+
+    /// <summary>Read-only because the node found itself firewalled (<see cref="DhtNodeOptions.ReadOnlyWhenFirewalled"/>); set under the gate.</summary>
+    public bool AutoReadOnly
+    {
+        get => _autoReadOnly;
+        set => _autoReadOnly = value;
+    }
+
+    private volatile bool _autoReadOnly;
+
+    /// <summary>When a query last reached the node (any query, before any limit), as a timestamp of <see cref="Time"/>; 0 before the first. Under the gate.</summary>
+    public long LastQueryReceived { get; private set; }
+
+    /// <summary>Set when a query arrived while the node was read-only by itself: the node should go back to answering.</summary>
+    public bool QueryWhileAutoReadOnly
+    {
+        get => _queryWhileAutoReadOnly;
+        set => _queryWhileAutoReadOnly = value;
+    }
+
+    private volatile bool _queryWhileAutoReadOnly;
+
+    /// <summary>Under the gate: a query reached the node.</summary>
+    public void OnQueryReceived()
+    {
+        LastQueryReceived = Time.GetTimestamp();
+        if (_autoReadOnly)
+        {
+            QueryWhileAutoReadOnly = true;
+        }
+    }
+
     /// <summary>Set under the gate when the node stops.</summary>
     public bool Disposed { get; set; }
 

@@ -27,7 +27,8 @@ internal sealed class QueryDispatcher
     /// <summary>Handles a query from <paramref name="source"/>, <paramref name="size"/> bytes long on the wire.</summary>
     public void Dispatch(KrpcQuery query, IPEndPoint source, int size)
     {
-        if (_node.Options.ReadOnly)
+        _node.OnQueryReceived();
+        if (_node.ReadOnly)
         {
             return; // BEP 43: a read-only node answers nothing.
         }
@@ -59,7 +60,7 @@ internal sealed class QueryDispatcher
     public void OnMalformed(in KrpcDecodeError error, IPEndPoint source, int size)
     {
         _node.Counters.Malformed++;
-        if (error.ShouldReply && !_node.Options.ReadOnly && _node.RateLimiter.TryAcquire(source.Address))
+        if (error.ShouldReply && !_node.ReadOnly && _node.RateLimiter.TryAcquire(source.Address))
         {
             // A datagram that is not a valid query names no node id: its source counts as unverified.
             _reply.SendError(error.TransactionId.Span, error.ReplyCode!.Value, error.Reason, source, ReplyLimit(verified: false, size), verified: false);

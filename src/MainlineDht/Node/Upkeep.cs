@@ -14,6 +14,9 @@ internal interface IUpkeepHost
 
     /// <summary>Outside the gate: writes the state file.</summary>
     void SaveState();
+
+    /// <summary>Outside the gate: checks the node's health (and tells of a change).</summary>
+    void CheckHealth();
 }
 
 /// <summary>
@@ -67,6 +70,7 @@ internal sealed class Upkeep
 
         _node.Outbox.Flush();
         afterwards?.Invoke();
+        _host.CheckHealth();
         if (save)
         {
             _host.SaveState();

@@ -25,6 +25,9 @@ public sealed record DhtNodeState
     /// <summary>The most nodes a state file may hold per address family (a routing table holds at most 160 × 8).</summary>
     public const int MaxNodes = 2048;
 
+    /// <summary>The most bootstrap names a state file keeps.</summary>
+    public const int MaxRouters = 64;
+
     /// <summary>The node's id.</summary>
     public NodeId NodeId { get; init; }
 
@@ -33,6 +36,9 @@ public sealed record DhtNodeState
 
     /// <summary>The IPv6 routing table's nodes (BEP 32), each with the time it was last seen (<c>nodes6</c>).</summary>
     public IReadOnlyList<SavedNode> Nodes6 { get; init; } = [];
+
+    /// <summary>The bootstrap names (<c>host:port</c>) that answered the last bootstrap that tried any (<c>routers</c>): tried first next time.</summary>
+    public IReadOnlyList<string> Routers { get; init; } = [];
 
     /// <summary>When the state was saved.</summary>
     public DateTimeOffset SavedAt { get; init; }
@@ -50,6 +56,7 @@ public sealed record DhtNodeState
             SavedAt = SavedAt,
             Nodes = ToDocument(Nodes),
             Nodes6 = Nodes6.Count == 0 ? null : ToDocument(Nodes6),
+            Routers = Routers.Count == 0 ? null : [.. Routers.Take(MaxRouters)],
         };
 
         string full = Path.GetFullPath(path);
@@ -120,7 +127,8 @@ public sealed record DhtNodeState
             return false;
         }
 
-        state = new DhtNodeState { NodeId = id, Nodes = nodes, Nodes6 = nodes6, SavedAt = document.SavedAt };
+        List<string> routers = [.. (document.Routers ?? []).Where(r => HostEndPoint.TryParse(r, out _)).Take(MaxRouters)];
+        state = new DhtNodeState { NodeId = id, Nodes = nodes, Nodes6 = nodes6, Routers = routers, SavedAt = document.SavedAt };
         problem = null;
         return true;
     }
@@ -179,6 +187,10 @@ internal sealed class StateDocument
     [JsonPropertyName("nodes6")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public List<StateNode>? Nodes6 { get; set; }
+
+    [JsonPropertyName("routers")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public List<string>? Routers { get; set; }
 }
 
 internal sealed class StateNode

@@ -29,6 +29,22 @@ internal sealed partial class RoutingTable
         return targets ?? (IReadOnlyList<NodeId>)[];
     }
 
+    /// <summary>How many live nodes are good at <paramref name="now"/> (answered within 15 minutes, or answered ever and queried us within 15 minutes).</summary>
+    public int CountGood(DateTimeOffset now)
+    {
+        DateTimeOffset goodAfter = GoodAfter(now);
+        int good = 0;
+        foreach (RoutingBucket bucket in _buckets)
+        {
+            foreach (NodeEntry e in bucket.Nodes)
+            {
+                good += e.GetState(goodAfter, _options.MaxFailures) == NodeState.Good ? 1 : 0;
+            }
+        }
+
+        return good;
+    }
+
     /// <summary>Every live node as it stands at <paramref name="now"/>, bucket by bucket from the farthest.</summary>
     public RoutingTableEntry[] Snapshot(DateTimeOffset now)
     {

@@ -209,7 +209,7 @@ public sealed class BootstrapTests : GuardedTest
         Assert.That(_warnings.Select(w => w.Message), Is.EqualTo(new[]
         {
             "could not resolve bootstrap node no-such-host.invalid:6881: " + new SocketException((int)SocketError.HostNotFound).Message,
-            $"join found no node: none answered (no-such-host.invalid:6881, {DeadGiven})",
+            $"join found no node: none answered (no-such-host.invalid:6881, {DeadGiven}); bootstrapping again in 1 s, then at growing intervals up to 5 min",
         }));
         Assert.That(gateFree, Is.True, "a warning was given while the node's gate was held");
     }
@@ -258,7 +258,8 @@ public sealed class BootstrapTests : GuardedTest
         List<TimeSpan> tries = sent.Sends.Where(s => s.Destination.Equals(DeadGiven)).Select(s => s.At).ToList();
         Assert.That(GrowthOfGaps(tries).Take(5), Is.EqualTo(Seconds(1, 2, 4, 8, 16)));
         Assert.That(joined.IsCompleted, Is.False);
-        Assert.That(_warnings.Select(w => w.Message), Is.EqualTo(new[] { $"join found no node: none answered ({DeadGiven})" }), "the node's own tries do not warn again");
+        Assert.That(_warnings.Select(w => w.Message), Is.EqualTo(new[] { $"join found no node: none answered ({DeadGiven}); bootstrapping again in 1 s, then at growing intervals up to 5 min" }), "the node's own tries do not warn again");
+        Assert.That(node.LastBootstrapReport!.RetryIn, Is.GreaterThan(TimeSpan.FromSeconds(16)), "each try says when the next one comes");
 
         // A node comes up at the given address: the next try finds it.
         (DhtNode late, _) = Start(50);

@@ -39,6 +39,9 @@ internal sealed class ScriptedPeer : IDatagramReceiver
     public static KrpcResponse Naming(params NodeInfo[] nodes) =>
         new() { Nodes = CompactFormat.WriteNodes(nodes, System.Net.Sockets.AddressFamily.InterNetwork), IncludedKeys = KrpcResponseKeys.Nodes };
 
+    /// <summary>Sends a datagram of the test's making (a query to the node under test).</summary>
+    public void Send(byte[] datagram, IPEndPoint destination) => _transport.TrySend(datagram, destination);
+
     public void OnDatagram(ReadOnlyMemory<byte> datagram, IPEndPoint source)
     {
         if (!KrpcCodec.TryDecode(datagram.ToArray(), out KrpcMessage? message, out _) || message is not KrpcQuery query)

@@ -1,0 +1,110 @@
+using System.Globalization;
+using System.Net;
+using MainlineDht.Lookups;
+using MainlineDht.Rpc;
+
+namespace MainlineDht;
+
+// The bootstrap's diagnostics: what became of each name, the routers that answered (kept in the
+// state file and tried first next time), and the report of the last bootstrap.
+public sealed partial class DhtNode
+{
+    /// <summary>The bootstrap names that answered the last bootstrap that tried any (from the state file at first).</summary>
+    private List<string> _answeredRouters = [];
+
+    private BootstrapReport? _lastBootstrapReport;
+
+    /// <summary>
+    /// What the last bootstrap did (<see cref="JoinAsync"/>, or one the node ran by itself while it
+    /// had no live node): each bootstrap name, what it resolved to, whether it answered, its round
+    /// trip and what went wrong; the saved nodes tried; when the node tries again. Null before the first.
+    /// </summary>
+    public BootstrapReport? LastBootstrapReport
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _lastBootstrapReport;
+            }
+        }
+    }
+
+    /// <summary>A bootstrap name as resolved: its addresses in the families the node runs, or why it has none.</summary>
+    private readonly record struct ResolvedName(string Name, List<IPEndPoint> Addresses, string? Problem);
+
+    /// <summary>
+    /// The names of a bootstrap's first step: the given ones, those that answered last time first;
+    /// then the public routers that answered last time (when the node may use them): a router known to
+    /// work is not kept waiting behind saved nodes that may all be gone.
+    /// </summary>
+    private List<string> FirstBootstrapNames()
+    {
+        List<string> answered;
+        lock (_gate)
+        {
+            answered = _answeredRouters;
+        }
+
+        var names = _options.BootstrapNodes.OrderBy(n => answered.Contains(n) ? 0 : 1).ToList();
+        if (_options.UsePublicRouters)
+        {
+            names.AddRange(answered.Where(r => DhtNodeOptions.DefaultBootstrapNodes.Contains(r) && !names.Contains(r)));
+        }
+
+        return names;
+    }
+
+    /// <summary>One line per name: what it resolved to and what became of the queries to its addresses.</summary>
+    private List<BootstrapNodeReport> Summarize(List<ResolvedName> resolved, IReadOnlyList<StartingOutcome> outcomes)
+    {
+        var reports = new List<BootstrapNodeReport>(resolved.Count);
+        foreach (ResolvedName name in resolved)
+        {
+            var mine = outcomes.Where(o => name.Addresses.Contains(o.EndPoint)).ToList();
+            var answers = mine.Where(o => o.Status == RpcStatus.Response).ToList();
+            string? error = answers.Count > 0 ? null
+                : name.Problem is string problem ? $"did not resolve: {problem}"
+                : mine.FirstOrDefault(o => o.Status == RpcStatus.Error) is { ErrorCode: int code } ? string.Create(CultureInfo.InvariantCulture, $"answered with KRPC error {code}")
+                : mine.Any(o => o.Status == RpcStatus.Timeout && o.Waited is null) ? string.Create(CultureInfo.InvariantCulture, $"no answer within {_options.QueryTimeout.TotalSeconds:0.#} s")
+                : mine.FirstOrDefault(o => o.Waited is not null) is { Waited: TimeSpan waited } ? string.Create(CultureInfo.InvariantCulture, $"no answer in the {waited.TotalSeconds:0.#} s the bootstrap waited for it")
+                : mine.Any(o => o.Status == RpcStatus.NotSent) ? "not sent (the send policy refused it, or the socket could not send)"
+                : mine.Any(o => o.Status == RpcStatus.Cancelled) ? "cancelled"
+                : "not queried";
+            reports.Add(new BootstrapNodeReport(name.Name, name.Addresses, answers.Count > 0, answers.Count > 0 ? answers.Min(a => a.RoundTrip) : null, error));
+        }
+
+        return reports;
+    }
+
+    /// <summary>When nothing answered: the delay before the node's next bootstrap of its own; null when it joined or will not try again.</summary>
+    private TimeSpan? RetryDelay(bool joined)
+    {
+        lock (_gate)
+        {
+            return joined || !_joinRequested || !CanBootstrap || _context.Disposed ? null : _rebootstrapDelay;
+        }
+    }
+
+    /// <summary>Keeps the names that answered this bootstrap (for the state file), when it tried any.</summary>
+    private void RememberAnsweredRouters(List<BootstrapNodeReport> names)
+    {
+        if (names.Count == 0)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            _answeredRouters = [.. names.Where(n => n.Answered).Select(n => n.Name).Take(DhtNodeState.MaxRouters)];
+        }
+    }
+
+    private void Publish(BootstrapReport report)
+    {
+        lock (_gate)
+        {
+            _lastBootstrapReport = report;
+        }
+    }
+}

@@ -1,0 +1,162 @@
+using System.Globalization;
+using System.Net;
+using MainlineDht.Lookups;
+using MainlineDht.Node;
+using MainlineDht.Protocol;
+
+namespace MainlineDht;
+
+// Health: the rules of DhtHealth, the change event, and the switch to BEP 43 read-only while the node
+// finds itself firewalled (and back).
+public sealed partial class DhtNode
+{
+    /// <summary>A firewalled node in read-only mode tries being reachable again after this many <see cref="DhtNodeOptions.FirewalledAfter"/>.</summary>
+    private const int ProbeAfterFirewalledPeriods = 6;
+
+    private static readonly TimeSpan HealthCheckInterval = TimeSpan.FromSeconds(1);
+
+    private DhtHealth _health = DhtHealth.Bootstrapping;
+    private long _joinedAt;
+    private long _leftReadOnlyAt;
+    private long _readOnlySince;
+    private long _lastHealthCheck;
+
+    /// <summary>How the node is doing now (the rules are on <see cref="DhtHealth"/>).</summary>
+    public DhtHealth Health
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _health;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Raised when <see cref="Health"/> changes, outside the node's gate, on the thread that noticed
+    /// (the upkeep timer's, a receive loop's, a bootstrap's, or the one that disposed the node). A
+    /// handler that throws is reported through <see cref="DhtNodeOptions.OnWarning"/>.
+    /// </summary>
+    public event EventHandler<DhtHealthChange>? HealthChanged;
+
+    /// <summary>Under the gate: applies the rules, switches read-only when firewalled (and back), and returns the change, if any.</summary>
+    private DhtHealthChange? EvaluateHealth()
+    {
+        long now = _time.GetTimestamp();
+        Volatile.Write(ref _lastHealthCheck, now);
+        (DhtHealth next, string reason) = _context.Disposed ? (DhtHealth.Stopped, "stopped") : Rules(now);
+        if (next == _health)
+        {
+            return null;
+        }
+
+        var change = new DhtHealthChange(_health, next, reason);
+        _health = next;
+        return change;
+    }
+
+    private (DhtHealth Health, string Reason) Rules(long now)
+    {
+        if (!HasLiveNode())
+        {
+            _joinedAt = 0;
+            return (DhtHealth.Bootstrapping, "no live node in the routing table");
+        }
+
+        if (_joinedAt == 0)
+        {
+            _joinedAt = now;
+        }
+
+        TimeSpan quietLimit = _options.FirewalledAfter;
+        if (_context.AutoReadOnly)
+        {
+            bool probe = _time.GetElapsedTime(_readOnlySince, now) >= quietLimit * ProbeAfterFirewalledPeriods;
+            if (_context.QueryWhileAutoReadOnly || probe)
+            {
+                // A query reached us (or it is time to try again): answer queries again.
+                _context.AutoReadOnly = false;
+                _context.QueryWhileAutoReadOnly = false;
+                _leftReadOnlyAt = now;
+            }
+        }
+
+        long quietSince = Math.Max(_joinedAt, Math.Max(_context.LastQueryReceived, _leftReadOnlyAt));
+        if (!_options.ReadOnly && OnPublicInternet() && (_context.AutoReadOnly || _time.GetElapsedTime(quietSince, now) >= quietLimit))
+        {
+            if (_options.ReadOnlyWhenFirewalled && !_context.AutoReadOnly)
+            {
+                _context.AutoReadOnly = true;
+                _readOnlySince = now;
+            }
+
+            return (DhtHealth.Firewalled, string.Create(CultureInfo.InvariantCulture,
+                $"our queries are answered, but no query reached us for {quietLimit.TotalMinutes:0.#} min{(_context.AutoReadOnly ? "; running read-only (BEP 43) until one does" : string.Empty)}"));
+        }
+
+        DateTimeOffset wall = _time.GetUtcNow();
+        int good = _engines.Sum(e => e.Routing.CountGood(wall));
+        return good >= Traversal.K
+            ? (DhtHealth.Ready, string.Create(CultureInfo.InvariantCulture, $"{good} good nodes"))
+            : (DhtHealth.Degraded, string.Create(CultureInfo.InvariantCulture, $"{good} good nodes, fewer than {Traversal.K}"));
+    }
+
+    /// <summary>
+    /// Under the gate: whether the node is on the public internet (bound to a public address, or its
+    /// BEP 42 vote says its address is one). Only there can it be firewalled: a node of a loopback or
+    /// LAN swarm may rightly hear nothing for a long while.
+    /// </summary>
+    private bool OnPublicInternet()
+    {
+        foreach (DhtEngine engine in _engines)
+        {
+            if (IpRanges.Classify(engine.Transport.LocalEndPoint.Address) == AddressKind.Public
+                || (engine.ExternalAddress is IPAddress external && IpRanges.Classify(external) == AddressKind.Public))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Outside the gate: evaluates the health and tells of a change.</summary>
+    private void CheckHealth()
+    {
+        DhtHealthChange? change;
+        lock (_gate)
+        {
+            change = EvaluateHealth();
+        }
+
+        DeliverHealth(change);
+    }
+
+    /// <summary>Outside the gate, after a datagram: checks the health at most once a second, and at once when a query reached a node read-only by itself.</summary>
+    private void CheckHealthAfterDatagram()
+    {
+        if (_context.QueryWhileAutoReadOnly || _time.GetElapsedTime(Volatile.Read(ref _lastHealthCheck)) >= HealthCheckInterval)
+        {
+            CheckHealth();
+        }
+    }
+
+    /// <summary>Outside the gate: raises <see cref="HealthChanged"/>.</summary>
+    private void DeliverHealth(DhtHealthChange? change)
+    {
+        if (change is null)
+        {
+            return;
+        }
+
+        try
+        {
+            HealthChanged?.Invoke(this, change);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            _context.Warn($"a HealthChanged handler failed: {e.Message}");
+        }
+    }
+}

@@ -18,6 +18,9 @@ internal static class SimulateCommand
         var loss = new Option<double>("--loss") { Description = "Fraction of datagrams lost (0 to 1)." };
         var dead = new Option<double>("--dead") { Description = "Fraction of nodes that never answer (firewalled: every query to them is dropped)." };
         var churn = new Option<double>("--churn") { Description = "Fraction of nodes that leave at once after the announces (announcers then announce again)." };
+        var sybil = new Option<double>("--sybil") { Description = "Fraction of nodes that are Sybils: from a few /24s, ids next to the infohashes looked up, answering with each other (implies --public-addresses)." };
+        var poison = new Option<double>("--poison") { Description = "Fraction of nodes that answer every lookup query with junk or unreachable addresses (implies --public-addresses)." };
+        var publicAddresses = new Option<bool>("--public-addresses") { Description = "Give nodes public-looking virtual addresses, one /24 each (in memory only), so IP diversity and BEP 42 apply as on the internet." };
         var json = new Option<bool>("--json") { Description = "Print one JSON document on stdout and nothing else." };
         var command = new Command("simulate", "Build a simulated DHT on virtual time, announce infohashes and measure get_peers lookups.");
         command.Options.Add(nodes);
@@ -27,6 +30,9 @@ internal static class SimulateCommand
         command.Options.Add(loss);
         command.Options.Add(dead);
         command.Options.Add(churn);
+        command.Options.Add(sybil);
+        command.Options.Add(poison);
+        command.Options.Add(publicAddresses);
         command.Options.Add(json);
         command.SetAction((parse, cancellationToken) => Cli.RunAsync(async _ =>
         {
@@ -41,6 +47,9 @@ internal static class SimulateCommand
                 Loss = parse.GetValue(loss),
                 Dead = parse.GetValue(dead),
                 Churn = parse.GetValue(churn),
+                Sybil = parse.GetValue(sybil),
+                Poison = parse.GetValue(poison),
+                PublicAddresses = parse.GetValue(publicAddresses),
             };
             try
             {
@@ -88,6 +97,13 @@ internal static class SimulateCommand
 
         Row("network", $"{o.Nodes:N0} nodes, seed {o.Seed}, round trips {o.LatencyMin.TotalMilliseconds:0}-{o.LatencyMax.TotalMilliseconds:0} ms, loss {o.Loss:P1}");
         Row("unresponsive / left", $"{r.DeadNodes:N0} never answer, {r.NodesLeft:N0} left at once");
+        if (r.SybilNodes + r.PoisonNodes > 0)
+        {
+            Row("adversaries", $"{r.SybilNodes:N0} Sybils, {r.PoisonNodes:N0} poisoners; Sybils among the closest {r.SybilShareOfClosest:P1}");
+            Row("announces reached", $"{r.AnnouncedToHonest.Mean:N1} honest nodes on average (min {r.AnnouncedToHonest.Min:N0})");
+            Row("junk ignored", $"{r.JunkNodesIgnored:N0} nodes named in replies");
+        }
+
         Row("bootstrap", $"{r.Bootstrap.Waves} waves, {r.Bootstrap.VirtualTime.TotalSeconds:N0} s virtual, {r.Bootstrap.DatagramsSent:N0} datagrams");
         Row("routing table size", $"mean {r.RoutingTableSizes.Mean:N1}, min {r.RoutingTableSizes.Min:N0}, p50 {r.RoutingTableSizes.P50:N0}, max {r.RoutingTableSizes.Max:N0}");
         Row("announces", $"{r.InfoHashes} infohashes, stored on {r.AnnouncedTo.Mean:N1} nodes each (min {r.AnnouncedTo.Min:N0})");

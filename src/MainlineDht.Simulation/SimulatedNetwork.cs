@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Net;
+using MainlineDht.Protocol;
 
 namespace MainlineDht.Simulation;
 
@@ -21,7 +22,8 @@ namespace MainlineDht.Simulation;
 /// </para>
 /// <para>
 /// Not thread-safe: one thread builds and runs the network. Nodes get virtual addresses in
-/// 127.0.0.0/8 (no socket is ever opened; a datagram to any other address is dropped).
+/// 127.0.0.0/8, or with <see cref="SimulatedNetworkOptions.PublicAddresses"/> public-looking ones
+/// (no socket is ever opened; a datagram to any address no node holds is dropped).
 /// </para>
 /// </remarks>
 public sealed partial class SimulatedNetwork : IAsyncDisposable
@@ -30,11 +32,16 @@ public sealed partial class SimulatedNetwork : IAsyncDisposable
     public const int Port = 6881;
 
     private const uint FirstAddress = 0x7F01_0001; // 127.1.0.1
+    private const uint FirstPublicAddress = 0x0B00_0001; // 11.0.0.1: node i at 11.0.0.1 + (i << 8), one /24 each
+    private const int MaxPublicNodes = 89 << 16; // 11.0.0.0 to 99.255.255.0
 
     private readonly VirtualTimeProvider _clock;
     private readonly SimulatedNetworkOptions _options;
     private readonly Random _random;
     private readonly List<SimulatedNode> _nodes = [];
+
+    /// <summary>With public addresses (or an address given), the node index of every address; null on loopback, where the address says the index.</summary>
+    private Dictionary<uint, int>? _indexByAddress;
 
     /// <summary>Creates an empty network.</summary>
     /// <exception cref="ArgumentException">An option is invalid; the message names it.</exception>
@@ -93,15 +100,31 @@ public sealed partial class SimulatedNetwork : IAsyncDisposable
     /// </summary>
     /// <param name="bootstrap">The nodes it will join through; default none.</param>
     /// <param name="configure">Adjusts this node's options after <see cref="SimulatedNetworkOptions.ConfigureNode"/>.</param>
-    public SimulatedNode AddNode(IEnumerable<SimulatedNode>? bootstrap = null, Func<DhtNodeOptions, DhtNodeOptions>? configure = null)
+    public SimulatedNode AddNode(IEnumerable<SimulatedNode>? bootstrap = null, Func<DhtNodeOptions, DhtNodeOptions>? configure = null) =>
+        AddNode(bootstrap, configure, address: null);
+
+    /// <summary><see cref="AddNode(IEnumerable{SimulatedNode}?, Func{DhtNodeOptions, DhtNodeOptions}?)"/> at <paramref name="address"/> (an adversary's range) instead of the next free one.</summary>
+    internal SimulatedNode AddNode(IEnumerable<SimulatedNode>? bootstrap, Func<DhtNodeOptions, DhtNodeOptions>? configure, IPAddress? address)
     {
         int index = _nodes.Count;
-        if (index >= MaxNodes)
+        if (index >= (_options.PublicAddresses ? MaxPublicNodes : MaxNodes))
         {
-            throw new InvalidOperationException($"A simulated network holds at most {MaxNodes} nodes.");
+            throw new InvalidOperationException($"A simulated network holds at most {(_options.PublicAddresses ? MaxPublicNodes : MaxNodes)} nodes.");
         }
 
-        var endPoint = new IPEndPoint(new IPAddress(BitConverter.IsLittleEndian ? BinaryPrimitives.ReverseEndianness(FirstAddress + (uint)index) : FirstAddress + (uint)index), Port);
+        uint value = address is not null ? ToUInt32(address)
+            : _options.PublicAddresses ? FirstPublicAddress + ((uint)index << 8)
+            : FirstAddress + (uint)index;
+        if (address is not null || _options.PublicAddresses)
+        {
+            _indexByAddress ??= AllIndexes();
+            if (!_indexByAddress.TryAdd(value, index))
+            {
+                throw new InvalidOperationException($"{address} is already a node's address.");
+            }
+        }
+
+        var endPoint = new IPEndPoint(new IPAddress(BitConverter.IsLittleEndian ? BinaryPrimitives.ReverseEndianness(value) : value), Port);
         var contacts = new List<string>();
         foreach (SimulatedNode contact in bootstrap ?? [])
         {
@@ -125,6 +148,12 @@ public sealed partial class SimulatedNetwork : IAsyncDisposable
         // Whatever ConfigureNode set: the network's clock, its loop, and never the public routers
         // (a name to resolve would be real I/O off the loop; the network routes only its own addresses).
         options = options with { TimeProvider = _clock, RunContinuationsInline = true, UsePublicRouters = false };
+        if (_options.PublicAddresses && options.NodeId is null)
+        {
+            // A node of the internet as it stands: its id is the one BEP 42 allows for its address.
+            int seed = options.RandomSeed ?? index;
+            options = options with { NodeId = SecureNodeId.Create(endPoint.Address, (byte)seed, new Random(seed)) };
+        }
 
         var transport = new SimulatedTransport(this, index, endPoint);
         var node = new SimulatedNode(index, new DhtNode(options, transport), transport);
@@ -243,11 +272,38 @@ public sealed partial class SimulatedNetwork : IAsyncDisposable
         return true;
     }
 
+    /// <summary>The index of every node so far, by address (when the first node with an address of its own comes to a loopback network).</summary>
+    private Dictionary<uint, int> AllIndexes()
+    {
+        var indexes = new Dictionary<uint, int>(_nodes.Count + 1);
+        foreach (SimulatedNode node in _nodes)
+        {
+            indexes.Add(ToUInt32(node.EndPoint.Address), node.Index);
+        }
+
+        return indexes;
+    }
+
+    private static uint ToUInt32(IPAddress address)
+    {
+        Span<byte> bytes = stackalloc byte[4];
+        if (!address.TryWriteBytes(bytes, out int length) || length != 4)
+        {
+            throw new ArgumentException($"A simulated node's address is IPv4, not {address}.", nameof(address));
+        }
+
+        return BinaryPrimitives.ReadUInt32BigEndian(bytes);
+    }
+
     internal void Deliver(SimulatedTransport destination, ReadOnlyMemory<byte> datagram, int source)
     {
         SimulatedNode to = _nodes[destination.Index];
         SimulatedNode from = _nodes[source];
-        if (destination.Closed || destination.Receiver is null)
+        if (to.Intercept is { } intercept && !destination.Closed && to.Partition == from.Partition && intercept(datagram, from.EndPoint))
+        {
+            _counters.Delivered++;
+        }
+        else if (destination.Closed || destination.Receiver is null)
         {
             _counters.DroppedOffline++;
         }
@@ -291,6 +347,11 @@ public sealed partial class SimulatedNetwork : IAsyncDisposable
             16 when endPoint.Address.IsIPv4MappedToIPv6 => BinaryPrimitives.ReadUInt32BigEndian(bytes[12..]),
             _ => 0,
         };
+        if (_indexByAddress is not null)
+        {
+            return _indexByAddress.TryGetValue(address, out int found) ? found : -1;
+        }
+
         long index = (long)address - FirstAddress;
         return index >= 0 && index < _nodes.Count ? (int)index : -1;
     }

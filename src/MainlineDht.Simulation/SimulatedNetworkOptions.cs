@@ -12,6 +12,15 @@ public sealed record SimulatedNetworkOptions
     /// <summary>The probability that a datagram is lost, from 0 to 1; default 0.</summary>
     public double LossRate { get; init; }
 
+    /// <summary>
+    /// Give nodes public-looking virtual addresses, one /24 each (11.0.0.1, 11.0.1.1, … as on the
+    /// internet, where nodes rarely share a range), instead of consecutive loopback ones, so that the
+    /// rules meant for the internet apply: IP diversity (loopback is exempt by default) and BEP 42
+    /// (each node starts with the id its address allows). The addresses exist in memory only: nothing
+    /// is ever sent anywhere. Default false.
+    /// </summary>
+    public bool PublicAddresses { get; init; }
+
     /// <summary>Where virtual time starts; default 2026-01-01 00:00 UTC.</summary>
     public DateTimeOffset Start { get; init; } = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
 

@@ -45,6 +45,12 @@ public sealed class SimulatedNode
 
     internal SimulatedTransport Transport { get; }
 
+    /// <summary>
+    /// An adversary's hand on the node's datagrams: given each datagram before the node, it returns
+    /// true when it handled it (answered it its own way) and the node is not to see it.
+    /// </summary>
+    internal Func<ReadOnlyMemory<byte>, System.Net.IPEndPoint, bool>? Intercept { get; set; }
+
     /// <inheritdoc/>
     public override string ToString() => $"#{Index} {EndPoint} {Node.Id}";
 }

@@ -49,6 +49,21 @@ public sealed record SimulationReport
     /// <summary>How many nodes accepted each announce.</summary>
     public required Distribution AnnouncedTo { get; init; }
 
+    /// <summary>How many honest nodes accepted each announce (the announce's nodes that are not adversaries).</summary>
+    public Distribution AnnouncedToHonest { get; init; }
+
+    /// <summary>Sybils in the network.</summary>
+    public int SybilNodes { get; init; }
+
+    /// <summary>Poisoners in the network.</summary>
+    public int PoisonNodes { get; init; }
+
+    /// <summary>The share of Sybils among the (up to 8) closest nodes each lookup ended with, on average, 0 to 1.</summary>
+    public double SybilShareOfClosest { get; init; }
+
+    /// <summary>Nodes named in replies that the honest nodes' lookups did not follow (junk: see <see cref="DhtNodeStatistics.NodesIgnored"/>), summed.</summary>
+    public long JunkNodesIgnored { get; init; }
+
     /// <summary>Live routing table sizes of the nodes online and answering, at the end.</summary>
     public required Distribution RoutingTableSizes { get; init; }
 
@@ -140,6 +155,16 @@ public sealed record SimulationReport
             json.WriteNumber("to_departed", Network.DroppedOffline);
             json.WriteNumber("unroutable", Network.Unroutable);
             json.WriteEndObject();
+            json.WriteBoolean("public_addresses", Options.UsesPublicAddresses);
+            json.WriteNumber("sybil", Options.Sybil);
+            json.WriteNumber("poison", Options.Poison);
+            json.WriteNumber("sybil_nodes", SybilNodes);
+            json.WriteNumber("poison_nodes", PoisonNodes);
+            json.WriteNumber("sybil_share_of_closest", Round(SybilShareOfClosest, 4));
+            json.WriteStartObject("announced_to_honest");
+            WriteDistribution(json, AnnouncedToHonest, 2);
+            json.WriteEndObject();
+            json.WriteNumber("junk_nodes_ignored", JunkNodesIgnored);
             json.WriteNumber("virtual_seconds", Round(VirtualTime.TotalSeconds, 1));
             json.WriteNumber("foreign_thread_calls", Network.ForeignThreadCalls);
             json.WriteNumber("gc_pause_seconds", Round(GcPause.TotalSeconds, 2));
@@ -163,6 +188,11 @@ public sealed record SimulationReport
         CultureInfo c = CultureInfo.InvariantCulture;
         SimulationRunnerOptions o = Options;
         text.AppendLine(c, $"network      {o.Nodes:N0} nodes, seed {o.Seed}, round trips {o.LatencyMin.TotalMilliseconds:0}-{o.LatencyMax.TotalMilliseconds:0} ms per link, loss {o.Loss:P1}, {DeadNodes:N0} unresponsive, {NodesLeft:N0} left at once");
+        if (SybilNodes + PoisonNodes > 0)
+        {
+            text.AppendLine(c, $"adversaries  {SybilNodes:N0} Sybils, {PoisonNodes:N0} poisoners (public-like addresses); Sybils among the closest {SybilShareOfClosest:P1}; announces reached {AnnouncedToHonest.Mean:N1} honest nodes (min {AnnouncedToHonest.Min:N0}); {JunkNodesIgnored:N0} junk nodes ignored");
+        }
+
         text.AppendLine(c, $"bootstrap    {Bootstrap.Waves} waves, {Bootstrap.VirtualTime.TotalSeconds:N0} s virtual, {Bootstrap.WallTime.TotalSeconds:N1} s wall, {Bootstrap.DatagramsSent:N0} datagrams");
         text.AppendLine(c, $"routing      table sizes mean {RoutingTableSizes.Mean:N1}, min {RoutingTableSizes.Min:N0}, p50 {RoutingTableSizes.P50:N0}, max {RoutingTableSizes.Max:N0}");
         text.AppendLine(c, $"announces    {InfoHashes} infohashes, stored on {AnnouncedTo.Mean:N1} nodes each (min {AnnouncedTo.Min:N0})");

@@ -10,9 +10,10 @@ namespace MainlineDht.Simulation;
 /// The lookup benchmark (<c>mainline-dht simulate</c>): builds a <see cref="SimulatedNetwork"/>,
 /// silences a fraction of its nodes, announces infohashes from random nodes, optionally takes a
 /// fraction of the nodes away at once (the announcers then announce again), and measures
-/// <c>get_peers</c> lookups from random nodes.
+/// <c>get_peers</c> lookups from random nodes; optionally among adversaries (Sybils, poisoners:
+/// <c>SimulationRunner.Adversaries.cs</c>).
 /// </summary>
-public static class SimulationRunner
+public static partial class SimulationRunner
 {
     /// <summary>Lookups start this far apart in virtual time (a few dozen run at once).</summary>
     private static readonly TimeSpan LookupSpacing = TimeSpan.FromMilliseconds(20);
@@ -37,10 +38,12 @@ public static class SimulationRunner
             Latency = LatencyModel.UniformPerLink(options.LatencyMin / 2, options.LatencyMax / 2), // round trip: there and back
             LossRate = options.Loss,
             ConfigureNode = options.ConfigureNode,
+            PublicAddresses = options.UsesPublicAddresses,
         });
         Random random = network.Random;
         Say(progress, wall, $"building a network of {options.Nodes:N0} nodes");
-        PopulateReport populate = network.Populate(options.Nodes, unresponsive: options.Dead, progress: progress is null ? null : line => Say(progress, wall, line), cancellationToken: cancellationToken);
+        (int sybilCount, int poisonCount) = options.AdversaryCounts;
+        PopulateReport populate = network.Populate(options.Nodes - sybilCount - poisonCount, unresponsive: options.Dead, progress: progress is null ? null : line => Say(progress, wall, line), cancellationToken: cancellationToken);
         Say(progress, wall, string.Create(CultureInfo.InvariantCulture, $"built in {populate.Waves} waves: {populate.VirtualTime.TotalSeconds:N0} s virtual, {populate.DatagramsSent:N0} datagrams, {populate.BytesPerIdleNode:N0} B per idle node, {populate.BytesPerJoinedNode:N0} B per joined node"));
         cancellationToken.ThrowIfCancellationRequested();
 
@@ -54,8 +57,12 @@ public static class SimulationRunner
             swarms[i] = new Swarm(NodeId.CreateRandom(random), 10_000 + i, PickAnswering(network, random));
         }
 
+        Adversaries adversaries = sybilCount + poisonCount == 0
+            ? Adversaries.None
+            : AddAdversaries(network, swarms, sybilCount, poisonCount, random, line => Say(progress, wall, line), cancellationToken);
+
         Say(progress, wall, $"announcing {infoHashCount} infohashes");
-        List<double> announcedTo = Announce(network, swarms, cancellationToken);
+        (List<double> announcedTo, List<double> announcedToHonest) = Announce(network, swarms, adversaries, cancellationToken);
 
         int leftCount = 0;
         if (options.Churn > 0)
@@ -69,23 +76,26 @@ public static class SimulationRunner
                 if (!swarm.Announcer.IsOnline)
                 {
                     // The departed announcer's swarm goes on: a remaining node is its peer now.
-                    swarm.Announcer = PickAnswering(network, random);
+                    swarm.Announcer = PickAnswering(network, random, adversaries);
                 }
             }
 
             Say(progress, wall, $"{leftCount:N0} nodes left at once; announcing again");
-            announcedTo = Announce(network, swarms, cancellationToken);
+            (announcedTo, announcedToHonest) = Announce(network, swarms, adversaries, cancellationToken);
         }
 
         Say(progress, wall, $"running {options.Lookups:N0} lookups");
-        LookupOutcome[] outcomes = Lookup(network, swarms, options.Lookups, random, cancellationToken);
+        LookupOutcome[] outcomes = Lookup(network, swarms, options.Lookups, random, adversaries, cancellationToken);
 
         var routingSizes = new List<double>();
+        long junkIgnored = 0;
         foreach (SimulatedNode node in network.Nodes)
         {
-            if (node.IsOnline && node.IsResponsive)
+            if (node.IsOnline && node.IsResponsive && !adversaries.Contains(node))
             {
-                routingSizes.Add(node.Node.GetStatistics().RoutingTableSize);
+                DhtNodeStatistics stats = node.Node.GetStatistics();
+                routingSizes.Add(stats.RoutingTableSize);
+                junkIgnored += stats.NodesIgnored;
             }
         }
 
@@ -104,6 +114,11 @@ public static class SimulationRunner
             RoundTrips = Distribution.Of(outcomes.Select(o => (double)o.Report.RoundTrips)),
             ClosestNodesRecall = outcomes.Average(o => o.Recall),
             AnnouncedTo = Distribution.Of(announcedTo),
+            AnnouncedToHonest = Distribution.Of(announcedToHonest),
+            SybilNodes = sybilCount,
+            PoisonNodes = poisonCount,
+            SybilShareOfClosest = outcomes.Average(o => o.SybilShare),
+            JunkNodesIgnored = junkIgnored,
             RoutingTableSizes = Distribution.Of(routingSizes),
             DeadNodes = deadCount,
             NodesLeft = leftCount,
@@ -119,9 +134,10 @@ public static class SimulationRunner
         return report;
     }
 
-    private static List<double> Announce(SimulatedNetwork network, Swarm[] swarms, CancellationToken cancellationToken)
+    private static (List<double> All, List<double> Honest) Announce(SimulatedNetwork network, Swarm[] swarms, Adversaries adversaries, CancellationToken cancellationToken)
     {
         var announced = new List<double>(swarms.Length);
+        var honest = new List<double>(swarms.Length);
         int done = 0;
         var tasks = new Task[swarms.Length];
         for (int i = 0; i < swarms.Length; i++)
@@ -131,7 +147,7 @@ public static class SimulationRunner
 
         RunPhase(network, () => done == swarms.Length, "announces", cancellationToken);
         Task.WhenAll(tasks).GetAwaiter().GetResult(); // a failed announce fails the run
-        return announced;
+        return (announced, honest);
 
         async Task AnnounceOneAsync(Swarm swarm, TimeSpan delay)
         {
@@ -140,6 +156,7 @@ public static class SimulationRunner
                 await Task.Delay(delay, network.TimeProvider).ConfigureAwait(false);
                 LookupReport report = await swarm.Announcer.Node.AnnounceAsync(swarm.InfoHash, swarm.Port).ConfigureAwait(false);
                 announced.Add(report.AnnouncedTo.Count);
+                honest.Add(report.AnnouncedTo.Count(n => !adversaries.Holds(n.EndPoint)));
             }
             finally
             {
@@ -148,10 +165,10 @@ public static class SimulationRunner
         }
     }
 
-    private static LookupOutcome[] Lookup(SimulatedNetwork network, Swarm[] swarms, int count, Random random, CancellationToken cancellationToken)
+    private static LookupOutcome[] Lookup(SimulatedNetwork network, Swarm[] swarms, int count, Random random, Adversaries adversaries, CancellationToken cancellationToken)
     {
-        // The truth to compare with: the nodes closest to each infohash among those that answer.
-        var answering = network.Nodes.Where(n => n.IsOnline && n.IsResponsive).ToList();
+        // The truth to compare with: the honest nodes closest to each infohash among those that answer.
+        var answering = network.Nodes.Where(n => n.IsOnline && n.IsResponsive && !adversaries.Contains(n)).ToList();
         NodeId[][] closest = swarms.Select(s => Closest(answering, s.InfoHash, Traversal.K + 1)).ToArray();
 
         var outcomes = new LookupOutcome[count];
@@ -175,7 +192,9 @@ public static class SimulationRunner
                 var expected = new IPEndPoint(swarm.Announcer.EndPoint.Address, swarm.Port);
                 NodeId[] wanted = truth.Where(id => id != from.Node.Id).Take(Traversal.K).ToArray();
                 int recalled = result.Report.ClosestNodes.Count(n => Array.IndexOf(wanted, n.Id) >= 0);
-                outcomes[index] = new LookupOutcome(result.Peers.Contains(expected), result.Report, wanted.Length == 0 ? 1 : (double)recalled / wanted.Length);
+                int sybils = result.Report.ClosestNodes.Count(n => adversaries.IsSybil(n.EndPoint));
+                double sybilShare = result.Report.ClosestNodes.Count == 0 ? 0 : (double)sybils / result.Report.ClosestNodes.Count;
+                outcomes[index] = new LookupOutcome(result.Peers.Contains(expected), result.Report, wanted.Length == 0 ? 1 : (double)recalled / wanted.Length, sybilShare);
             }
             finally
             {
@@ -224,9 +243,10 @@ public static class SimulationRunner
 
     /// <summary>A random node that is online and answers.</summary>
     /// <exception cref="InvalidOperationException">No such node is left (a tiny network after churn).</exception>
-    private static SimulatedNode PickAnswering(SimulatedNetwork network, Random random)
+    private static SimulatedNode PickAnswering(SimulatedNetwork network, Random random, Adversaries? adversaries = null)
     {
-        if (!network.Nodes.Any(static n => n.IsOnline && n.IsResponsive))
+        adversaries ??= Adversaries.None;
+        if (!network.Nodes.Any(n => n.IsOnline && n.IsResponsive && !adversaries.Contains(n)))
         {
             throw new InvalidOperationException("No answering node is left in the network to announce or look up from (too few nodes for --dead and --churn).");
         }
@@ -235,7 +255,7 @@ public static class SimulationRunner
         while (true)
         {
             SimulatedNode node = network.Nodes[random.Next(network.Nodes.Count)];
-            if (node.IsOnline && node.IsResponsive)
+            if (node.IsOnline && node.IsResponsive && !adversaries.Contains(node))
             {
                 return node;
             }
@@ -266,5 +286,5 @@ public static class SimulationRunner
         public SimulatedNode Announcer { get; set; } = announcer;
     }
 
-    private readonly record struct LookupOutcome(bool Found, LookupReport Report, double Recall);
+    private readonly record struct LookupOutcome(bool Found, LookupReport Report, double Recall, double SybilShare);
 }

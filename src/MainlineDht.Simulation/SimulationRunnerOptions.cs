@@ -36,6 +36,27 @@ public sealed record SimulationRunnerOptions
     /// </summary>
     public double Churn { get; init; }
 
+    /// <summary>
+    /// The fraction of nodes that are Sybils: run from a few /24s (254 to a /24, at least 2), with
+    /// ids placed next to the infohashes looked up (32 bits in common), answering every lookup query
+    /// with each other and accepting announces they do not keep; default 0. They join after the
+    /// honest nodes. Implies <see cref="PublicAddresses"/>.
+    /// </summary>
+    public double Sybil { get; init; }
+
+    /// <summary>
+    /// The fraction of nodes that poison lookups: they answer every lookup query with nodes next to
+    /// the target at junk or unreachable addresses; default 0. Implies <see cref="PublicAddresses"/>.
+    /// </summary>
+    public double Poison { get; init; }
+
+    /// <summary>
+    /// Public-looking virtual addresses, one /24 per node (in memory only: nothing is sent anywhere),
+    /// so that IP diversity and BEP 42 apply as on the internet; default false (loopback addresses,
+    /// which the diversity rules exempt).
+    /// </summary>
+    public bool PublicAddresses { get; init; }
+
     /// <summary>Adjusts each node's options (for example the query timeout); default none.</summary>
     public Func<DhtNodeOptions, DhtNodeOptions>? ConfigureNode { get; init; }
 
@@ -76,7 +97,23 @@ public sealed record SimulationRunnerOptions
         {
             throw new ArgumentException("Churn must be from 0 to below 1, and Dead + Churn below 1.", nameof(Churn));
         }
+
+        if (!(Sybil is >= 0 and < 0.5))
+        {
+            throw new ArgumentException("Sybil must be from 0 to below 0.5.", nameof(Sybil));
+        }
+
+        if (!(Poison is >= 0 and < 0.5) || Sybil + Poison >= 0.5)
+        {
+            throw new ArgumentException("Poison must be from 0 to below 0.5, and Sybil + Poison below 0.5.", nameof(Poison));
+        }
     }
+
+    /// <summary>Whether nodes get public-looking addresses: asked for, or implied by adversaries.</summary>
+    internal bool UsesPublicAddresses => PublicAddresses || Sybil > 0 || Poison > 0;
+
+    /// <summary>How many of <see cref="Nodes"/> are Sybils and poisoners.</summary>
+    internal (int Sybils, int Poisoners) AdversaryCounts => ((int)Math.Round(Sybil * Nodes), (int)Math.Round(Poison * Nodes));
 
     internal int InfoHashCount => InfoHashes ?? Math.Clamp(Lookups / 5, 1, 200);
 }

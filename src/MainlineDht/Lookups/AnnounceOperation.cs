@@ -5,7 +5,9 @@ namespace MainlineDht.Lookups;
 
 /// <summary>
 /// An announce on one address family: a <c>get_peers</c> traversal, then <c>announce_peer</c> to the
-/// K closest nodes that answered with a write token.
+/// K closest nodes that answered with a write token; one of them that does not accept it (no answer:
+/// a lost datagram; an error) is replaced by the next closest responder with a token, so that loss
+/// costs an announce as few of its places as can be filled.
 /// </summary>
 /// <param name="network">The family's network.</param>
 /// <param name="infoHash">The infohash announced.</param>
@@ -18,26 +20,39 @@ internal sealed class AnnounceOperation(ILookupNetwork network, NodeId infoHash,
     /// <summary>The nodes that accepted the announce (answered it with a response), nearest first; set once the announce ended.</summary>
     public IReadOnlyList<NodeInfo> AnnouncedTo { get; private set; } = [];
 
-    /// <summary>Sends <c>announce_peer</c>, with each node's own token, to the K closest that gave one; all at once.</summary>
+    /// <summary>
+    /// Sends <c>announce_peer</c>, with each node's own token, to the K closest that gave one, all at
+    /// once; each one that did not accept it is replaced by the next closest with a token beyond them.
+    /// </summary>
     public override async Task AfterTraversalAsync(Traversal traversal, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(traversal);
         List<Traversal.Candidate> targets = traversal.ClosestWithToken(Traversal.K);
-        Task<RpcResult>[] sends = targets.Select(c => Network.SendQueryAsync(
-            new AnnouncePeerQuery { Id = Network.LocalId, InfoHash = Target, Port = port, ImpliedPort = impliedPort, Token = c.Token, ReadOnly = Network.ReadOnly, Version = Network.Version },
-            c.EndPoint,
-            c.Id,
-            cancellationToken)).ToArray();
-        RpcResult[] results = await Task.WhenAll(sends).ConfigureAwait(false);
-        var accepted = new List<NodeInfo>(results.Length);
-        for (int i = 0; i < results.Length; i++)
+        var spares = new Queue<Traversal.Candidate>(traversal.ClosestResponded(int.MaxValue).Skip(Traversal.K).Where(c => c.Token is not null));
+        var accepted = new List<Traversal.Candidate>(targets.Count);
+        while (targets.Count > 0 && !cancellationToken.IsCancellationRequested)
         {
-            if (results[i].Status == RpcStatus.Response)
+            RpcResult[] results = await Task.WhenAll(targets.Select(c => Network.SendQueryAsync(
+                new AnnouncePeerQuery { Id = Network.LocalId, InfoHash = Target, Port = port, ImpliedPort = impliedPort, Token = c.Token, ReadOnly = Network.ReadOnly, Version = Network.Version },
+                c.EndPoint,
+                c.Id,
+                cancellationToken))).ConfigureAwait(false);
+            var again = new List<Traversal.Candidate>();
+            for (int i = 0; i < results.Length; i++)
             {
-                accepted.Add(new NodeInfo(targets[i].Id!.Value, targets[i].EndPoint));
+                if (results[i].Status == RpcStatus.Response)
+                {
+                    accepted.Add(targets[i]);
+                }
+                else if (results[i].Status != RpcStatus.Cancelled && spares.TryDequeue(out Traversal.Candidate? spare))
+                {
+                    again.Add(spare);
+                }
             }
+
+            targets = again;
         }
 
-        AnnouncedTo = accepted;
+        AnnouncedTo = [.. accepted.OrderBy(c => c.Id!.Value, Comparer<NodeId>.Create(Target.CompareDistance)).Select(c => new NodeInfo(c.Id!.Value, c.EndPoint))];
     }
 }

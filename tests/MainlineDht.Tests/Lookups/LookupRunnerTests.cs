@@ -56,7 +56,7 @@ public sealed class LookupRunnerTests
     }
 
     [Test]
-    public void An_announce_goes_only_to_the_token_givers_among_the_k_closest()
+    public void An_announce_goes_to_the_token_givers_among_the_k_closest_and_one_that_refuses_is_replaced_by_the_next()
     {
         FakeLookupNetwork network = WithTokenGivers(V4(), At);
         network.Nodes[At(5)] = network.Nodes[At(5)] with { RefusesAnnounce = true };
@@ -65,10 +65,11 @@ public sealed class LookupRunnerTests
         LookupReport report = Run(runner.AnnounceAsync(Target, 6889, impliedPort: false, _ => 7000, CancellationToken.None));
 
         List<(AnnouncePeerQuery Query, IPEndPoint EndPoint)> announces = network.SentOf<AnnouncePeerQuery>();
-        Assert.That(announces.Select(a => a.EndPoint), Is.EquivalentTo(new[] { At(1), At(3), At(5), At(7) }), "the K closest are 0x01…0x08; of those, the odd ones gave a token");
-        Assert.That(announces.Select(a => a.Query.Token.ToArray()[0]), Is.EquivalentTo(new byte[] { 1, 3, 5, 7 }), "each with its own token");
+        Assert.That(announces.Take(4).Select(a => a.EndPoint), Is.EquivalentTo(new[] { At(1), At(3), At(5), At(7) }), "the K closest are 0x01…0x08; of those, the odd ones gave a token");
+        Assert.That(announces.Skip(4).Select(a => a.EndPoint), Is.EqualTo(new[] { At(0x60) }), "0x05… refused: the next closest responder with a token (0x09… was never asked) takes its place");
+        Assert.That(announces.Select(a => a.Query.Token.ToArray()[0]), Is.EquivalentTo(new byte[] { 1, 3, 5, 7, 0x60 }), "each with its own token");
         Assert.That(announces.Select(a => (a.Query.Port, a.Query.ImpliedPort, a.Query.InfoHash)), Is.All.EqualTo((6889, false, Target)));
-        Assert.That(report.AnnouncedTo.Select(n => n.Id), Is.EqualTo(new[] { Id(1), Id(3), Id(7) }), "0x05… refused it");
+        Assert.That(report.AnnouncedTo.Select(n => n.Id), Is.EqualTo(new[] { Id(1), Id(3), Id(7), Id(0x60) }), "0x05… refused it");
         Assert.That(report.ClosestNodes.Select(n => n.Id), Is.EqualTo(Enumerable.Range(1, 8).Select(Id)));
     }
 

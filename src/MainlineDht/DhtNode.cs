@@ -213,7 +213,7 @@ public sealed partial class DhtNode : IAsyncDisposable
         {
             int v4 = EngineOf(AddressFamily.InterNetwork)?.Routing.Count ?? 0;
             int v6 = EngineOf(AddressFamily.InterNetworkV6)?.Routing.Count ?? 0;
-            return _context.Counters.Snapshot(_engines.Select(e => e.Rpc), v4 + v6, _peers.InfoHashCount, _peers.PeerCount) with
+            return _context.Counters.Snapshot(_engines.Select(e => e.Rpc), v4 + v6, _peers.InfoHashCount, _peers.PeerCount, _context.Items.Count) with
             {
                 RoutingTableSizeV4 = v4,
                 RoutingTableSizeV6 = v6,

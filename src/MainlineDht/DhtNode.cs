@@ -12,8 +12,9 @@ namespace MainlineDht;
 
 /// <summary>
 /// A Mainline DHT node (BEP 5): answers <c>ping</c>, <c>find_node</c>, <c>get_peers</c>,
-/// <c>announce_peer</c> and <c>sample_infohashes</c>, keeps a Kademlia routing table per address
-/// family (BEP 32), stores announced peers, and sends queries of its own.
+/// <c>announce_peer</c>, <c>sample_infohashes</c> and BEP 44 <c>get</c>/<c>put</c>, keeps a Kademlia
+/// routing table per address family (BEP 32), stores announced peers and BEP 44 items, and sends
+/// queries of its own.
 /// </summary>
 /// <remarks>
 /// <para>

@@ -161,7 +161,7 @@ internal static class ItemCommands
         var json = new Option<bool>("--json") { Description = "Print one JSON document on stdout and nothing else." };
         var command = new Command("keygen", "Make an ed25519 key for mutable items (put --key): writes its seed to SEEDFILE and prints its public key.") { file };
         command.Options.Add(json);
-        command.SetAction((parse, cancellationToken) => Cli.RunAsync(warnings =>
+        command.SetAction((parse, cancellationToken) => Cli.RunAsync(_ =>
         {
             string path = parse.GetValue(file)!;
             using SigningKey key = SigningKey.Generate();

@@ -15,7 +15,7 @@ public sealed partial class DhtNode
     /// lookup ends at the first one.
     /// </summary>
     public Task<ItemLookupResult> GetItemAsync(NodeId target, CancellationToken cancellationToken = default) =>
-        _lookups.GetItemAsync(ItemCollector.ForImmutable(target, stopWhenFound: true), target, cancellationToken);
+        _lookups.GetItemAsync(ItemCollector.ForImmutable(target, stopWhenFound: true), cancellationToken);
 
     /// <summary>
     /// Looks up the mutable item of <paramref name="publicKey"/> and <paramref name="salt"/> (its
@@ -29,9 +29,10 @@ public sealed partial class DhtNode
     /// <exception cref="InvalidOperationException">The node has no <see cref="DhtNodeOptions.ItemSignatureVerifier"/> to check signatures with.</exception>
     public Task<ItemLookupResult> GetItemAsync(ReadOnlyMemory<byte> publicKey, ReadOnlyMemory<byte> salt, CancellationToken cancellationToken = default)
     {
-        NodeId target = ItemTarget.ForMutable(publicKey.Span, salt.Span);
-        IItemSignatureVerifier verifier = _options.ItemSignatureVerifier ?? throw NoVerifier("read");
-        return _lookups.GetItemAsync(ItemCollector.ForMutable(publicKey.ToArray(), salt.ToArray(), verifier), target, cancellationToken);
+        ItemTarget.ForMutable(publicKey.Span, salt.Span); // checks the sizes before anything else
+        IItemSignatureVerifier verifier = _options.ItemSignatureVerifier ?? throw new InvalidOperationException(
+            "This node has no ItemSignatureVerifier, so it cannot read mutable (signed) items: set DhtNodeOptions.ItemSignatureVerifier (the MainlineDht.Items package has Ed25519ItemSignatureVerifier.Instance).");
+        return _lookups.GetItemAsync(ItemCollector.ForMutable(publicKey.ToArray(), salt.ToArray(), verifier), cancellationToken);
     }
 
     /// <summary>
@@ -82,7 +83,4 @@ public sealed partial class DhtNode
 
         return _lookups.PutItemAsync(item, compareAndSwap, cancellationToken);
     }
-
-    private static InvalidOperationException NoVerifier(string doing) =>
-        new($"This node has no ItemSignatureVerifier, so it cannot {doing} mutable (signed) items: set DhtNodeOptions.ItemSignatureVerifier (the MainlineDht.Items package has Ed25519ItemSignatureVerifier.Instance).");
 }

@@ -1,3 +1,4 @@
+using MainlineDht.Bencode;
 using MainlineDht.Items;
 using MainlineDht.Protocol;
 
@@ -51,6 +52,9 @@ internal sealed class ItemCollector
         _stopWhenFound = stopWhenFound;
     }
 
+    /// <summary>The target the item is looked up under.</summary>
+    public NodeId Target => _target;
+
     /// <summary>The item found so far, if any.</summary>
     public DhtItem? Item
     {
@@ -94,9 +98,9 @@ internal sealed class ItemCollector
             return;
         }
 
-        if (value.Length > PutQuery.MaxValueSize)
+        if (value.Length > PutQuery.MaxValueSize || !BencodeReader.IsValid(value, default, out _, out _))
         {
-            Reject();
+            Reject(); // not an item BEP 44 allows (the codec read it as one value, less strictly)
         }
         else if (_publicKey.IsEmpty)
         {

@@ -7,13 +7,14 @@ namespace MainlineDht.Lookups;
 internal sealed partial class LookupRunner
 {
     /// <summary>
-    /// An iterative <c>get</c> toward <paramref name="items"/>' target on every family, the item each
+    /// An iterative <c>get</c> toward the collector's target on every family, the item each
     /// reply carries checked by the collector that both families share (an immutable lookup may end
     /// at the first valid copy), and the merged report.
     /// </summary>
-    public async Task<ItemLookupResult> GetItemAsync(ItemCollector items, NodeId target, CancellationToken cancellationToken)
+    public async Task<ItemLookupResult> GetItemAsync(ItemCollector items, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(items);
+        NodeId target = items.Target;
         long started = _time.GetTimestamp();
         IReadOnlyList<FamilyTraversal<GetItemOperation>> runs =
             await RunAsync(n => new GetItemOperation(n, target, items), null, cancellationToken).ConfigureAwait(false);

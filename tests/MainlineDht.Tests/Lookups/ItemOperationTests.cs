@@ -69,7 +69,7 @@ public sealed class ItemOperationTests
             network.Nodes[node.EndPoint] = new FakeNode(node.Id);
         }
 
-        ItemLookupResult result = Run(new LookupRunner([network], _clock).GetItemAsync(ItemCollector.ForImmutable(target, stopWhenFound: true), target, default));
+        ItemLookupResult result = Run(new LookupRunner([network], _clock).GetItemAsync(ItemCollector.ForImmutable(target, stopWhenFound: true), default));
 
         Assert.That(result.Found, Is.True);
         Assert.That(Text(result.Item!.Value), Is.EqualTo("12:Hello World!"));
@@ -92,18 +92,19 @@ public sealed class ItemOperationTests
             new FakeNode(Near(target, 3)) { Item = (three, Key, 3, Signed(salt, 2, three)) },          // signs another seq
             new FakeNode(Near(target, 4)) { Item = (three, Key, 3, Signed([], 3, three)) },            // signs without the salt
             new FakeNode(Near(target, 5)) { Item = (three, OtherKey, 3, FakeItemSignatures.SignItem(OtherKey, salt, 3, three)) }, // another key
-            new FakeNode(Near(target, 6)) { Item = (three, Key, null, Signed(salt, 3, three)) });      // no seq
+            new FakeNode(Near(target, 6)) { Item = (three, Key, null, Signed(salt, 3, three)) },       // no seq
+            new FakeNode(Near(target, 7)) { Item = (Latin1("5:hel"), Key, 9, Signed(salt, 9, Latin1("5:hel"))) }); // signed, but not bencode
 
         var verifier = new FakeItemSignatures();
-        ItemLookupResult result = Run(new LookupRunner([network], _clock).GetItemAsync(ItemCollector.ForMutable(Key, salt, verifier), target, default));
+        ItemLookupResult result = Run(new LookupRunner([network], _clock).GetItemAsync(ItemCollector.ForMutable(Key, salt, verifier), default));
 
         Assert.That(result.Found, Is.True);
         DhtItem item = result.Item!;
         Assert.That((Text(item.Value), item.Sequence, item.IsMutable, item.Target), Is.EqualTo(("3:two", (long?)2, true, target)));
         Assert.That((Text(item.Salt), item.PublicKey.ToArray()), Is.EqualTo(("foobar", Key)));
         Assert.That(item.Signature.ToArray(), Is.EqualTo(Signed(salt, 2, two)));
-        Assert.That(result.Rejected, Is.EqualTo(4));
-        Assert.That(network.SentOf<GetQuery>(), Has.Count.EqualTo(6), "a mutable get asks all of the K closest");
+        Assert.That(result.Rejected, Is.EqualTo(5));
+        Assert.That(network.SentOf<GetQuery>(), Has.Count.EqualTo(7), "a mutable get asks all of the K closest");
     }
 
     [Test]

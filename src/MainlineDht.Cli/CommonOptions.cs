@@ -46,7 +46,7 @@ internal sealed class CommonOptions
 
     public Option<int> Port { get; }
 
-    public Option<string[]> Bootstrap { get; } = new("--bootstrap") { Description = "A node to join through, host:port (repeatable).", AllowMultipleArgumentsPerToken = false };
+    public Option<string[]> Bootstrap { get; } = new("--bootstrap") { Description = "A node to join through, host:port or [IPv6 address]:port (repeatable).", AllowMultipleArgumentsPerToken = false };
 
     public Option<double> Timeout { get; } = new("--timeout") { Description = "Seconds to wait for the operation.", DefaultValueFactory = _ => 30 };
 

@@ -143,7 +143,7 @@ internal static class LookupCommands
     public static Command Ping()
     {
         var common = new CommonOptions(defaultPort: 0, oneShot: true);
-        var target = new Argument<string>("endpoint") { Description = "The node to ping, host:port." };
+        var target = new Argument<string>("endpoint") { Description = "The node to ping, host:port ([address]:port for IPv6)." };
         var command = new Command("ping", "Ping one node. Exit 0 if it answered, 1 if not.") { target };
         common.AddTo(command);
         command.SetAction((parse, cancellationToken) => Cli.RunAsync(async warnings =>

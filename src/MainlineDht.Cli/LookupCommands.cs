@@ -78,10 +78,12 @@ internal static class LookupCommands
             LookupReport report = await node.AnnounceAsync(infoHash, port, impliedPort, timeout.Token).ConfigureAwait(false);
             if (json)
             {
-                Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+                Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object?>
                 {
                     ["infohash"] = infoHash.ToString(),
                     ["port"] = impliedPort ? node.LocalEndPoint.Port : port,
+                    // The port IPv6 nodes store (with --implied-port the IPv6 socket's own); null without IPv6.
+                    ["port_v6"] = node.LocalEndPointV6 is { } v6 ? (impliedPort ? v6.Port : port) : null,
                     ["implied_port"] = impliedPort,
                     ["accepted"] = report.AnnouncedTo.Select(NodeJson).ToArray(),
                     ["report"] = ReportJson(report),
@@ -141,7 +143,7 @@ internal static class LookupCommands
     public static Command Ping()
     {
         var common = new CommonOptions(defaultPort: 0, oneShot: true);
-        var target = new Argument<string>("endpoint") { Description = "The node to ping, host:port." };
+        var target = new Argument<string>("endpoint") { Description = "The node to ping, host:port ([address]:port for IPv6)." };
         var command = new Command("ping", "Ping one node. Exit 0 if it answered, 1 if not.") { target };
         common.AddTo(command);
         command.SetAction((parse, cancellationToken) => Cli.RunAsync(async warnings =>
@@ -149,17 +151,24 @@ internal static class LookupCommands
             string text = parse.GetValue(target)!;
             if (!HostEndPoint.TryParse(text, out HostEndPoint host))
             {
-                throw new CliException($"'{text}' is not host:port.");
+                throw new CliException($"'{text}' is not host:port (an IPv6 address as [address]:port).");
             }
 
             bool json = parse.GetValue(common.Json);
             using CancellationTokenSource timeout = common.TimeoutSource(parse, cancellationToken);
-            IPEndPoint endPoint = await CommonOptions.ResolveAsync(host, timeout.Token).ConfigureAwait(false);
             DhtNodeOptions options = common.ToNodeOptions(parse, warnings) with
             {
                 QueryTimeout = TimeSpan.FromSeconds(Math.Min(parse.GetValue(common.Timeout), 30)),
                 UsePublicRouters = false,
             };
+            AddressFamily preferred = options.BindEndPoint is not null ? AddressFamily.InterNetwork : AddressFamily.InterNetworkV6;
+            IPEndPoint endPoint = await CommonOptions.ResolveAsync(host, preferred, timeout.Token).ConfigureAwait(false);
+            if ((endPoint.AddressFamily == AddressFamily.InterNetwork ? options.BindEndPoint : options.BindEndPointV6) is null)
+            {
+                string family = endPoint.AddressFamily == AddressFamily.InterNetwork ? "IPv4" : "IPv6";
+                throw new CliException($"cannot ping {endPoint}: no {family} address is bound (--bind {CommonOptions.EndPoints(options.BindEndPoint, options.BindEndPointV6)}).");
+            }
+
             await using DhtNode node = await CommonOptions.StartNodeAsync(options, timeout.Token).ConfigureAwait(false);
             RpcResult result = await node.PingAsync(endPoint, timeout.Token).ConfigureAwait(false);
             bool answered = result.Status == RpcStatus.Response;

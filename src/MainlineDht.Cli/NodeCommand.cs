@@ -13,10 +13,11 @@ internal static class NodeCommand
 {
     public static Command Create()
     {
-        var common = new CommonOptions(publicRouters: true);
+        // Both families by default; where IPv6 cannot be bound the node runs IPv4 alone and says so once (a warning).
+        var common = new CommonOptions(defaultBind: ["0.0.0.0", "::"], publicRouters: true);
         var duration = new Option<double?>("--duration") { Description = "Seconds to run (default: until Ctrl-C or SIGTERM)." };
         var state = new Option<string?>("--state") { Description = "A file to keep the node id and routing table in." };
-        var command = new Command("node", "Run a DHT node and print its status (id, address, routing table size, queries served).");
+        var command = new Command("node", "Run a DHT node and print its status (id, address, routing table size, queries served). By default on 0.0.0.0 and, where the machine has IPv6, :: (BEP 32).");
         common.AddTo(command);
         command.Options.Add(duration);
         command.Options.Add(state);
@@ -39,7 +40,7 @@ internal static class NodeCommand
 
             if (!json)
             {
-                Console.WriteLine($"node {node.Id} listening on {node.LocalEndPoint}");
+                Console.WriteLine($"node {node.Id} listening on {CommonOptions.EndPoints(node)}");
                 if (node.StateFileStatus is string status && !warnings.Contains(status))
                 {
                     Console.WriteLine(status); // "loaded N nodes from FILE"; a problem was a warning already
@@ -73,7 +74,10 @@ internal static class NodeCommand
                 {
                     id = node.Id.ToString(),
                     address = node.LocalEndPoint.ToString(),
+                    address_v6 = node.LocalEndPointV6?.ToString(),
                     routing_table_size = stats.RoutingTableSize,
+                    routing_table_size_v4 = stats.RoutingTableSizeV4,
+                    routing_table_size_v6 = stats.RoutingTableSizeV6,
                     queries_served = stats.QueriesAnswered,
                     stored_peers = stats.StoredPeers,
                     warnings = warnings.ToArray(),
@@ -108,7 +112,11 @@ internal static class NodeCommand
     private static void PrintStatus(DhtNode node, bool final)
     {
         DhtNodeStatistics s = node.GetStatistics();
+        // A dual-stack node names both endpoints and splits its table size by family.
+        string families = node.LocalEndPointV6 is not null && !node.LocalEndPointV6.Equals(node.LocalEndPoint)
+            ? string.Create(CultureInfo.InvariantCulture, $" ({s.RoutingTableSizeV4} IPv4, {s.RoutingTableSizeV6} IPv6)")
+            : string.Empty;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{DateTime.Now:HH:mm:ss} id {node.Id} at {node.LocalEndPoint}: {s.RoutingTableSize} nodes, {s.QueriesAnswered} queries served, {s.StoredPeers} peers stored for {s.StoredInfoHashes} infohashes{(final ? " (stopped)" : string.Empty)}"));
+            $"{DateTime.Now:HH:mm:ss} id {node.Id} at {CommonOptions.EndPoints(node)}: {s.RoutingTableSize} nodes{families}, {s.QueriesAnswered} queries served, {s.StoredPeers} peers stored for {s.StoredInfoHashes} infohashes{(final ? " (stopped)" : string.Empty)}"));
     }
 }

@@ -20,27 +20,33 @@ internal static class LookupCommands
     {
         var common = new CommonOptions(defaultPort: 0, oneShot: true, publicRouters: true);
         var target = new Argument<string>("infohash") { Description = "The infohash (40 hex digits) or a magnet link." };
+        var trace = TraceOption();
         var command = new Command("get-peers", "Find peers for an infohash; prints one ip:port per line. Exit 0 if any peer was found, 1 if none.") { target };
         common.AddTo(command);
+        command.Options.Add(trace);
         command.SetAction((parse, cancellationToken) => Cli.RunAsync(async warnings =>
         {
             NodeId infoHash = Targets.ParseInfoHash(parse.GetValue(target)!);
             bool json = parse.GetValue(common.Json);
+            bool traced = parse.GetValue(trace);
             using CancellationTokenSource timeout = common.TimeoutSource(parse, cancellationToken);
             await using DhtNode node = await common.StartJoinedNodeAsync(parse, warnings, timeout.Token).ConfigureAwait(false);
-            PeerLookupResult result = await node.LookupPeersAsync(infoHash, timeout.Token).ConfigureAwait(false);
+            PeerLookupResult result = await node.LookupPeersAsync(infoHash, new LookupOptions { Trace = traced }, timeout.Token).ConfigureAwait(false);
             if (json)
             {
-                Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+                var document = new Dictionary<string, object>
                 {
                     ["infohash"] = infoHash.ToString(),
                     ["peers"] = result.Peers.Select(p => p.ToString()).ToArray(),
                     ["report"] = ReportJson(result.Report),
                     ["warnings"] = warnings.ToArray(),
-                }, Json));
+                };
+                AddTrace(document, result.Report, traced);
+                Console.WriteLine(JsonSerializer.Serialize(document, Json));
             }
             else
             {
+                WriteTrace(result.Report, traced);
                 foreach (IPEndPoint peer in result.Peers)
                 {
                     Console.WriteLine(peer);
@@ -108,27 +114,33 @@ internal static class LookupCommands
     {
         var common = new CommonOptions(defaultPort: 0, oneShot: true, publicRouters: true);
         var target = new Argument<string>("id") { Description = "The node id to look for (40 hex digits)." };
+        var trace = TraceOption();
         var command = new Command("find-node", "Find the nodes closest to an id; prints 'id ip:port' per line, closest first.") { target };
         common.AddTo(command);
+        command.Options.Add(trace);
         command.SetAction((parse, cancellationToken) => Cli.RunAsync(async warnings =>
         {
             NodeId id = Targets.ParseNodeId(parse.GetValue(target)!);
             bool json = parse.GetValue(common.Json);
+            bool traced = parse.GetValue(trace);
             using CancellationTokenSource timeout = common.TimeoutSource(parse, cancellationToken);
             await using DhtNode node = await common.StartJoinedNodeAsync(parse, warnings, timeout.Token).ConfigureAwait(false);
-            LookupReport report = await node.FindNodeAsync(id, timeout.Token).ConfigureAwait(false);
+            LookupReport report = await node.FindNodeAsync(id, new LookupOptions { Trace = traced }, timeout.Token).ConfigureAwait(false);
             if (json)
             {
-                Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+                var document = new Dictionary<string, object>
                 {
                     ["target"] = id.ToString(),
                     ["nodes"] = report.ClosestNodes.Select(NodeJson).ToArray(),
                     ["report"] = ReportJson(report),
                     ["warnings"] = warnings.ToArray(),
-                }, Json));
+                };
+                AddTrace(document, report, traced);
+                Console.WriteLine(JsonSerializer.Serialize(document, Json));
             }
             else
             {
+                WriteTrace(report, traced);
                 foreach (NodeInfo found in report.ClosestNodes)
                 {
                     Console.WriteLine($"{found.Id} {found.EndPoint}");
@@ -196,6 +208,37 @@ internal static class LookupCommands
             return answered ? 0 : 1;
         }));
         return command;
+    }
+
+    /// <summary><c>--trace</c>: the path the lookup took (see <see cref="TraceView"/>).</summary>
+    private static Option<bool> TraceOption() => new("--trace")
+    {
+        Description = "Also show the path the lookup took: each round, the nodes asked, their distance to the target (bits shared with it), round trip and reply. Printed before the results; with --json, a \"trace\" array.",
+    };
+
+    /// <summary>With --trace, the trace in the JSON document (key <c>trace</c>); without, the document is as it always was.</summary>
+    private static void AddTrace(Dictionary<string, object> document, LookupReport report, bool traced)
+    {
+        if (traced)
+        {
+            document["trace"] = TraceView.Json(report);
+        }
+    }
+
+    /// <summary>With --trace, the trace as text before the results, then an empty line.</summary>
+    private static void WriteTrace(LookupReport report, bool traced)
+    {
+        if (traced)
+        {
+            Spectre.Console.IAnsiConsole console = Terminal.CreateConsole();
+            if (!Terminal.IsInteractive)
+            {
+                console.Profile.Width = 512; // a file or a pipe: one line per query, never wrapped at 80 columns
+            }
+
+            TraceView.Write(console, report);
+            Console.WriteLine();
+        }
     }
 
     public static Dictionary<string, object> ReportJson(LookupReport report) => new()

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using MainlineDht.Lookups;
 
 namespace MainlineDht.Cli;
@@ -11,6 +10,9 @@ namespace MainlineDht.Cli;
 /// </summary>
 internal static class NodeCommand
 {
+    /// <summary>How often the status is printed (a line of text, or with --json a line of JSON).</summary>
+    private static readonly TimeSpan StatusInterval = TimeSpan.FromSeconds(5);
+
     public static Command Create()
     {
         // Both families by default; where IPv6 cannot be bound the node runs IPv4 alone and says so once (a warning).
@@ -31,7 +33,9 @@ internal static class NodeCommand
             }
 
             bool json = parse.GetValue(common.Json);
+            bool live = !json && Terminal.IsInteractive;
             await using DhtNode node = await CommonOptions.StartNodeAsync(options, cancellationToken).ConfigureAwait(false);
+            DateTimeOffset started = DateTimeOffset.UtcNow;
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             if (seconds is double s)
             {
@@ -47,21 +51,37 @@ internal static class NodeCommand
                 }
             }
 
-            await JoinAsync(node, stop.Token).ConfigureAwait(false);
-            while (!stop.IsCancellationRequested)
+            NodeStatus? last = null;
+            if (live)
             {
-                if (!json)
+                // On a terminal the view shows the join as it happens.
+                Task join = JoinAsync(node, stop.Token);
+                await NodeLiveView.RunAsync(Terminal.CreateConsole(), node, started, stop.Token).ConfigureAwait(false);
+                await join.ConfigureAwait(false);
+            }
+            else
+            {
+                await JoinAsync(node, stop.Token).ConfigureAwait(false);
+                while (!stop.IsCancellationRequested)
                 {
-                    PrintStatus(node, final: false);
-                }
+                    if (json)
+                    {
+                        last = NodeStatus.Take(node, last, started);
+                        Console.WriteLine(last.ToJson(node, warnings, stopped: false));
+                    }
+                    else
+                    {
+                        PrintStatus(node, final: false);
+                    }
 
-                try
-                {
-                    await Task.Delay(TimeSpan.FromSeconds(5), stop.Token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    break;
+                    try
+                    {
+                        await Task.Delay(StatusInterval, stop.Token).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        break;
+                    }
                 }
             }
 
@@ -69,19 +89,7 @@ internal static class NodeCommand
             await node.DisposeAsync().ConfigureAwait(false);
             if (json)
             {
-                DhtNodeStatistics stats = node.GetStatistics();
-                Console.WriteLine(JsonSerializer.Serialize(new
-                {
-                    id = node.Id.ToString(),
-                    address = node.LocalEndPoint.ToString(),
-                    address_v6 = node.LocalEndPointV6?.ToString(),
-                    routing_table_size = stats.RoutingTableSize,
-                    routing_table_size_v4 = stats.RoutingTableSizeV4,
-                    routing_table_size_v6 = stats.RoutingTableSizeV6,
-                    queries_served = stats.QueriesAnswered,
-                    stored_peers = stats.StoredPeers,
-                    warnings = warnings.ToArray(),
-                }));
+                Console.WriteLine(NodeStatus.Take(node, last, started).ToJson(node, warnings, stopped: true));
             }
             else
             {

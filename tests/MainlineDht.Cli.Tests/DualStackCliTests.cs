@@ -33,7 +33,7 @@ public sealed class DualStackCliTests
             "--bootstrap", _swarm.Hub, "--bootstrap", _swarm.HubV6, "--duration", "3", "--json");
 
         Assert.That(run.ExitCode, Is.Zero, run.Stderr);
-        using JsonDocument json = JsonDocument.Parse(run.Stdout);
+        using JsonDocument json = run.LastJsonLine();
         JsonElement root = json.RootElement;
         string id = root.GetProperty("id").GetString()!;
         using (Assert.EnterMultipleScope())

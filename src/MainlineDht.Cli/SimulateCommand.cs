@@ -19,6 +19,7 @@ internal static class SimulateCommand
         var dead = new Option<double>("--dead") { Description = "Fraction of nodes that never answer (firewalled: every query to them is dropped)." };
         var churn = new Option<double>("--churn") { Description = "Fraction of nodes that leave at once after the announces (announcers then announce again)." };
         var json = new Option<bool>("--json") { Description = "Print one JSON document on stdout and nothing else." };
+        var plot = new Option<string?>("--plot") { Description = "Also draw the lookup-time distribution (CDF) and the round-trips histogram into FILE: PNG, or SVG when FILE ends in .svg." };
         var command = new Command("simulate", "Build a simulated DHT on virtual time, announce infohashes and measure get_peers lookups.");
         command.Options.Add(nodes);
         command.Options.Add(lookups);
@@ -28,9 +29,16 @@ internal static class SimulateCommand
         command.Options.Add(dead);
         command.Options.Add(churn);
         command.Options.Add(json);
+        command.Options.Add(plot);
         command.SetAction((parse, cancellationToken) => Cli.RunAsync(async _ =>
         {
             (TimeSpan min, TimeSpan max) = ParseLatency(parse.GetValue(latency)!);
+            string? plotFile = parse.GetValue(plot);
+            if (plotFile is not null && !SimulationPlot.IsSupported(plotFile))
+            {
+                throw new CliException($"--plot: '{plotFile}' must end in .png or .svg.");
+            }
+
             var options = new SimulationRunnerOptions
             {
                 Nodes = parse.GetValue(nodes),
@@ -64,6 +72,13 @@ internal static class SimulateCommand
             {
                 throw new CliException($"the simulation could not run: {e.Message}");
             }
+
+            if (plotFile is not null)
+            {
+                SimulationPlot.Save(report, plotFile);
+                await Console.Error.WriteLineAsync($"plot written to {plotFile}").ConfigureAwait(false);
+            }
+
             if (parse.GetValue(json))
             {
                 Console.WriteLine(report.ToJson());

@@ -112,6 +112,7 @@ internal sealed class CommonOptions
             StateFile = stateFile,
             UsePublicRouters = NoPublicRouters is null || !parse.GetValue(NoPublicRouters),
             ReadOnly = FullNode is not null && !parse.GetValue(FullNode),
+            ItemSignatureVerifier = Items.Ed25519ItemSignatureVerifier.Instance, // serves and reads BEP 44 mutable items
             OnWarning = warnings.Report,
         };
     }

@@ -93,6 +93,16 @@ public sealed class MainlineDhtOptions
     public TimeSpan PeerLifetime { get; set; } = Defaults.PeerLifetime;
 
     /// <summary>
+    /// How many BEP 44 items (immutable and mutable) the node stores for others, at least 1; at the
+    /// bound a new item replaces the least recently put one. Default 700. The hosted node serves
+    /// mutable items: it checks their ed25519 signatures with <c>MainlineDht.Items</c>.
+    /// </summary>
+    public int MaxItems { get; set; } = Defaults.MaxItems;
+
+    /// <summary>How long a stored BEP 44 item is kept after its last put; default 2 hours.</summary>
+    public TimeSpan ItemLifetime { get; set; } = Defaults.ItemLifetime;
+
+    /// <summary>
     /// When joining finds no node (none of the bootstrap nodes, saved nodes or public routers
     /// answered), or the routing table later has no live node left, how long the node waits before
     /// it bootstraps again; the wait doubles after each try that finds no node, up to
@@ -125,6 +135,9 @@ public sealed class MainlineDhtOptions
         MaxPeersPerInfoHash = MaxPeersPerInfoHash,
         MaxInfoHashes = MaxInfoHashes,
         PeerLifetime = PeerLifetime,
+        MaxItems = MaxItems,
+        ItemLifetime = ItemLifetime,
+        ItemSignatureVerifier = Items.Ed25519ItemSignatureVerifier.Instance,
         BootstrapRetryDelay = JoinRetryDelay,
         MaxBootstrapRetryDelay = MaxJoinRetryDelay,
         TimeProvider = timeProvider,

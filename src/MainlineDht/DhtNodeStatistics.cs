@@ -57,6 +57,12 @@ public sealed record DhtNodeStatistics
     /// <summary>Announces accepted from other nodes.</summary>
     public long AnnouncesAccepted { get; init; }
 
+    /// <summary>BEP 44 items stored for others now (expired ones until the next upkeep).</summary>
+    public int StoredItems { get; init; }
+
+    /// <summary>BEP 44 puts accepted from other nodes (new items, updates and refreshes).</summary>
+    public long ItemsAccepted { get; init; }
+
     /// <summary>
     /// Datagrams whose handling failed inside the node (a bug: it is counted, never thrown into the
     /// receive loop; the first fault at each site is also reported through <see cref="DhtNodeOptions.OnWarning"/>).

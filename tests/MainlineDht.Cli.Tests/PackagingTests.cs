@@ -77,7 +77,7 @@ public sealed class PackagingTests
         using (ZipArchive hosting = ZipFile.OpenRead(Path.Combine(_packages, "MainlineDht.Hosting.0.1.0.nupkg")))
         {
             Assert.That(hosting.Entries.Select(e => e.FullName), Does.Contain("lib/net10.0/MainlineDht.Hosting.dll"));
-            Assert.That(Dependencies(hosting), Does.Contain("MainlineDht"));
+            Assert.That(Dependencies(hosting), Does.Contain("MainlineDht").And.Contain("MainlineDht.Items"), "a hosted node serves BEP 44 mutable items");
             Assert.That(DependencyVersions(hosting).Where(d => d.Id.StartsWith("Microsoft.Extensions.", StringComparison.Ordinal)).ToList(),
                 Is.Not.Empty.And.All.Matches<(string Id, string Version)>(d => d.Version == "10.0.15"),
                 "Microsoft.Extensions.* of the .NET 10 line, the target framework's");
@@ -100,7 +100,8 @@ public sealed class PackagingTests
         }
 
         using ZipArchive tool = ZipFile.OpenRead(Path.Combine(_packages, "MainlineDht.Cli.0.1.0.nupkg"));
-        Assert.That(tool.Entries.Select(e => e.FullName), Does.Contain("tools/net10.0/any/mainline-dht.dll").And.Contain("tools/net10.0/any/DotnetToolSettings.xml"));
+        Assert.That(tool.Entries.Select(e => e.FullName), Does.Contain("tools/net10.0/any/mainline-dht.dll").And.Contain("tools/net10.0/any/DotnetToolSettings.xml")
+            .And.Contain("tools/net10.0/any/MainlineDht.Items.dll").And.Contain("tools/net10.0/any/NSec.Cryptography.dll"));
         XDocument settings = XDocument.Load(tool.GetEntry("tools/net10.0/any/DotnetToolSettings.xml")!.Open());
         Assert.That(settings.Descendants("Command").Single().Attribute("Name")!.Value, Is.EqualTo("mainline-dht"));
         Assert.That(tool.Entries.Select(e => e.FullName), Does.Contain("tools/net10.0/any/ScottPlot.dll").And.Contain("tools/net10.0/any/runtimes/linux-x64/native/libSkiaSharp.so"),

@@ -39,6 +39,8 @@ public sealed class OptionsBindingTests
             Assert.That(options.MaxPeersPerInfoHash, Is.EqualTo(20));
             Assert.That(options.MaxInfoHashes, Is.EqualTo(30));
             Assert.That(options.PeerLifetime, Is.EqualTo(TimeSpan.FromMinutes(10)));
+            Assert.That(options.MaxItems, Is.EqualTo(40));
+            Assert.That(options.ItemLifetime, Is.EqualTo(TimeSpan.FromHours(1)));
             Assert.That(options.JoinRetryDelay, Is.EqualTo(TimeSpan.FromSeconds(1)));
             Assert.That(options.MaxJoinRetryDelay, Is.EqualTo(TimeSpan.FromSeconds(8)));
         });
@@ -72,6 +74,9 @@ public sealed class OptionsBindingTests
             Assert.That(node.MaxPeersPerInfoHash, Is.EqualTo(20));
             Assert.That(node.MaxInfoHashes, Is.EqualTo(30));
             Assert.That(node.PeerLifetime, Is.EqualTo(TimeSpan.FromMinutes(10)));
+            Assert.That(node.MaxItems, Is.EqualTo(40));
+            Assert.That(node.ItemLifetime, Is.EqualTo(TimeSpan.FromHours(1)));
+            Assert.That(node.ItemSignatureVerifier, Is.SameAs(Items.Ed25519ItemSignatureVerifier.Instance), "a hosted node serves mutable items");
             Assert.That(node.TimeProvider, Is.SameAs(clock));
         });
     }
@@ -153,6 +158,8 @@ public sealed class OptionsBindingTests
             Assert.That(fromHosting.MaxPeersPerInfoHash, Is.EqualTo(library.MaxPeersPerInfoHash));
             Assert.That(fromHosting.MaxInfoHashes, Is.EqualTo(library.MaxInfoHashes));
             Assert.That(fromHosting.PeerLifetime, Is.EqualTo(library.PeerLifetime));
+            Assert.That(fromHosting.MaxItems, Is.EqualTo(library.MaxItems));
+            Assert.That(fromHosting.ItemLifetime, Is.EqualTo(library.ItemLifetime));
         });
     }
 

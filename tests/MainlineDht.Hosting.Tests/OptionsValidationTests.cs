@@ -27,6 +27,8 @@ public sealed class OptionsValidationTests
     [TestCase("QueryBurstPerIp", "-5", "MainlineDhtOptions.QueryBurstPerIp")]
     [TestCase("MaxPeersPerInfoHash", "0", "MainlineDhtOptions.MaxPeersPerInfoHash")]
     [TestCase("MaxInfoHashes", "0", "MainlineDhtOptions.MaxInfoHashes")]
+    [TestCase("MaxItems", "0", "MainlineDhtOptions.MaxItems")]
+    [TestCase("ItemLifetime", "00:00:00", "MainlineDhtOptions.ItemLifetime")]
     [TestCase("JoinRetryDelay", "00:00:00", "MainlineDhtOptions.JoinRetryDelay")]
     [TestCase("MaxJoinRetryDelay", "00:00:01", "MainlineDhtOptions.MaxJoinRetryDelay must be from JoinRetryDelay")]
     [TestCase("MaxJoinRetryDelay", "2.00:00:00", "MainlineDhtOptions.MaxJoinRetryDelay must be from JoinRetryDelay")]

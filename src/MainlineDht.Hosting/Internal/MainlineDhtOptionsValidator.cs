@@ -55,6 +55,7 @@ internal sealed class MainlineDhtOptionsValidator : IValidateOptions<MainlineDht
 
         Positive(failures, nameof(options.QueryTimeout), options.QueryTimeout);
         Positive(failures, nameof(options.PeerLifetime), options.PeerLifetime);
+        Positive(failures, nameof(options.ItemLifetime), options.ItemLifetime);
         Positive(failures, nameof(options.JoinRetryDelay), options.JoinRetryDelay);
         Positive(failures, nameof(options.MaxJoinRetryDelay), options.MaxJoinRetryDelay);
         if (options.MaxJoinRetryDelay > TimeSpan.Zero && (options.MaxJoinRetryDelay < options.JoinRetryDelay || options.MaxJoinRetryDelay > MaxJoinRetryDelayLimit))
@@ -71,6 +72,7 @@ internal sealed class MainlineDhtOptionsValidator : IValidateOptions<MainlineDht
         NotNegative(failures, nameof(options.QueryBurstPerIp), options.QueryBurstPerIp);
         AtLeastOne(failures, nameof(options.MaxPeersPerInfoHash), options.MaxPeersPerInfoHash);
         AtLeastOne(failures, nameof(options.MaxInfoHashes), options.MaxInfoHashes);
+        AtLeastOne(failures, nameof(options.MaxItems), options.MaxItems);
 
         if (failures.Count == 0)
         {

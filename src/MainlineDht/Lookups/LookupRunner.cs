@@ -11,7 +11,7 @@ namespace MainlineDht.Lookups;
 /// (peers of both families, the closest nodes of both families, counts summed, the longest chain of
 /// round trips, the wall time of the whole).
 /// </summary>
-internal sealed class LookupRunner
+internal sealed partial class LookupRunner
 {
     private readonly IReadOnlyList<ILookupNetwork> _networks;
     private readonly TimeProvider _time;

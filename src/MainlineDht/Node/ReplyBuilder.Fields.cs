@@ -34,26 +34,50 @@ internal sealed partial class ReplyBuilder
     /// no <c>want</c>: its own family), each from that family's routing table. The key of each wanted
     /// family is written even when empty: the query types that return nodes require it.
     /// </summary>
-    public void AddNodes(NodeId target, WantFamilies want)
+    public void AddNodes(NodeId target, WantFamilies want) => AddNodes(target, want, fit: false);
+
+    /// <summary>
+    /// Like <see cref="AddNodes(NodeId, WantFamilies)"/>, with only as many nodes as fit in what the
+    /// reply's budget leaves (the IPv4 ones first): a BEP 44 item, which is never cut, goes first and
+    /// the nodes fill the rest. The keys are written even when no node fits.
+    /// </summary>
+    public void AddNodesToFit(NodeId target, WantFamilies want) => AddNodes(target, want, fit: true);
+
+    private void AddNodes(NodeId target, WantFamilies want, bool fit)
     {
         if (want == WantFamilies.None)
         {
             want = SourceFamily == AddressFamily.InterNetwork ? WantFamilies.IPv4 : WantFamilies.IPv6;
         }
 
-        if ((want & WantFamilies.IPv4) != 0)
+        bool v4 = (want & WantFamilies.IPv4) != 0, v6 = (want & WantFamilies.IPv6) != 0;
+        if (v4)
         {
-            _nodes = WriteNodes(AddressFamily.InterNetwork, target, _nodesBuffer ??= new byte[CompactFormat.NodeV4Size * NodesPerReply]);
+            int max = fit ? Fitting("nodes", CompactFormat.NodeV4Size, v6 ? Entry("nodes6", 0) : 0) : NodesPerReply;
+            _nodes = WriteNodes(AddressFamily.InterNetwork, target, _nodesBuffer ??= new byte[CompactFormat.NodeV4Size * NodesPerReply], max);
             _keys |= KrpcResponseKeys.Nodes;
             _size += Entry("nodes", _nodes.Length);
         }
 
-        if ((want & WantFamilies.IPv6) != 0)
+        if (v6)
         {
-            _nodes6 = WriteNodes(AddressFamily.InterNetworkV6, target, _nodes6Buffer ??= new byte[CompactFormat.NodeV6Size * NodesPerReply]);
+            int max = fit ? Fitting("nodes6", CompactFormat.NodeV6Size, 0) : NodesPerReply;
+            _nodes6 = WriteNodes(AddressFamily.InterNetworkV6, target, _nodes6Buffer ??= new byte[CompactFormat.NodeV6Size * NodesPerReply], max);
             _keys |= KrpcResponseKeys.Nodes6;
             _size += Entry("nodes6", _nodes6.Length);
         }
+    }
+
+    /// <summary>How many compact nodes of <paramref name="nodeSize"/> bytes fit under <paramref name="key"/>, leaving <paramref name="reserved"/> bytes.</summary>
+    private int Fitting(string key, int nodeSize, int reserved)
+    {
+        int count = NodesPerReply;
+        while (count > 0 && _size + Entry(key, count * nodeSize) + reserved > Budget)
+        {
+            count--;
+        }
+
+        return count;
     }
 
     /// <summary>Adds a write token for the requester's address.</summary>
@@ -142,9 +166,9 @@ internal sealed partial class ReplyBuilder
         _size = fixedSize + BencodeWriter.StringSize(_samples.Length);
     }
 
-    private ReadOnlyMemory<byte> WriteNodes(AddressFamily family, NodeId target, byte[] buffer)
+    private ReadOnlyMemory<byte> WriteNodes(AddressFamily family, NodeId target, byte[] buffer, int max)
     {
-        int count = _host.FindClosestToShare(family, target, _closest);
+        int count = max == 0 ? 0 : _host.FindClosestToShare(family, target, _closest.AsSpan(0, max));
         int written = 0;
         for (int i = 0; i < count; i++)
         {

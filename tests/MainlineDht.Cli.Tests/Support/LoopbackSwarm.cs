@@ -43,6 +43,7 @@ internal sealed class LoopbackSwarm : IAsyncDisposable
                     UsePublicRouters = false,
                     SendPolicy = SendPolicy.LoopbackOnly(),
                     QueriesPerSecondPerIp = 0,
+                    ItemSignatureVerifier = Items.Ed25519ItemSignatureVerifier.Instance,
                 });
                 swarm._nodes.Add(node);
                 if (i > 1)

@@ -22,6 +22,7 @@ public static class OurNodes
             UsePublicRouters = false,
             SendPolicy = NetworkGuard.Policy,
             QueryTimeout = TimeSpan.FromSeconds(3),
+            ItemSignatureVerifier = Items.Ed25519ItemSignatureVerifier.Instance, // BEP 44: stores and reads signed items
         });
 
     /// <summary>

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using MainlineDht.Lookups;
 
 namespace MainlineDht.Cli;
@@ -11,12 +10,16 @@ namespace MainlineDht.Cli;
 /// </summary>
 internal static class NodeCommand
 {
+    /// <summary>How often the status is printed (a line of text, or with --json a line of JSON).</summary>
+    private static readonly TimeSpan StatusInterval = TimeSpan.FromSeconds(5);
+
     public static Command Create()
     {
-        var common = new CommonOptions(publicRouters: true);
+        // Both families by default; where IPv6 cannot be bound the node runs IPv4 alone and says so once (a warning).
+        var common = new CommonOptions(defaultBind: ["0.0.0.0", "::"], publicRouters: true);
         var duration = new Option<double?>("--duration") { Description = "Seconds to run (default: until Ctrl-C or SIGTERM)." };
         var state = new Option<string?>("--state") { Description = "A file to keep the node id and routing table in." };
-        var command = new Command("node", "Run a DHT node and print its status (id, address, routing table size, queries served).");
+        var command = new Command("node", "Run a DHT node and print its status (id, address, routing table size, queries served). By default on 0.0.0.0 and, where the machine has IPv6, :: (BEP 32).");
         common.AddTo(command);
         command.Options.Add(duration);
         command.Options.Add(state);
@@ -30,7 +33,9 @@ internal static class NodeCommand
             }
 
             bool json = parse.GetValue(common.Json);
+            bool live = !json && Terminal.IsInteractive;
             await using DhtNode node = await CommonOptions.StartNodeAsync(options, cancellationToken).ConfigureAwait(false);
+            DateTimeOffset started = DateTimeOffset.UtcNow;
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             if (seconds is double s)
             {
@@ -39,38 +44,54 @@ internal static class NodeCommand
 
             if (!json)
             {
-                Console.WriteLine($"node {node.Id} listening on {node.LocalEndPoint}");
+                Console.WriteLine($"node {node.Id} listening on {CommonOptions.EndPoints(node)}");
                 if (node.StateFileStatus is string status && !warnings.Contains(status))
                 {
                     Console.WriteLine(status); // "loaded N nodes from FILE"; a problem was a warning already
                 }
             }
 
-            if (!json)
+            NodeStatus? last = null;
+            if (live)
             {
-                node.HealthChanged += (_, change) => Console.WriteLine($"health: {Name(change.Current)} ({change.Reason})");
+                // On a terminal the view shows the join as it happens.
+                Task join = JoinAsync(node, stop.Token);
+                await NodeLiveView.RunAsync(Terminal.CreateConsole(), node, started, stop.Token).ConfigureAwait(false);
+                await join.ConfigureAwait(false);
             }
-
-            await JoinAsync(node, stop.Token).ConfigureAwait(false);
-            if (!json && node.LastBootstrapReport is BootstrapReport bootstrap)
-            {
-                PrintBootstrap(bootstrap);
-            }
-
-            while (!stop.IsCancellationRequested)
+            else
             {
                 if (!json)
                 {
-                    PrintStatus(node, final: false);
+                    node.HealthChanged += (_, change) => Console.WriteLine($"health: {Name(change.Current)} ({change.Reason})");
                 }
 
-                try
+                await JoinAsync(node, stop.Token).ConfigureAwait(false);
+                if (!json && node.LastBootstrapReport is BootstrapReport bootstrap)
                 {
-                    await Task.Delay(TimeSpan.FromSeconds(5), stop.Token).ConfigureAwait(false);
+                    PrintBootstrap(bootstrap);
                 }
-                catch (OperationCanceledException)
+
+                while (!stop.IsCancellationRequested)
                 {
-                    break;
+                    if (json)
+                    {
+                        last = NodeStatus.Take(node, last, started);
+                        Console.WriteLine(last.ToJson(node, warnings, stopped: false));
+                    }
+                    else
+                    {
+                        PrintStatus(node, final: false);
+                    }
+
+                    try
+                    {
+                        await Task.Delay(StatusInterval, stop.Token).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        break;
+                    }
                 }
             }
 
@@ -78,25 +99,7 @@ internal static class NodeCommand
             await node.DisposeAsync().ConfigureAwait(false);
             if (json)
             {
-                DhtNodeStatistics stats = node.GetStatistics();
-                Console.WriteLine(JsonSerializer.Serialize(new
-                {
-                    id = node.Id.ToString(),
-                    address = node.LocalEndPoint.ToString(),
-                    routing_table_size = stats.RoutingTableSize,
-                    queries_served = stats.QueriesAnswered,
-                    stored_peers = stats.StoredPeers,
-                    warnings = warnings.ToArray(),
-                    health = Name(node.Health),
-                    bootstrap = node.LastBootstrapReport?.Nodes.Select(n => new
-                    {
-                        name = n.Name,
-                        addresses = n.Addresses.Select(a => a.ToString()).ToArray(),
-                        answered = n.Answered,
-                        rtt_ms = n.RoundTrip?.TotalMilliseconds,
-                        error = n.Error,
-                    }).ToArray() ?? [],
-                }));
+                Console.WriteLine(NodeStatus.Take(node, last, started).ToJson(node, warnings, stopped: true));
             }
             else
             {
@@ -127,8 +130,12 @@ internal static class NodeCommand
     private static void PrintStatus(DhtNode node, bool final)
     {
         DhtNodeStatistics s = node.GetStatistics();
+        // A dual-stack node names both endpoints and splits its table size by family.
+        string families = node.LocalEndPointV6 is not null && !node.LocalEndPointV6.Equals(node.LocalEndPoint)
+            ? string.Create(CultureInfo.InvariantCulture, $" ({s.RoutingTableSizeV4} IPv4, {s.RoutingTableSizeV6} IPv6)")
+            : string.Empty;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{DateTime.Now:HH:mm:ss} id {node.Id} at {node.LocalEndPoint}: {s.RoutingTableSize} nodes, {s.QueriesAnswered} queries served, {s.StoredPeers} peers stored for {s.StoredInfoHashes} infohashes, {Name(s.Health)}{(final ? " (stopped)" : string.Empty)}"));
+            $"{DateTime.Now:HH:mm:ss} id {node.Id} at {CommonOptions.EndPoints(node)}: {s.RoutingTableSize} nodes{families}, {s.QueriesAnswered} queries served, {s.StoredPeers} peers stored for {s.StoredInfoHashes} infohashes, {Name(s.Health)}{(final ? " (stopped)" : string.Empty)}"));
     }
 
     /// <summary>The health as the status line and JSON name it: <c>bootstrapping</c>, <c>ready</c>, <c>degraded</c>, <c>firewalled</c>, <c>stopped</c>.</summary>

@@ -8,6 +8,9 @@ root.Subcommands.Add(LookupCommands.Announce());
 root.Subcommands.Add(LookupCommands.FindNode());
 root.Subcommands.Add(LookupCommands.Ping());
 root.Subcommands.Add(MetadataCommand.Create());
+root.Subcommands.Add(ItemCommands.Put());
+root.Subcommands.Add(ItemCommands.Get());
+root.Subcommands.Add(ItemCommands.Keygen());
 root.Subcommands.Add(SwarmCommand.Create());
 root.Subcommands.Add(SimulateCommand.Create());
 

@@ -22,6 +22,7 @@ internal static class SimulateCommand
         var poison = new Option<double>("--poison") { Description = "Fraction of nodes that answer every lookup query with junk or unreachable addresses (implies --public-addresses)." };
         var publicAddresses = new Option<bool>("--public-addresses") { Description = "Give nodes public-looking virtual addresses, one /24 each (in memory only), so IP diversity and BEP 42 apply as on the internet." };
         var json = new Option<bool>("--json") { Description = "Print one JSON document on stdout and nothing else." };
+        var plot = new Option<string?>("--plot") { Description = "Also draw the lookup-time distribution (CDF) and the round-trips histogram into FILE: PNG, or SVG when FILE ends in .svg." };
         var command = new Command("simulate", "Build a simulated DHT on virtual time, announce infohashes and measure get_peers lookups.");
         command.Options.Add(nodes);
         command.Options.Add(lookups);
@@ -34,9 +35,16 @@ internal static class SimulateCommand
         command.Options.Add(poison);
         command.Options.Add(publicAddresses);
         command.Options.Add(json);
+        command.Options.Add(plot);
         command.SetAction((parse, cancellationToken) => Cli.RunAsync(async _ =>
         {
             (TimeSpan min, TimeSpan max) = ParseLatency(parse.GetValue(latency)!);
+            string? plotFile = parse.GetValue(plot);
+            if (plotFile is not null && !SimulationPlot.IsSupported(plotFile))
+            {
+                throw new CliException($"--plot: '{plotFile}' must end in .png or .svg.");
+            }
+
             var options = new SimulationRunnerOptions
             {
                 Nodes = parse.GetValue(nodes),
@@ -73,6 +81,13 @@ internal static class SimulateCommand
             {
                 throw new CliException($"the simulation could not run: {e.Message}");
             }
+
+            if (plotFile is not null)
+            {
+                SimulationPlot.Save(report, plotFile);
+                await Console.Error.WriteLineAsync($"plot written to {plotFile}").ConfigureAwait(false);
+            }
+
             if (parse.GetValue(json))
             {
                 Console.WriteLine(report.ToJson());

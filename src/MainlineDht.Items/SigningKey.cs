@@ -69,6 +69,18 @@ public sealed class SigningKey : IDisposable
     public byte[] SignItem(ReadOnlySpan<byte> salt, long sequence, ReadOnlySpan<byte> bencodedValue) =>
         Sign(ItemSignature.CreateSignedBuffer(salt, sequence, bencodedValue));
 
+    /// <summary>
+    /// A mutable item of this key, signed: its value, salt and sequence number, ready for
+    /// <see cref="DhtNode.PutMutableAsync"/>.
+    /// </summary>
+    /// <param name="bencodedValue">The value as bencode (at most 1000 bytes); <see cref="DhtItem.EncodeByteString"/> makes one of bytes.</param>
+    /// <param name="salt">The salt (at most 64 bytes); empty for none.</param>
+    /// <param name="sequence">The sequence number: higher than the one the nodes hold, or they refuse it (302).</param>
+    /// <exception cref="ArgumentException">The value or the salt is too long, or the value is not one bencoded value.</exception>
+    /// <exception cref="ObjectDisposedException">The key was disposed.</exception>
+    public DhtItem CreateMutableItem(ReadOnlySpan<byte> bencodedValue, ReadOnlySpan<byte> salt, long sequence) =>
+        DhtItem.Mutable(_publicKey, salt, sequence, bencodedValue, SignItem(salt, sequence, bencodedValue));
+
     /// <summary>Names the public key only; the private key is never part of a string.</summary>
     public override string ToString() => $"SigningKey(ed25519 public {Convert.ToHexStringLower(_publicKey)})";
 

@@ -112,6 +112,7 @@ public static partial class SimulationRunner
             RepliesPerLookup = outcomes.Average(o => o.Report.Replies),
             TimeoutsPerLookup = outcomes.Average(o => o.Report.Timeouts),
             RoundTrips = Distribution.Of(outcomes.Select(o => (double)o.Report.RoundTrips)),
+            Lookups = [.. outcomes.Select(o => new SimulatedLookup(o.Report.Elapsed, o.Report.RoundTrips, o.Report.NodesQueried, o.Found))],
             ClosestNodesRecall = outcomes.Average(o => o.Recall),
             AnnouncedTo = Distribution.Of(announcedTo),
             AnnouncedToHonest = Distribution.Of(announcedToHonest),

@@ -12,8 +12,9 @@ namespace MainlineDht;
 
 /// <summary>
 /// A Mainline DHT node (BEP 5): answers <c>ping</c>, <c>find_node</c>, <c>get_peers</c>,
-/// <c>announce_peer</c> and <c>sample_infohashes</c>, keeps a Kademlia routing table per address
-/// family (BEP 32), stores announced peers, and sends queries of its own.
+/// <c>announce_peer</c>, <c>sample_infohashes</c> and BEP 44 <c>get</c>/<c>put</c>, keeps a Kademlia
+/// routing table per address family (BEP 32), stores announced peers and BEP 44 items, and sends
+/// queries of its own.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -219,7 +220,7 @@ public sealed partial class DhtNode : IAsyncDisposable
         {
             int v4 = EngineOf(AddressFamily.InterNetwork)?.Routing.Count ?? 0;
             int v6 = EngineOf(AddressFamily.InterNetworkV6)?.Routing.Count ?? 0;
-            return _context.Counters.Snapshot(_engines.Select(e => e.Rpc), v4 + v6, _peers.InfoHashCount, _peers.PeerCount) with
+            return _context.Counters.Snapshot(_engines.Select(e => e.Rpc), v4 + v6, _peers.InfoHashCount, _peers.PeerCount, _context.Items.Count) with
             {
                 RoutingTableSizeV4 = v4,
                 RoutingTableSizeV6 = v6,

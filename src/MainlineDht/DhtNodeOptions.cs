@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using MainlineDht.Items;
 using MainlineDht.Protocol;
 using MainlineDht.Transport;
 
@@ -180,6 +181,25 @@ public sealed record DhtNodeOptions
     public TimeSpan PeerLifetime { get; init; } = TimeSpan.FromMinutes(30);
 
     /// <summary>
+    /// Checks the ed25519 signatures of BEP 44 mutable items: with one, the node stores and serves
+    /// mutable items others put, and <see cref="DhtNode.GetItemAsync(ReadOnlyMemory{byte}, ReadOnlyMemory{byte}, CancellationToken)"/>
+    /// verifies what it finds. Default null: the library holds no cryptography of its own, so a
+    /// mutable <c>put</c> is refused with 202 ("mutable items are not stored by this node") and
+    /// mutable gets throw; immutable items need no verifier and always work. The
+    /// <c>MainlineDht.Items</c> package has one: <c>Ed25519ItemSignatureVerifier.Instance</c>.
+    /// </summary>
+    public IItemSignatureVerifier? ItemSignatureVerifier { get; init; }
+
+    /// <summary>
+    /// How many BEP 44 items (immutable and mutable together) the node stores for others; at the
+    /// bound a new item replaces the least recently put one. Default 700 (libtorrent's).
+    /// </summary>
+    public int MaxItems { get; init; } = 700;
+
+    /// <summary>How long a stored BEP 44 item is kept after its last put; default 2 hours (BEP 44).</summary>
+    public TimeSpan ItemLifetime { get; init; } = TimeSpan.FromHours(2);
+
+    /// <summary>
     /// Called with a one-line message when something needs a person's attention but does not stop
     /// the node (for example a state file that could not be read and was set aside). Default none.
     /// </summary>
@@ -265,6 +285,16 @@ public sealed record DhtNodeOptions
         if (PeerLifetime <= TimeSpan.Zero)
         {
             throw new ArgumentException("PeerLifetime must be positive.", nameof(PeerLifetime));
+        }
+
+        if (MaxItems < 1)
+        {
+            throw new ArgumentException("MaxItems must be at least 1.", nameof(MaxItems));
+        }
+
+        if (ItemLifetime <= TimeSpan.Zero)
+        {
+            throw new ArgumentException("ItemLifetime must be positive.", nameof(ItemLifetime));
         }
 
         if (BootstrapRetryDelay <= TimeSpan.Zero)

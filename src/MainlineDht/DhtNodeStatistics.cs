@@ -78,6 +78,12 @@ public sealed record DhtNodeStatistics
     /// <summary>Announces accepted from other nodes.</summary>
     public long AnnouncesAccepted { get; init; }
 
+    /// <summary>BEP 44 items stored for others now (expired ones until the next upkeep).</summary>
+    public int StoredItems { get; init; }
+
+    /// <summary>BEP 44 puts accepted from other nodes (new items, updates and refreshes).</summary>
+    public long ItemsAccepted { get; init; }
+
     /// <summary>
     /// Nodes named in replies that our lookups did not follow: junk (port 0; unspecified, broadcast,
     /// multicast or reserved addresses; our own id or endpoint; loopback or private addresses of a

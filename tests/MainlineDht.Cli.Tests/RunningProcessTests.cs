@@ -91,6 +91,32 @@ public sealed class RunningProcessTests
         Assert.That(closest.GetProperty("id").GetString(), Is.EqualTo(nodeId));
     }
 
+    [Test]
+    public async Task A_mutable_item_put_through_the_swarm_process_is_read_back_through_the_node_process()
+    {
+        // Both processes serve mutable items: a swarm node without a signature verifier would refuse with 202.
+        string seed = Path.Combine(Path.GetTempPath(), $"mainline-dht-{Guid.NewGuid():N}.seed");
+        try
+        {
+            ToolRun keygen = await Tool.RunAsync("keygen", seed);
+            Assert.That(keygen.ExitCode, Is.Zero, keygen.Stderr);
+            string publicKey = keygen.Stdout.Trim();
+
+            ToolRun put = await Tool.RunAsync("put", "served by processes", "--key", seed, "--salt", "running", "--bind", "127.0.25.20", "--bootstrap", SwarmFirst, "--json");
+            Assert.That(put.ExitCode, Is.Zero, put.Stdout + put.Stderr);
+            using JsonDocument stored = JsonDocument.Parse(put.Stdout);
+            Assert.That(stored.RootElement.GetProperty("refused").GetArrayLength(), Is.Zero, put.Stdout);
+            string target = stored.RootElement.GetProperty("target").GetString()!;
+
+            ToolRun get = await Tool.RunAsync("get", target, "--key-public", publicKey, "--salt", "running", "--bind", "127.0.25.21", "--bootstrap", NodeEndPoint);
+            Assert.That(get.ExitCode, Is.Zero, get.Stderr);
+            Assert.That(get.Stdout.Trim(), Is.EqualTo("served by processes"));
+        }
+        finally
+        {
+            File.Delete(seed);
+        }
+    }
 
     /// <summary>Reads stdout up to the end of the first JSON document (the swarm prints it, then serves).</summary>
     private static async Task<string> ReadJsonDocumentAsync(Process process, TimeSpan limit)

@@ -24,6 +24,7 @@ public sealed class OptionsBindingTests
         Assert.Multiple(() =>
         {
             Assert.That(options.BindAddress, Is.EqualTo("127.0.0.3"));
+            Assert.That(options.BindAddressV6, Is.EqualTo("::1"));
             Assert.That(options.Port, Is.Zero);
             Assert.That(options.BootstrapNodes, Is.EqualTo(new[] { "127.0.0.1:6881", "localhost:7000" }));
             Assert.That(options.UsePublicRouters, Is.False);
@@ -38,6 +39,8 @@ public sealed class OptionsBindingTests
             Assert.That(options.MaxPeersPerInfoHash, Is.EqualTo(20));
             Assert.That(options.MaxInfoHashes, Is.EqualTo(30));
             Assert.That(options.PeerLifetime, Is.EqualTo(TimeSpan.FromMinutes(10)));
+            Assert.That(options.MaxItems, Is.EqualTo(40));
+            Assert.That(options.ItemLifetime, Is.EqualTo(TimeSpan.FromHours(1)));
             Assert.That(options.JoinRetryDelay, Is.EqualTo(TimeSpan.FromSeconds(1)));
             Assert.That(options.MaxJoinRetryDelay, Is.EqualTo(TimeSpan.FromSeconds(8)));
         });
@@ -56,6 +59,7 @@ public sealed class OptionsBindingTests
         Assert.Multiple(() =>
         {
             Assert.That(node.BindEndPoint, Is.EqualTo(new IPEndPoint(IPAddress.Parse("127.0.0.3"), 0)));
+            Assert.That(node.BindEndPointV6, Is.EqualTo(new IPEndPoint(IPAddress.IPv6Loopback, 0)), "the same port on both families");
             Assert.That(node.BootstrapNodes, Is.EqualTo(new[] { "127.0.0.1:6881", "localhost:7000" }));
             Assert.That(node.NodeId, Is.EqualTo(NodeId.Parse("0123456789abcdef0123456789abcdef01234567")));
             Assert.That(node.UsePublicRouters, Is.False);
@@ -70,6 +74,9 @@ public sealed class OptionsBindingTests
             Assert.That(node.MaxPeersPerInfoHash, Is.EqualTo(20));
             Assert.That(node.MaxInfoHashes, Is.EqualTo(30));
             Assert.That(node.PeerLifetime, Is.EqualTo(TimeSpan.FromMinutes(10)));
+            Assert.That(node.MaxItems, Is.EqualTo(40));
+            Assert.That(node.ItemLifetime, Is.EqualTo(TimeSpan.FromHours(1)));
+            Assert.That(node.ItemSignatureVerifier, Is.SameAs(Items.Ed25519ItemSignatureVerifier.Instance), "a hosted node serves mutable items");
             Assert.That(node.TimeProvider, Is.SameAs(clock));
         });
     }
@@ -137,6 +144,7 @@ public sealed class OptionsBindingTests
         Assert.Multiple(() =>
         {
             Assert.That(fromHosting.BindEndPoint, Is.EqualTo(library.BindEndPoint));
+            Assert.That(fromHosting.BindEndPointV6, Is.Null.And.EqualTo(library.BindEndPointV6), "IPv6 is off unless BindAddressV6 is set");
             Assert.That(fromHosting.BootstrapNodes, Is.Empty);
             Assert.That(fromHosting.UsePublicRouters, Is.EqualTo(library.UsePublicRouters));
             Assert.That(fromHosting.SendPolicy, Is.SameAs(library.SendPolicy));
@@ -150,6 +158,8 @@ public sealed class OptionsBindingTests
             Assert.That(fromHosting.MaxPeersPerInfoHash, Is.EqualTo(library.MaxPeersPerInfoHash));
             Assert.That(fromHosting.MaxInfoHashes, Is.EqualTo(library.MaxInfoHashes));
             Assert.That(fromHosting.PeerLifetime, Is.EqualTo(library.PeerLifetime));
+            Assert.That(fromHosting.MaxItems, Is.EqualTo(library.MaxItems));
+            Assert.That(fromHosting.ItemLifetime, Is.EqualTo(library.ItemLifetime));
         });
     }
 

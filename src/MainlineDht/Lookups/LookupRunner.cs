@@ -11,7 +11,7 @@ namespace MainlineDht.Lookups;
 /// (peers of both families, the closest nodes of both families, counts summed, the longest chain of
 /// round trips, the wall time of the whole).
 /// </summary>
-internal sealed class LookupRunner
+internal sealed partial class LookupRunner
 {
     private readonly IReadOnlyList<ILookupNetwork> _networks;
     private readonly TimeProvider _time;
@@ -24,6 +24,12 @@ internal sealed class LookupRunner
         _networks = networks;
         _time = time;
     }
+
+    /// <summary>
+    /// Whether the lookups of this runner record every query they send in <see cref="LookupReport.Trace"/>
+    /// (<see cref="LookupOptions.Trace"/>); off by default, and then nothing is recorded.
+    /// </summary>
+    public bool Trace { get; init; }
 
     /// <summary>
     /// An iterative <c>find_node</c> toward <paramref name="target"/> on every family. Each traversal
@@ -135,6 +141,11 @@ internal sealed class LookupRunner
         where TOperation : TraversalOperation
     {
         var traversal = new Traversal(operation, _time) { QueryAllStartingNodes = queryAllSeeds };
+        if (Trace)
+        {
+            traversal.EnableTrace();
+        }
+
         if (seeds is null)
         {
             foreach ((NodeId? id, IPEndPoint endPoint) in operation.Network.StartingCandidates(operation.Target))
@@ -196,6 +207,7 @@ internal sealed class LookupRunner
             Elapsed = _time.GetElapsedTime(started),
             ClosestNodes = closest,
             Cancelled = cancelled,
+            Trace = Trace ? [.. runs.SelectMany(r => r.Traversal.Trace).OrderBy(e => e.SentAfter)] : [],
         };
     }
 }

@@ -194,6 +194,7 @@ internal sealed partial class Traversal
                     next.State = CandidateState.InFlight;
                     next.SentAt = _time.GetTimestamp();
                     Queried++;
+                    TraceSent(next);
                     Task<RpcResult> query = _network.SendQueryAsync(_operation.CreateQuery(next), next.EndPoint, next.Id, cancellationToken);
                     if (!query.IsCompleted)
                     {
@@ -275,6 +276,7 @@ internal sealed partial class Traversal
             (_startingOutcomes ??= []).Add(new StartingOutcome(candidate.EndPoint, result.Status, result.RoundTripTime, result.Error?.Code));
         }
 
+        TraceCompleted(candidate, result);
         switch (result.Status)
         {
             case RpcStatus.Response:

@@ -8,8 +8,8 @@ namespace MainlineDht.Node;
 /// <summary>
 /// What the components of one node share: its gate (the lock that serializes its event loop), its
 /// options, clock, randomness and id, its counters and fault reports, the outbox its datagrams
-/// leave through, and the storage BEP 32 shares between address families (announced peers, write
-/// tokens). Built by <see cref="DhtNode"/>; one per node, nothing shared between nodes.
+/// leave through, and the storage BEP 32 shares between address families (announced peers, BEP 44
+/// items, write tokens). Built by <see cref="DhtNode"/>; one per node, nothing shared between nodes.
 /// </summary>
 internal sealed class NodeContext
 {
@@ -22,6 +22,7 @@ internal sealed class NodeContext
         Random = random;
         Tokens = tokens;
         Peers = peers;
+        Items = new ItemStore(new ItemStoreOptions { MaxItems = options.MaxItems, ItemLifetime = options.ItemLifetime }, options.ItemSignatureVerifier);
         RateLimiter = new QueryRateLimiter(options.QueriesPerSecondPerIp, options.QueryBurstPerIp, options.IpBanThreshold, options.IpBanDuration, options.TimeProvider);
         Bandwidth = new ReplyBandwidth(options.ReplyBytesPerSecond, options.TimeProvider);
         Outbox = new Outbox(Gate, (e, destination) => ReportFault(e, $"sending a datagram to {destination}"));
@@ -52,6 +53,9 @@ internal sealed class NodeContext
 
     /// <summary>Announced peers, shared by both address families.</summary>
     public PeerStore Peers { get; }
+
+    /// <summary>BEP 44 items put to us, shared by both address families (mutable ones only with a signature verifier).</summary>
+    public ItemStore Items { get; }
 
     /// <summary>Write tokens, shared by both address families (a token is bound to the requester's address).</summary>
     public WriteTokenManager Tokens { get; }

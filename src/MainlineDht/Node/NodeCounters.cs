@@ -22,12 +22,13 @@ internal sealed class NodeCounters
     public long RepliesWithheld;
     public long RepliesOverBudget;
     public long AnnouncesAccepted;
+    public long ItemsAccepted;
     public long HandlerFaults;
 
     public void ErrorSent(KrpcErrorCode code, int delta) => ErrorsSent[(int)code] = ErrorsSent.GetValueOrDefault((int)code) + delta;
 
     /// <summary>The statistics now, with the counters of every RPC client (one per address family) summed.</summary>
-    public DhtNodeStatistics Snapshot(IEnumerable<RpcClient> clients, int routingSize, int infoHashes, int peers)
+    public DhtNodeStatistics Snapshot(IEnumerable<RpcClient> clients, int routingSize, int infoHashes, int peers, int items)
     {
         long[] sent = new long[QueryMethods.Count];
         long responses = 0, errors = 0, unmatched = 0, timeouts = 0;
@@ -67,6 +68,8 @@ internal sealed class NodeCounters
             StoredInfoHashes = infoHashes,
             StoredPeers = peers,
             AnnouncesAccepted = AnnouncesAccepted,
+            StoredItems = items,
+            ItemsAccepted = ItemsAccepted,
             InternalErrors = HandlerFaults,
             NodesIgnored = IgnoredTotal(),
             NodesIgnoredByReason = IgnoredByReason(),

@@ -24,7 +24,7 @@ internal static class QueryMethods
         KrpcMethod.AnnouncePeer => AnnouncePeerHandler.Instance,
         KrpcMethod.SampleInfohashes => SampleInfohashesHandler.Instance,
         KrpcMethod.Get => GetHandler.Instance,
-        KrpcMethod.Put => UnknownQueryHandler.Instance, // no BEP 44 storage yet: see GetHandler
+        KrpcMethod.Put => PutHandler.Instance,
         _ => throw new InvalidOperationException($"No handler is registered for {method}."),
     });
 

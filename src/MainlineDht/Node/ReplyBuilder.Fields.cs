@@ -35,6 +35,13 @@ internal sealed partial class ReplyBuilder
     /// reply's limit (K when nothing is cut). The key of each wanted family is written even when
     /// empty: the query types that return nodes require it.
     /// </summary>
+    /// <param name="target">The target.</param>
+    /// <param name="want">The families wanted.</param>
+    /// <remarks>
+    /// Nodes always fit what the reply's limit leaves (the IPv4 ones first, room kept for an empty
+    /// <c>nodes6</c> key): a BEP 44 item, which is never cut, goes first and the nodes fill the rest;
+    /// for an unverified source the limit is a small multiple of its query.
+    /// </remarks>
     public void AddNodes(NodeId target, WantFamilies want)
     {
         if (want == WantFamilies.None)
@@ -42,19 +49,34 @@ internal sealed partial class ReplyBuilder
             want = SourceFamily == AddressFamily.InterNetwork ? WantFamilies.IPv4 : WantFamilies.IPv6;
         }
 
-        if ((want & WantFamilies.IPv4) != 0)
+        bool v4 = (want & WantFamilies.IPv4) != 0, v6 = (want & WantFamilies.IPv6) != 0;
+        if (v4)
         {
-            _nodes = WriteNodes(AddressFamily.InterNetwork, target, _nodesBuffer ??= new byte[CompactFormat.NodeV4Size * NodesPerReply], Fitting("nodes", CompactFormat.NodeV4Size));
+            int max = Fitting("nodes", CompactFormat.NodeV4Size, v6 ? Entry("nodes6", 0) : 0);
+            _nodes = WriteNodes(AddressFamily.InterNetwork, target, _nodesBuffer ??= new byte[CompactFormat.NodeV4Size * NodesPerReply], max);
             _keys |= KrpcResponseKeys.Nodes;
             _size += Entry("nodes", _nodes.Length);
         }
 
-        if ((want & WantFamilies.IPv6) != 0)
+        if (v6)
         {
-            _nodes6 = WriteNodes(AddressFamily.InterNetworkV6, target, _nodes6Buffer ??= new byte[CompactFormat.NodeV6Size * NodesPerReply], Fitting("nodes6", CompactFormat.NodeV6Size));
+            int max = Fitting("nodes6", CompactFormat.NodeV6Size, 0);
+            _nodes6 = WriteNodes(AddressFamily.InterNetworkV6, target, _nodes6Buffer ??= new byte[CompactFormat.NodeV6Size * NodesPerReply], max);
             _keys |= KrpcResponseKeys.Nodes6;
             _size += Entry("nodes6", _nodes6.Length);
         }
+    }
+
+    /// <summary>How many compact nodes of <paramref name="nodeSize"/> bytes fit under <paramref name="key"/>, leaving <paramref name="reserved"/> bytes.</summary>
+    private int Fitting(string key, int nodeSize, int reserved)
+    {
+        int count = NodesPerReply;
+        while (count > 0 && _size + Entry(key, count * nodeSize) + reserved > _limit)
+        {
+            count--;
+        }
+
+        return count;
     }
 
     /// <summary>Adds a write token for the requester's address.</summary>
@@ -146,18 +168,6 @@ internal sealed partial class ReplyBuilder
         _interval = seconds;
         _keys |= KrpcResponseKeys.Samples;
         _size = fixedSize + BencodeWriter.StringSize(_samples.Length);
-    }
-
-    /// <summary>How many nodes of <paramref name="size"/> bytes fit under <paramref name="key"/> in what is left of the limit (at most K).</summary>
-    private int Fitting(string key, int size)
-    {
-        int count = NodesPerReply;
-        while (count > 0 && _size + Entry(key, count * size) > _limit)
-        {
-            count--;
-        }
-
-        return count;
     }
 
     private ReadOnlyMemory<byte> WriteNodes(AddressFamily family, NodeId target, byte[] buffer, int max)

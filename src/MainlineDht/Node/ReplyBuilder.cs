@@ -22,6 +22,9 @@ internal sealed partial class ReplyBuilder
     /// </summary>
     public const int Budget = 1200;
 
+    /// <summary>An error's message is cut to this many bytes (BEP 44's refusals say what was wrong in a sentence).</summary>
+    private const int MaxErrorText = 128;
+
     private readonly NodeContext _node;
     private readonly IQueryHost _host;
     private readonly IDatagramTransport _transport;
@@ -35,6 +38,8 @@ internal sealed partial class ReplyBuilder
     private ReadOnlyMemory<byte> _token, _nodes, _nodes6, _seedsFilter, _peersFilter, _samples;
     private CompactPeerList _values;
     private long? _num, _interval;
+    private ReadOnlyMemory<byte> _itemValue, _itemKey, _itemSignature;
+    private long? _itemSequence;
     private KrpcResponseKeys _keys;
     private int _size;
     private int _limit = Budget;
@@ -89,6 +94,8 @@ internal sealed partial class ReplyBuilder
         _token = _nodes = _nodes6 = _seedsFilter = _peersFilter = _samples = default;
         _values = default;
         _num = _interval = null;
+        _itemValue = _itemKey = _itemSignature = default;
+        _itemSequence = null;
         _keys = KrpcResponseKeys.None;
         _ipLength = CompactFormat.WritePeer(source, _ip);
 
@@ -101,9 +108,13 @@ internal sealed partial class ReplyBuilder
     public void SendResponse()
     {
         KrpcQuery query = _query!;
-        if (!MaySend(_size, _limit, _verified))
+        // A BEP 44 item is whole or nothing, and a get without it is no answer: a reply carrying one
+        // is held to the 1,200-byte budget and the unverified share of the byte budget, not to the
+        // amplification factor (the README gives the figure).
+        if (!MaySend(_size, _itemValue.IsEmpty ? _limit : Budget, _verified))
         {
             _query = null;
+            _itemValue = _itemKey = _itemSignature = default;
             return;
         }
 
@@ -119,6 +130,10 @@ internal sealed partial class ReplyBuilder
             Samples = _samples,
             Num = _num,
             Interval = _interval,
+            Value = _itemValue,
+            PublicKey = _itemKey,
+            Signature = _itemSignature,
+            Sequence = _itemSequence,
             IncludedKeys = _keys,
             TransactionId = query.TransactionId,
             ExternalAddress = _ip.AsMemory(0, _ipLength),
@@ -134,6 +149,7 @@ internal sealed partial class ReplyBuilder
         _node.Counters.Answered++; // taken back if the transport does not send it
         _node.Outbox.Enqueue(_transport, buffer, written, Source, _notSent, null, 0);
         _query = null;
+        _itemValue = _itemKey = _itemSignature = default; // hold no stored item past the reply
     }
 
     /// <summary>Answers the query with a KRPC error.</summary>
@@ -146,7 +162,7 @@ internal sealed partial class ReplyBuilder
     /// <summary>Sends a KRPC error to <paramref name="destination"/> (also for datagrams that are not a valid query), unless it exceeds <paramref name="limit"/> or the reply budget.</summary>
     public void SendError(ReadOnlySpan<byte> transactionId, KrpcErrorCode code, string text, IPEndPoint destination, int limit = Budget, bool verified = true)
     {
-        Span<byte> message = stackalloc byte[64];
+        Span<byte> message = stackalloc byte[MaxErrorText];
         int length = System.Text.Encoding.ASCII.GetBytes(text.AsSpan(0, Math.Min(text.Length, message.Length)), message);
         int ipLength = CompactFormat.WritePeer(destination, _ip);
 

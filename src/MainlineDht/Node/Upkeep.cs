@@ -20,8 +20,8 @@ internal interface IUpkeepHost
 }
 
 /// <summary>
-/// The node's maintenance timer: every <see cref="Interval"/>, stored peers past their lifetime
-/// expire, stale buckets are refreshed and candidates verified, the node notices whether it is
+/// The node's maintenance timer: every <see cref="Interval"/>, stored peers and BEP 44 items past
+/// their lifetime expire, stale buckets are refreshed and candidates verified, the node notices whether it is
 /// still joined, and every <see cref="SaveEveryTicks"/> ticks the state file is written.
 /// </summary>
 internal sealed class Upkeep
@@ -63,6 +63,7 @@ internal sealed class Upkeep
 
             DateTimeOffset now = _node.Time.GetUtcNow();
             _node.Peers.RemoveExpired(now);
+            _node.Items.RemoveExpired(now);
             _host.RefreshRouting(now);
             afterwards = _host.KeepJoined();
             save = _node.Options.StateFile is not null && ++_ticks % SaveEveryTicks == 0;

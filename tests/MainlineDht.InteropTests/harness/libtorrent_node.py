@@ -444,6 +444,73 @@ class DownloadOp(Pending):
         return None
 
 
+class PutImmutableOp(Pending):
+    """put (BEP 44, immutable): session.dht_put_immutable_item() runs libtorrent's get traversal
+    for write tokens and puts the item to the closest nodes that gave one; done at its
+    dht_put_alert, whose num_success counts the nodes that stored it."""
+
+    def __init__(self, seq, deadline, target):
+        super().__init__(seq, deadline)
+        self.target = target
+
+    def step(self, now, node):
+        if now >= self.deadline:
+            return {"ok": False, "target": self.target, "error": "no dht_put_alert within timeout"}
+        return None
+
+    def on_alert(self, alert, node):
+        if isinstance(alert, lt.dht_put_alert) and str(alert.target) == self.target:
+            return {"ok": True, "target": self.target, "sent_to": int(alert.num_success)}
+        return None
+
+
+class GetImmutableOp(Pending):
+    """get (BEP 44, immutable): session.dht_get_immutable_item() runs libtorrent's get traversal
+    (a value counts only if it hashes to the target) and posts one dht_immutable_item_alert, with
+    the item, or with none (reading it raises) when no node had it."""
+
+    def __init__(self, seq, deadline, target):
+        super().__init__(seq, deadline)
+        self.target = target
+
+    def step(self, now, node):
+        if now >= self.deadline:
+            return {"ok": True, "found": False, "timed_out": True}
+        return None
+
+    def on_alert(self, alert, node):
+        if isinstance(alert, lt.dht_immutable_item_alert) and str(alert.target) == self.target:
+            try:
+                item = alert.item  # the bindings give {"key": <target>, "value": <the bdecoded v>}
+            except RuntimeError:  # an undefined entry: no node returned the item
+                return {"ok": True, "found": False}
+            if str(item["key"]) != self.target:
+                return {"ok": False, "error": "dht_immutable_item_alert for %s carries the item of %s" % (self.target, item["key"])}
+            return dict({"ok": True, "found": True}, **item_json(item["value"]))
+        return None
+
+
+def item_json(item):
+    """A BEP 44 value as the reply carries it: its bencode in hex, and as text when it is a byte
+    string of UTF-8."""
+    reply = {"bencoded_hex": lt.bencode(item).hex(), "value": None}
+    if isinstance(item, bytes):
+        try:
+            reply["value"] = item.decode("utf-8")
+        except UnicodeDecodeError:
+            pass  # binary: bencoded_hex has it
+    elif isinstance(item, str):
+        reply["value"] = item
+    return reply
+
+
+def target_arg(cmd):
+    text = cmd.get("target")
+    if not isinstance(text, str) or not re.fullmatch(r"[0-9a-fA-F]{40}", text):
+        raise CommandError("target must be 40 hex digits")
+    return text.lower()
+
+
 PKT = re.compile(r"^(==>|<==) \[(\[[0-9a-fA-F:.]+\]:\d+|[0-9.]+:\d+)\] ")
 
 
@@ -618,6 +685,22 @@ class Node:
             ih = info_hash_arg(cmd)
             self.ses.dht_get_peers(lt.sha1_hash(bytes.fromhex(ih)))
             self.pending.append(GetPeersOp(seq, now + timeout_arg(cmd), ih, len(self.sockets)))
+            return None
+        if name == "put":
+            value = cmd.get("value")
+            if not isinstance(value, str) or len(value.encode("utf-8")) > 996:
+                raise CommandError("value must be a string of at most 996 bytes of UTF-8 (stored as a bencoded byte string)")
+            if any(k in cmd for k in ("seed", "salt", "sequence", "cas")):
+                raise CommandError("this harness puts immutable items only (mutable items are tested with bittorrent-dht)")
+            target = str(self.ses.dht_put_immutable_item(value.encode("utf-8")))
+            self.pending.append(PutImmutableOp(seq, now + timeout_arg(cmd, ANNOUNCE_TIMEOUT), target))
+            return None
+        if name == "get":
+            if any(k in cmd for k in ("public_key", "salt")):
+                raise CommandError("this harness gets immutable items only (mutable items are tested with bittorrent-dht)")
+            target = target_arg(cmd)
+            self.ses.dht_get_immutable_item(lt.sha1_hash(bytes.fromhex(target)))
+            self.pending.append(GetImmutableOp(seq, now + timeout_arg(cmd, ANNOUNCE_TIMEOUT), target))
             return None
         if name == "routing_table":
             family = family_arg(cmd, self)

@@ -8,6 +8,7 @@
 // stdout carries only protocol lines (one JSON object each); everything else goes to stderr.
 // See README.md beside this file for the protocol and the quirks.
 
+import crypto from 'node:crypto'
 import net from 'node:net'
 import readline from 'node:readline'
 import { readFileSync } from 'node:fs'
@@ -18,6 +19,52 @@ const VERSION = JSON.parse(readFileSync(new URL('./node_modules/bittorrent-dht/p
 const CLIENT = `bittorrent-dht ${VERSION}`
 const DEFAULT_TIMEOUT = 10
 const ANNOUNCE_TIMEOUT = 30
+
+// BEP 44 mutable items: ed25519 from Node's own crypto. A raw 32-byte key becomes a KeyObject
+// through the DER prefix of its SPKI (public) or PKCS#8 (private seed) form.
+const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex')
+const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex')
+const verified = { valid: 0, invalid: 0 }
+
+// bittorrent-dht's `verify` option: (signature, signed buffer, public key) -> boolean. It checks
+// the items our node puts (its _onput) and the items its lookups receive (its get).
+function ed25519Verify (signature, message, publicKey) {
+  let ok = false
+  if (Buffer.isBuffer(publicKey) && publicKey.length === 32 && Buffer.isBuffer(signature) && signature.length === 64) {
+    try {
+      const key = crypto.createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, publicKey]), format: 'der', type: 'spki' })
+      ok = crypto.verify(null, message, key, signature)
+    } catch (e) {
+      log(`verify: key ${publicKey.toString('hex')} refused: ${e.message}`) // not a curve point: the item does not verify
+    }
+  }
+  if (ok) verified.valid++
+  else verified.invalid++
+  return ok
+}
+
+function signingKey (seedHex) {
+  if (typeof seedHex !== 'string' || !/^[0-9a-fA-F]{64}$/.test(seedHex)) {
+    throw new CommandError('seed must be 64 hex digits (a 32-byte ed25519 seed)')
+  }
+  const privateKey = crypto.createPrivateKey({ key: Buffer.concat([ED25519_PKCS8_PREFIX, Buffer.from(seedHex, 'hex')]), format: 'der', type: 'pkcs8' })
+  const publicKey = crypto.createPublicKey(privateKey).export({ format: 'der', type: 'spki' }).subarray(ED25519_SPKI_PREFIX.length)
+  return { privateKey, publicKey }
+}
+
+// A BEP 44 value as a reply carries it: as text when it is a byte string of UTF-8, and its bencode in hex.
+function itemJson (item) {
+  const v = item.v
+  const reply = { value: null, value_hex: Buffer.isBuffer(v) ? v.toString('hex') : null }
+  if (Buffer.isBuffer(v)) {
+    const text = v.toString('utf8')
+    if (Buffer.from(text, 'utf8').equals(v)) reply.value = text
+  }
+  if (typeof item.seq === 'number') reply.sequence = item.seq
+  if (Buffer.isBuffer(item.k)) reply.k = item.k.toString('hex')
+  if (Buffer.isBuffer(item.sig)) reply.sig = item.sig.toString('hex')
+  return reply
+}
 
 function emit (obj) {
   process.stdout.write(JSON.stringify(obj) + '\n')
@@ -204,6 +251,67 @@ async function handle (dht, cmd) {
       if (!r || !Buffer.isBuffer(r.id) || r.id.length !== 20) return { ok: false, error: 'reply without a 20-byte r.id' }
       return { ok: true, id: r.id.toString('hex'), nodes: compactNodes(r.nodes) }
     }
+    case 'put': {
+      // BEP 44 put: a get traversal for write tokens (bittorrent-dht's _preput), then put to the
+      // closest nodes that gave one. The value is stored as a bencoded byte string. With `seed`,
+      // a mutable item signed with that ed25519 key (`sequence` required, the item's seq: `seq`
+      // is the protocol's; `salt`, `cas` optional).
+      if (typeof cmd.value !== 'string') throw new CommandError('value must be a string')
+      const opts = { v: Buffer.from(cmd.value, 'utf8') }
+      let publicKey = null
+      if (cmd.seed !== undefined) {
+        const key = signingKey(cmd.seed)
+        publicKey = key.publicKey
+        if (!Number.isInteger(cmd.sequence)) throw new CommandError('sequence must be an integer for a mutable put')
+        opts.k = key.publicKey
+        opts.seq = cmd.sequence
+        opts.sign = buf => crypto.sign(null, buf, key.privateKey)
+        if (cmd.salt !== undefined) opts.salt = Buffer.from(String(cmd.salt), 'utf8')
+        if (cmd.cas !== undefined) opts.cas = cmd.cas
+      }
+      const timeoutMs = timeoutArg(cmd.timeout, ANNOUNCE_TIMEOUT) * 1000
+      const result = await new Promise(resolve => {
+        const timer = setTimeout(() => resolve({ err: new Error('put did not finish within timeout') }), timeoutMs)
+        dht.put(opts, (err, hash, n) => {
+          clearTimeout(timer)
+          resolve({ err, hash, n })
+        })
+      })
+      const reply = { ok: !result.err, sent_to: result.n ?? 0 }
+      if (result.hash) reply.target = Buffer.from(result.hash).toString('hex')
+      if (publicKey) reply.public_key = publicKey.toString('hex')
+      if (result.err) reply.error = String(result.err.message || result.err)
+      return reply
+    }
+    case 'get': {
+      // BEP 44 get: bittorrent-dht's lookup keeps a value only if it hashes to the target
+      // (immutable) or verifies with `verify` for its key and the salt given (mutable; the
+      // highest seq). `stored_locally`: the client already held the item before the lookup
+      // (then it may answer from its own store).
+      const target = hexIdArg(cmd.target, 'target')
+      const timeoutMs = timeoutArg(cmd.timeout) * 1000
+      const storedLocally = dht._values.peek(target) !== undefined
+      const before = { ...verified }
+      const opts = { cache: false }
+      if (cmd.salt !== undefined) opts.salt = Buffer.from(String(cmd.salt), 'utf8')
+      const result = await new Promise(resolve => {
+        const timer = setTimeout(() => resolve({ timedOut: true }), timeoutMs)
+        dht.get(target, opts, (err, item) => {
+          clearTimeout(timer)
+          resolve({ err, item })
+        })
+      })
+      if (result.timedOut) return { ok: true, found: false, timed_out: true, stored_locally: storedLocally }
+      if (result.err) return { ok: false, error: String(result.err.message || result.err) }
+      const reply = {
+        ok: true,
+        found: !!result.item,
+        stored_locally: storedLocally,
+        signatures_valid: verified.valid - before.valid,
+        signatures_invalid: verified.invalid - before.invalid
+      }
+      return result.item ? { ...reply, ...itemJson(result.item) } : reply
+    }
     case 'routing_table':
       return { ok: true, nodes: routingTable(dht) }
     case 'quit':
@@ -230,7 +338,7 @@ async function main () {
 
   // bootstrap: false, or it queries its public routers; listen at once on the loopback
   // address, or it binds 0.0.0.0.
-  const dht = new DHT({ bootstrap: false })
+  const dht = new DHT({ bootstrap: false, verify: ed25519Verify })
   dht.on('error', err => {
     emit({ event: 'error', error: String(err.message || err) })
     log(`fatal: ${err.stack || err}`)

@@ -31,6 +31,12 @@ internal sealed record FakeNode(NodeId AnswersAs)
 
     /// <summary>Answers announce_peer with a KRPC error instead of a response.</summary>
     public bool RefusesAnnounce { get; init; }
+
+    /// <summary>BEP 44: what it returns to a <c>get</c> (<c>v</c>, and <c>k</c>, <c>seq</c>, <c>sig</c> when set); null: no item.</summary>
+    public (byte[] Value, byte[]? Key, long? Sequence, byte[]? Signature)? Item { get; init; }
+
+    /// <summary>BEP 44: the error it answers a <c>put</c> with; null: it accepts.</summary>
+    public (int Code, string Message)? PutError { get; init; }
 }
 
 /// <summary>
@@ -106,6 +112,11 @@ internal sealed class FakeLookupNetwork(AddressFamily family, NodeId localId, Vi
             return After(delay, new RpcResult(RpcStatus.Error, endPoint, null, new KrpcError { Code = 203, Message = "bad token"u8.ToArray() }, delay));
         }
 
+        if (query is PutQuery && node.PutError is (int code, string message))
+        {
+            return After(delay, new RpcResult(RpcStatus.Error, endPoint, null, new KrpcError { Code = code, Message = System.Text.Encoding.ASCII.GetBytes(message) }, delay));
+        }
+
         var response = new KrpcResponse
         {
             Id = node.AnswersAs,
@@ -113,6 +124,10 @@ internal sealed class FakeLookupNetwork(AddressFamily family, NodeId localId, Vi
             Nodes6 = (byte[])[.. CompactFormat.WriteNodes(node.Nodes6, AddressFamily.InterNetworkV6), .. node.RawNodes6],
             Token = node.Token ?? default(ReadOnlyMemory<byte>),
             Values = query is GetPeersQuery && node.Values.Length > 0 ? CompactPeerList.Create(node.Values) : default,
+            Value = query is GetQuery && node.Item is { } item ? item.Value : default,
+            PublicKey = query is GetQuery && node.Item is { Key: { } key } ? key : default,
+            Sequence = query is GetQuery ? node.Item?.Sequence : null,
+            Signature = query is GetQuery && node.Item is { Signature: { } signature } ? signature : default,
         };
         return After(delay, new RpcResult(RpcStatus.Response, endPoint, response, null, delay));
     }

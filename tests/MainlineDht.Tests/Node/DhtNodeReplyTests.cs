@@ -10,7 +10,7 @@ namespace MainlineDht.Tests.Node;
 /// <summary>
 /// A node's replies byte for byte, on a transport with no network behind it (queries from any
 /// source address, on virtual time): required keys, refused announces, the BEP 42 <c>ip</c> of
-/// errors, BEP 44 without storage, and what a handler fault leaves behind.
+/// errors, and what a handler fault leaves behind.
 /// </summary>
 public sealed class DhtNodeReplyTests
 {
@@ -169,19 +169,5 @@ public sealed class DhtNodeReplyTests
     {
         StartNode();
         Assert.That(Exchange(query, Alice), Is.EqualTo(Error(Alice, code, message)));
-    }
-
-    [Test]
-    public void Get_is_answered_like_find_node_without_a_token_and_put_gets_204()
-    {
-        StartNode();
-
-        // Without BEP 44 storage neither reply advertises any: get routes, and invites no put.
-        string get = Exchange("d1:ad2:id20:abcdefghij01234567896:target20:mnopqrstuvwxyz123456e1:q3:get1:t2:aa1:y1:qe", Alice);
-        Assert.That(get, Is.EqualTo(Response(Alice, "5:nodes0:")));
-
-        string token = TokenFor("mnopqrstuvwxyz123456", Alice);
-        string put = Exchange($"d1:ad2:id20:abcdefghij01234567895:token8:{token}1:v5:helloe1:q3:put1:t2:aa1:y1:qe", Alice);
-        Assert.That(put, Is.EqualTo(Error(Alice, 204, "method unknown")));
     }
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using MainlineDht.Bencode;
+using MainlineDht.Items;
 using MainlineDht.Node;
 using MainlineDht.Protocol;
 using MainlineDht.Routing;
@@ -130,6 +131,52 @@ public sealed class ReplyBuilderTests
         Assert.That(response.Num, Is.EqualTo(60));
         Assert.That(datagram.Length, Is.LessThanOrEqualTo(ReplyBuilder.Budget));
         Assert.That(datagram.Length + NodeId.Size, Is.GreaterThan(ReplyBuilder.Budget), "one more sample would not fit");
+    }
+
+    [Test]
+    public void A_BEP_44_item_goes_whole_and_the_nodes_fill_what_it_leaves_of_the_budget()
+    {
+        _host.Fill(8);
+        byte[] key = new byte[32];
+        byte[] signature = new byte[64];
+        byte[] value = [.. "700:"u8, .. new byte[700]];
+        NodeId target = ItemTarget.ForMutable(key, []);
+        StoredItem item = StoredItem.Mutable(target, new MutableItemPut(key, [], 1, value, signature));
+        var query = new GetQuery { Id = NodeId.Parse("1111111111111111111111111111111111111111"), Target = target, TransactionId = "aa"u8.ToArray() };
+
+        byte[] datagram = Send(
+            () =>
+            {
+                _reply.AddToken();
+                _reply.AddItem(item, querySequence: null);
+                _reply.AddNodes(target, WantFamilies.IPv4 | WantFamilies.IPv6);
+            },
+            query,
+            Querier);
+
+        var response = (KrpcResponse)KrpcCodec.Decode(datagram);
+        Assert.That(response.Value.ToArray(), Is.EqualTo(value));
+        Assert.That(response.Nodes.Length, Is.EqualTo(8 * CompactFormat.NodeV4Size), "the IPv4 nodes fit");
+        Assert.That(response.Nodes6.Length / CompactFormat.NodeV6Size, Is.InRange(0, 7), "the IPv6 nodes are cut");
+        Assert.That(response.PresentKeys, Is.EqualTo(KrpcResponseKeys.Nodes | KrpcResponseKeys.Nodes6));
+        Assert.That(datagram.Length, Is.LessThanOrEqualTo(ReplyBuilder.Budget));
+        Assert.That(datagram.Length + CompactFormat.NodeV6Size, Is.GreaterThan(ReplyBuilder.Budget), "one more node would not fit");
+
+        // The largest item leaves no room for nodes: it still goes whole, with the keys empty.
+        byte[] largest = [.. "996:"u8, .. new byte[996]];
+        StoredItem full = StoredItem.Mutable(target, new MutableItemPut(key, [], 1, largest, signature));
+        byte[] big = Send(
+            () =>
+            {
+                _reply.AddToken();
+                _reply.AddItem(full, querySequence: null);
+                _reply.AddNodes(target, WantFamilies.IPv4);
+            },
+            query,
+            Querier);
+        var bigResponse = (KrpcResponse)KrpcCodec.Decode(big);
+        Assert.That(bigResponse.Value.ToArray(), Is.EqualTo(largest));
+        Assert.That((bigResponse.Nodes.Length, bigResponse.PresentKeys), Is.EqualTo((0, KrpcResponseKeys.Nodes)));
     }
 
     [Test]

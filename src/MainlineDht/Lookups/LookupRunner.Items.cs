@@ -1,0 +1,48 @@
+using MainlineDht.Items;
+using MainlineDht.Protocol;
+
+namespace MainlineDht.Lookups;
+
+// BEP 44: get and put over every running family.
+internal sealed partial class LookupRunner
+{
+    /// <summary>
+    /// An iterative <c>get</c> toward the collector's target on every family, the item each
+    /// reply carries checked by the collector that both families share (an immutable lookup may end
+    /// at the first valid copy), and the merged report.
+    /// </summary>
+    public async Task<ItemLookupResult> GetItemAsync(ItemCollector items, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        NodeId target = items.Target;
+        long started = _time.GetTimestamp();
+        IReadOnlyList<FamilyTraversal<GetItemOperation>> runs =
+            await RunAsync(n => new GetItemOperation(n, target, items), null, cancellationToken).ConfigureAwait(false);
+        return new ItemLookupResult
+        {
+            Item = items.Item,
+            Rejected = items.Rejected,
+            Report = Report(target, runs, started, cancellationToken.IsCancellationRequested),
+        };
+    }
+
+    /// <summary>
+    /// Puts <paramref name="item"/> on every family: a <c>get</c> traversal toward its target, then
+    /// <c>put</c> to the K closest nodes of that family that gave a token; what each answered, merged.
+    /// </summary>
+    public async Task<ItemPutResult> PutItemAsync(DhtItem item, long? compareAndSwap, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(item);
+        long started = _time.GetTimestamp();
+        IReadOnlyList<FamilyTraversal<PutItemOperation>> runs =
+            await RunAsync(n => new PutItemOperation(n, item, compareAndSwap), null, cancellationToken).ConfigureAwait(false);
+        return new ItemPutResult
+        {
+            Item = item,
+            Accepted = runs.SelectMany(r => r.Operation.Accepted).ToList(),
+            Refused = runs.SelectMany(r => r.Operation.Refused).ToList(),
+            Unanswered = runs.SelectMany(r => r.Operation.Unanswered).ToList(),
+            Report = Report(item.Target, runs, started, cancellationToken.IsCancellationRequested),
+        };
+    }
+}

@@ -64,7 +64,11 @@ public sealed record SimulationReport
     /// <summary>The share of Sybils among the (up to 8) closest nodes each lookup ended with, on average, 0 to 1.</summary>
     public double SybilShareOfClosest { get; init; }
 
-    /// <summary>Nodes named in replies that the honest nodes' lookups did not follow (junk: see <see cref="DhtNodeStatistics.NodesIgnored"/>), summed.</summary>
+    /// <summary>
+    /// Nodes named in replies that the honest nodes' lookups did not follow as junk (see
+    /// <see cref="DhtNodeStatistics.NodesIgnoredByReason"/>; a reply naming the querier itself, which
+    /// real clients do, is not counted), summed.
+    /// </summary>
     public long JunkNodesIgnored { get; init; }
 
     /// <summary>Live routing table sizes of the nodes online and answering, at the end.</summary>

@@ -95,7 +95,8 @@ public static partial class SimulationRunner
             {
                 DhtNodeStatistics stats = node.Node.GetStatistics();
                 routingSizes.Add(stats.RoutingTableSize);
-                junkIgnored += stats.NodesIgnored;
+                // Junk only: a reply naming the querier itself is what real clients do, not an attack.
+                junkIgnored += stats.NodesIgnored - stats.NodesIgnoredByReason.GetValueOrDefault("own_id");
             }
         }
 

@@ -1,4 +1,5 @@
 using System.Net;
+using MainlineDht.Node;
 using MainlineDht.Protocol;
 using MainlineDht.Simulation;
 using MainlineDht.Tests.Support;
@@ -123,6 +124,28 @@ public sealed class AmplificationTests
         Assert.That(full.Values.Count, Is.GreaterThan(100), "a verified node gets values up to the 1,200-byte budget");
         Assert.That(cut.Values.Count, Is.InRange(1, full.Values.Count / 4), "a stranger gets what fits four times its query");
         Assert.That(cut.Nodes.Length, Is.EqualTo(8 * CompactFormat.NodeV4Size), "nodes come before values");
+    }
+
+    [Test]
+    public void A_BEP_44_item_is_sent_whole_to_a_stranger_within_the_budget_and_no_nodes_beside_it()
+    {
+        // An immutable item of the largest size (a 996-byte string: 1,000 bytes bencoded).
+        string value = "996:" + new string('x', 996);
+        string target = Text(System.Security.Cryptography.SHA1.HashData(Latin1(value)));
+        var putter = new IPEndPoint(IPAddress.Parse("127.0.8.1"), 6881);
+        var got = (KrpcResponse)KrpcCodec.Decode(_transport.Exchange(Latin1($"d1:ad2:id20:abcdefghij01234567896:target20:{target}e1:q3:get1:t2:tk1:y1:qe"), putter)!);
+        string token = Text(got.Token.Span);
+        Assert.That(KrpcCodec.Decode(_transport.Exchange(Latin1($"d1:ad2:id20:abcdefghij01234567895:token{token.Length}:{token}1:v{value}e1:q3:put1:t2:pt1:y1:qe"), putter)!), Is.InstanceOf<KrpcResponse>());
+
+        byte[] get = Latin1($"d1:ad2:id20:abcdefghij01234567896:target20:{target}e1:q3:get1:t2:aa1:y1:qe");
+        byte[]? reply = _transport.Exchange(get, Stranger);
+
+        Assert.That(reply, Is.Not.Null, "a get without its item would be no answer");
+        var response = (KrpcResponse)KrpcCodec.Decode(reply!);
+        Assert.That(response.Value.Length, Is.EqualTo(1000));
+        Assert.That(response.Nodes.Length, Is.Zero, "no room for nodes within four times the query");
+        Assert.That(reply!.Length, Is.LessThanOrEqualTo(ReplyBuilder.Budget));
+        TestContext.Out.WriteLine($"get with a 1,000-byte item: query {get.Length} B, reply {reply.Length} B, factor {(double)reply.Length / get.Length:0.00}");
     }
 
     [Test]

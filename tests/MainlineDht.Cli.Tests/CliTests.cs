@@ -116,6 +116,20 @@ public sealed class CliTests
         Assert.That(run.ExitCode, Is.Zero, run.Stderr);
         using JsonDocument json = run.LastJsonLine();
         Assert.That(json.RootElement.GetProperty("routing_table_size").GetInt32(), Is.GreaterThan(0));
+        Assert.That(json.RootElement.GetProperty("health").GetString(), Is.EqualTo("stopped"), "the last line is the stopped node's");
+        JsonElement bootstrap = json.RootElement.GetProperty("bootstrap")[0];
+        Assert.That((bootstrap.GetProperty("name").GetString(), bootstrap.GetProperty("answered").GetBoolean()), Is.EqualTo((Hub, true)), "what became of each bootstrap name");
+    }
+
+    [Test]
+    public async Task Ip_diversity_is_an_option_of_every_command_that_runs_a_node()
+    {
+        ToolRun find = await Tool.RunAsync("find-node", _nodes[3].Id.ToString(), "--bind", "127.0.21.9", "--bootstrap", Hub, "--ip-diversity", "all", "--json");
+        Assert.That(find.ExitCode, Is.Zero, find.Stderr);
+
+        ToolRun bad = await Tool.RunAsync("find-node", _nodes[3].Id.ToString(), "--bind", "127.0.21.9", "--bootstrap", Hub, "--ip-diversity", "some");
+        Assert.That(bad.ExitCode, Is.EqualTo(2));
+        Assert.That(bad.Stderr.Trim(), Is.EqualTo("error: --ip-diversity: 'some' is not all, public or off."));
     }
 
     [Test]
@@ -188,6 +202,24 @@ public sealed class CliTests
         Assert.That(run.Stdout, Does.Contain("success rate").And.Contain("lookup time").And.Contain("peak memory"));
     }
 
+    [Test]
+    public async Task Simulate_with_sybils_and_poisoners_adds_their_keys()
+    {
+        ToolRun run = await Tool.RunAsync("simulate", "--nodes", "300", "--lookups", "20", "--sybil", "0.05", "--poison", "0.05", "--json");
+        Assert.That(run.ExitCode, Is.Zero, run.Stderr);
+        using var json = JsonDocument.Parse(run.Stdout);
+        JsonElement root = json.RootElement;
+        Assert.Multiple(() =>
+        {
+            Assert.That(root.GetProperty("sybil_share_of_closest").GetDouble(), Is.InRange(0.0, 1.0));
+            Assert.That(root.GetProperty("sybil_nodes").GetInt32(), Is.EqualTo(15));
+            Assert.That(root.GetProperty("poison_nodes").GetInt32(), Is.EqualTo(15));
+            Assert.That(root.GetProperty("public_addresses").GetBoolean(), Is.True);
+            Assert.That(root.GetProperty("success_rate").GetDouble(), Is.InRange(0.0, 1.0), "and every key of before");
+        });
+    }
+
+    [TestCase("--sybil", "0.7", "--sybil")]
     [TestCase("--loss", "1.5", "--loss")]
     [TestCase("--nodes", "1", "--nodes")]
     [TestCase("--latency", "300-50", "--latency")]

@@ -1,0 +1,84 @@
+using System.Net;
+using MainlineDht.Protocol;
+
+namespace MainlineDht.Lookups;
+
+// The candidate list: admission (ourselves, endpoints seen, the one-node-per-/24 rule), its order and
+// bound, and the closest that answered.
+internal sealed partial class Traversal
+{
+    /// <summary>Candidates a reply named that the diversity rule refused (another of their /24 or /64 was a candidate already).</summary>
+    public int RefusedByDiversity { get; private set; }
+
+    /// <summary>
+    /// Adds a node to consider; its id may be unknown (a bootstrap endpoint). A node a reply named
+    /// (<paramref name="depth"/> above 0) is refused when a candidate of its /24 (IPv4) or /64 (IPv6)
+    /// came before it (IP diversity, libtorrent's <c>dht_restrict_search_ips</c>); starting nodes
+    /// (depth 0: the routing table's, saved and bootstrap nodes) are always taken, and hold their range.
+    /// </summary>
+    public void AddCandidate(NodeId? id, IPEndPoint endPoint, int depth)
+    {
+        if ((id is not null && id == Self) || _seen.Contains(endPoint))
+        {
+            return;
+        }
+
+        if (IpRanges.IsRestricted(endPoint.Address, _diversity))
+        {
+            ulong range = IpRanges.PrefixKey(endPoint.Address);
+            if (!(_ranges ??= []).Add(range) && depth > 0)
+            {
+                RefusedByDiversity++;
+                return;
+            }
+        }
+
+        _seen.Add(endPoint);
+
+        var candidate = new Candidate(id, endPoint, depth, _nextSequence++);
+        int index = SortedIndexOf(candidate);
+        if (index >= MaxCandidates)
+        {
+            return; // farther than every candidate kept: it would be dropped at once
+        }
+
+        _candidates.Insert(index, candidate);
+        TrimToBound();
+    }
+
+    /// <summary>The candidates in their order (nearest the target first, unknown ids last); for tests.</summary>
+    internal IReadOnlyList<Candidate> Candidates => _candidates;
+
+    /// <summary>Where <paramref name="candidate"/> belongs in the list, which is kept sorted by <see cref="Compare"/>.</summary>
+    private int SortedIndexOf(Candidate candidate)
+    {
+        int index = _candidates.BinarySearch(candidate, _comparer ??= Comparer<Candidate>.Create(Compare));
+        return index < 0 ? ~index : index;
+    }
+
+    private void TrimToBound()
+    {
+        if (_candidates.Count > MaxCandidates)
+        {
+            // Drop the farthest that is not in flight; it cannot matter once this many are closer.
+            for (int i = _candidates.Count - 1; i >= K; i--)
+            {
+                if (_candidates[i].State != CandidateState.InFlight)
+                {
+                    _candidates.RemoveAt(i);
+                    break;
+                }
+            }
+        }
+    }
+
+    /// <summary>The closest nodes that answered, nearest first.</summary>
+    public List<Candidate> ClosestResponded(int count) =>
+        _candidates.Where(c => c.State == CandidateState.Responded && c.Id is not null).Take(count).ToList();
+
+    /// <summary>
+    /// Of the <paramref name="count"/> closest nodes that answered, those that gave a write token,
+    /// nearest first: where an announce (or a BEP 44 put) goes.
+    /// </summary>
+    public List<Candidate> ClosestWithToken(int count) => ClosestResponded(count).Where(c => c.Token is not null).ToList();
+}

@@ -17,6 +17,7 @@ internal sealed class NodeCounters
     public long RateLimited;
     public long AnnouncesAccepted;
     public long HandlerFaults;
+    public long HeardQueriesDropped;
 
     public void ErrorSent(KrpcErrorCode code, int delta) => ErrorsSent[(int)code] = ErrorsSent.GetValueOrDefault((int)code) + delta;
 
@@ -59,6 +60,7 @@ internal sealed class NodeCounters
             StoredPeers = peers,
             AnnouncesAccepted = AnnouncesAccepted,
             InternalErrors = HandlerFaults,
+            HeardQueriesDropped = HeardQueriesDropped,
         };
     }
 

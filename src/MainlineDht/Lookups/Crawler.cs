@@ -42,7 +42,7 @@ internal sealed partial class Crawler
     private readonly HashSet<IPEndPoint> _queued = [];
     private readonly Lock _statisticsGate = new();
     private CrawlStatistics _statistics;
-    private long _started;
+    private long? _started;
     private long _nextSeed;
 
     /// <summary>A crawl over <paramref name="networks"/>; <paramref name="random"/> is its own (targets, filter keys).</summary>
@@ -70,7 +70,7 @@ internal sealed partial class Crawler
         {
             lock (_statisticsGate)
             {
-                return _statistics with { Elapsed = _started == 0 ? TimeSpan.Zero : _time.GetElapsedTime(_started) };
+                return _statistics with { Elapsed = _started is long started ? _time.GetElapsedTime(started) : TimeSpan.Zero };
             }
         }
     }
@@ -86,7 +86,7 @@ internal sealed partial class Crawler
     {
         lock (_statisticsGate)
         {
-            if (_started != 0)
+            if (_started is not null)
             {
                 throw new InvalidOperationException("A crawl runs once.");
             }

@@ -75,6 +75,18 @@ public sealed partial class DhtNode
         return WatchAsync(capacity, cancellationToken);
     }
 
+    /// <summary>Whether anyone watches the queries the node hears (tests: nothing is kept while nobody does).</summary>
+    internal bool HasWatchers
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _context.Watchers is not null;
+            }
+        }
+    }
+
     private async IAsyncEnumerable<HeardQuery> WatchAsync(int capacity, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         Channel<HeardQuery> channel;

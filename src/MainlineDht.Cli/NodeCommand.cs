@@ -16,10 +16,12 @@ internal static class NodeCommand
         var common = new CommonOptions(publicRouters: true);
         var duration = new Option<double?>("--duration") { Description = "Seconds to run (default: until Ctrl-C or SIGTERM)." };
         var state = new Option<string?>("--state") { Description = "A file to keep the node id and routing table in." };
+        var watch = new Option<bool>("--watch") { Description = "Print each announce_peer the node accepts as it comes: 'HH:mm:ss announce <infohash> <peer ip:port>' (with --json: their count in 'announces_heard')." };
         var command = new Command("node", "Run a DHT node and print its status (id, address, routing table size, queries served).");
         common.AddTo(command);
         command.Options.Add(duration);
         command.Options.Add(state);
+        command.Options.Add(watch);
         command.SetAction((parse, cancellationToken) => Cli.RunAsync(async warnings =>
         {
             DhtNodeOptions options = common.ToNodeOptions(parse, warnings, parse.GetValue(state));
@@ -46,6 +48,7 @@ internal static class NodeCommand
                 }
             }
 
+            Task<long> watching = parse.GetValue(watch) ? WatchAsync(node, print: !json, stop.Token) : Task.FromResult(0L);
             await JoinAsync(node, stop.Token).ConfigureAwait(false);
             while (!stop.IsCancellationRequested)
             {
@@ -66,18 +69,25 @@ internal static class NodeCommand
 
             // Stop first (it saves the state, and reports a failed save as a warning), then the final status.
             await node.DisposeAsync().ConfigureAwait(false);
+            long heard = await watching.ConfigureAwait(false); // the watch ends with the node
             if (json)
             {
                 DhtNodeStatistics stats = node.GetStatistics();
-                Console.WriteLine(JsonSerializer.Serialize(new
+                var document = new Dictionary<string, object>
                 {
-                    id = node.Id.ToString(),
-                    address = node.LocalEndPoint.ToString(),
-                    routing_table_size = stats.RoutingTableSize,
-                    queries_served = stats.QueriesAnswered,
-                    stored_peers = stats.StoredPeers,
-                    warnings = warnings.ToArray(),
-                }));
+                    ["id"] = node.Id.ToString(),
+                    ["address"] = node.LocalEndPoint.ToString(),
+                    ["routing_table_size"] = stats.RoutingTableSize,
+                    ["queries_served"] = stats.QueriesAnswered,
+                    ["stored_peers"] = stats.StoredPeers,
+                };
+                if (parse.GetValue(watch))
+                {
+                    document["announces_heard"] = heard;
+                }
+
+                document["warnings"] = warnings.ToArray();
+                Console.WriteLine(JsonSerializer.Serialize(document));
             }
             else
             {
@@ -103,6 +113,38 @@ internal static class NodeCommand
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
         }
+    }
+
+    /// <summary>
+    /// Prints (or only counts) the announces the node accepts, as they come, until the node stops;
+    /// returns how many there were. The node never waits for this: a watch that falls behind loses
+    /// the oldest, which the count does not include.
+    /// </summary>
+    private static async Task<long> WatchAsync(DhtNode node, bool print, CancellationToken stop)
+    {
+        long count = 0;
+        try
+        {
+            await foreach (HeardQuery heard in node.WatchQueriesAsync(cancellationToken: stop).ConfigureAwait(false))
+            {
+                if (heard.Method != Protocol.KrpcMethod.AnnouncePeer)
+                {
+                    continue;
+                }
+
+                count++;
+                if (print)
+                {
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"{DateTime.Now:HH:mm:ss} announce {heard.InfoHash} {heard.Peer}{(heard.Seed ? " seed" : string.Empty)}"));
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+        }
+
+        return count;
     }
 
     private static void PrintStatus(DhtNode node, bool final)

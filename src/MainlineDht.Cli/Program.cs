@@ -8,6 +8,8 @@ root.Subcommands.Add(LookupCommands.Announce());
 root.Subcommands.Add(LookupCommands.FindNode());
 root.Subcommands.Add(LookupCommands.Ping());
 root.Subcommands.Add(MetadataCommand.Create());
+root.Subcommands.Add(IndexingCommands.Crawl());
+root.Subcommands.Add(IndexingCommands.Scrape());
 root.Subcommands.Add(SwarmCommand.Create());
 root.Subcommands.Add(SimulateCommand.Create());
 

@@ -19,7 +19,12 @@ internal static class SimulateCommand
         var dead = new Option<double>("--dead") { Description = "Fraction of nodes that never answer (firewalled: every query to them is dropped)." };
         var churn = new Option<double>("--churn") { Description = "Fraction of nodes that leave at once after the announces (announcers then announce again)." };
         var json = new Option<bool>("--json") { Description = "Print one JSON document on stdout and nothing else." };
-        var command = new Command("simulate", "Build a simulated DHT on virtual time, announce infohashes and measure get_peers lookups.");
+        var crawl = new Option<bool>("--crawl") { Description = "Measure a BEP 51 crawl instead of lookups: announce --infohashes, then one node crawls for up to --crawl-minutes of virtual time at --rate." };
+        var crawlDefaults = new CrawlSimulationOptions();
+        var infoHashes = new Option<int>("--infohashes") { Description = "With --crawl: infohashes announced.", DefaultValueFactory = _ => crawlDefaults.InfoHashes };
+        var crawlMinutes = new Option<double>("--crawl-minutes") { Description = "With --crawl: the longest the crawl runs, in minutes of virtual time.", DefaultValueFactory = _ => crawlDefaults.Duration.TotalMinutes };
+        var rate = new Option<double>("--rate") { Description = "With --crawl: the crawl's queries per second.", DefaultValueFactory = _ => crawlDefaults.QueriesPerSecond };
+        var command = new Command("simulate", "Build a simulated DHT on virtual time, announce infohashes and measure get_peers lookups (or, with --crawl, a BEP 51 crawl).");
         command.Options.Add(nodes);
         command.Options.Add(lookups);
         command.Options.Add(seed);
@@ -28,9 +33,36 @@ internal static class SimulateCommand
         command.Options.Add(dead);
         command.Options.Add(churn);
         command.Options.Add(json);
+        command.Options.Add(crawl);
+        command.Options.Add(infoHashes);
+        command.Options.Add(crawlMinutes);
+        command.Options.Add(rate);
         command.SetAction((parse, cancellationToken) => Cli.RunAsync(async _ =>
         {
             (TimeSpan min, TimeSpan max) = ParseLatency(parse.GetValue(latency)!);
+            if (parse.GetValue(crawl))
+            {
+                double minutes = parse.GetValue(crawlMinutes);
+                if (!(minutes > 0))
+                {
+                    throw new CliException("--crawl-minutes must be a positive number.");
+                }
+
+                var crawlOptions = new CrawlSimulationOptions
+                {
+                    Nodes = parse.GetValue(nodes),
+                    InfoHashes = parse.GetValue(infoHashes),
+                    Duration = TimeSpan.FromMinutes(minutes),
+                    QueriesPerSecond = parse.GetValue(rate),
+                    Seed = parse.GetValue(seed),
+                    LatencyMin = min,
+                    LatencyMax = max,
+                    Loss = parse.GetValue(loss),
+                    Dead = parse.GetValue(dead),
+                };
+                return await CrawlAsync(crawlOptions, parse.GetValue(json), cancellationToken).ConfigureAwait(false);
+            }
+
             var options = new SimulationRunnerOptions
             {
                 Nodes = parse.GetValue(nodes),
@@ -76,6 +108,57 @@ internal static class SimulateCommand
             return 0;
         }));
         return command;
+    }
+
+    private static async Task<int> CrawlAsync(CrawlSimulationOptions options, bool json, CancellationToken cancellationToken)
+    {
+        try
+        {
+            options.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            string option = e.ParamName switch
+            {
+                nameof(CrawlSimulationOptions.QueriesPerSecond) => "rate",
+                nameof(CrawlSimulationOptions.LatencyMin) => "latency",
+                nameof(CrawlSimulationOptions.Duration) => "crawl-minutes",
+                string name => name.ToLowerInvariant(),
+                null => "options",
+            };
+            throw new CliException($"--{option}: {(e.ParamName is null ? e.Message : e.Message.Replace($" (Parameter '{e.ParamName}')", string.Empty, StringComparison.Ordinal))}");
+        }
+
+        CrawlSimulationReport report;
+        try
+        {
+            report = await Task.Run(() => CrawlSimulationRunner.Run(options, line => Console.Error.WriteLine(line), cancellationToken), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is InvalidOperationException or TimeoutException)
+        {
+            throw new CliException($"the simulation could not run: {e.Message}");
+        }
+
+        if (json)
+        {
+            Console.WriteLine(report.ToJson());
+            return 0;
+        }
+
+        CultureInfo c = CultureInfo.InvariantCulture;
+        var table = new Table().Border(TableBorder.Rounded).AddColumn("figure").AddColumn("value");
+        void Row(string name, FormattableString value) => table.AddRow(Markup.Escape(name), Markup.Escape(value.ToString(c)));
+        Row("network", $"{options.Nodes:N0} nodes, seed {options.Seed}, round trips {options.LatencyMin.TotalMilliseconds:0}-{options.LatencyMax.TotalMilliseconds:0} ms, loss {options.Loss:P1}, {options.Dead:P0} never answer");
+        Row("announced", $"{options.InfoHashes:N0} infohashes, stored on {report.AnnouncedToMean:N1} nodes each");
+        Row("found", $"{report.Found:N0} ({report.Coverage:P1}) in {report.Crawl.Elapsed.TotalMinutes:N1} min virtual at {options.QueriesPerSecond} queries/s");
+        Row("new per minute", $"{string.Join(", ", report.NewPerMinute.Select(n => n.ToString("N0", c)))}");
+        Row("to 50% / 90% / 99%", $"{Minutes(report.To50)} / {Minutes(report.To90)} / {Minutes(report.To99)} min");
+        Row("queries", $"{report.Crawl.QueriesSent:N0} sent, {report.QueriesPerInfoHash:N2} per infohash; {report.Crawl.NodesQueried:N0} nodes asked, {report.Crawl.NodesWithSamples:N0} sampled, {report.Crawl.Timeouts:N0} timeouts");
+        Row("wall-clock time", $"{report.WallTime.TotalSeconds:N1} s");
+        Terminal.CreateConsole().Write(table);
+        return 0;
+
+        static string Minutes(TimeSpan? time) => time is TimeSpan t ? t.TotalMinutes.ToString("N1", CultureInfo.InvariantCulture) : "never";
     }
 
     /// <summary>The report for a person: one row per figure.</summary>

@@ -44,6 +44,7 @@ internal sealed partial class Crawler
     private CrawlStatistics _statistics;
     private long? _started;
     private long _nextSeed;
+    private bool _revisitTurn;
 
     /// <summary>A crawl over <paramref name="networks"/>; <paramref name="random"/> is its own (targets, filter keys).</summary>
     public Crawler(IReadOnlyList<ILookupNetwork> networks, TimeProvider time, CrawlOptions options, Random random)
@@ -150,16 +151,17 @@ internal sealed partial class Crawler
         }
     }
 
-    /// <summary>The next node to ask at <paramref name="now"/>: a due revisit, else a queued node, else one from a routing table.</summary>
+    /// <summary>
+    /// The next node to ask at <paramref name="now"/>: a due revisit or a node learned and queued,
+    /// taking turns when both wait (new nodes widen the crawl; revisits bring the samples a node
+    /// gathered since, and must not starve either); with neither, nodes from a routing table.
+    /// </summary>
     private bool TryNext(long now, out InFlight next)
     {
-        while (_schedule.TryTakeDue(now, out NodeId? dueId, out IPEndPoint? due))
+        _revisitTurn = !_revisitTurn;
+        if ((_revisitTurn || _queue.Count == 0) && TryTakeRevisit(now, out next))
         {
-            if (NetworkFor(due!) is ILookupNetwork network)
-            {
-                next = new InFlight(network, dueId, due!, Revisit: true, null!);
-                return true;
-            }
+            return true;
         }
 
         if (_queue.Count == 0 && now >= _nextSeed)
@@ -172,7 +174,22 @@ internal sealed partial class Crawler
             _queued.Remove(queued.EndPoint);
             if (_schedule.MayAsk(queued.EndPoint, now) && NetworkFor(queued.EndPoint) is ILookupNetwork network)
             {
-                next = new InFlight(network, queued.Id, queued.EndPoint, Revisit: false, null!);
+                // Met again through a reply once its wait was over: asked again, not for the first time.
+                next = new InFlight(network, queued.Id, queued.EndPoint, Revisit: _schedule.Contains(queued.EndPoint), null!);
+                return true;
+            }
+        }
+
+        return TryTakeRevisit(now, out next);
+    }
+
+    private bool TryTakeRevisit(long now, out InFlight next)
+    {
+        while (_schedule.TryTakeDue(now, out NodeId? dueId, out IPEndPoint? due))
+        {
+            if (NetworkFor(due!) is ILookupNetwork network)
+            {
+                next = new InFlight(network, dueId, due!, Revisit: true, null!);
                 return true;
             }
         }

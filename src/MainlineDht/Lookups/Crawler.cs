@@ -45,6 +45,7 @@ internal sealed partial class Crawler
     private long? _started;
     private long _nextSeed;
     private bool _revisitTurn;
+    private long _sends;
 
     /// <summary>A crawl over <paramref name="networks"/>; <paramref name="random"/> is its own (targets, filter keys).</summary>
     public Crawler(IReadOnlyList<ILookupNetwork> networks, TimeProvider time, CrawlOptions options, Random random)
@@ -217,10 +218,17 @@ internal sealed partial class Crawler
     private InFlight Send(InFlight target, long now, CancellationToken cancellationToken, Action onCompleted)
     {
         ILookupNetwork network = target.Network;
+
+        // One query in four asks for the node's own id, the rest for a random one. A random target
+        // brings nodes from anywhere in the keyspace; the node's own id brings its nearest neighbours,
+        // and since every node is in its neighbours' tables, following them reaches the nodes that
+        // random targets seldom name (a walk on random targets alone stalls short of the whole
+        // network: in the simulation, 99.8% of 20,000 infohashes after 20 minutes instead of all).
+        bool neighbours = (_sends++ % 4) == 3 && target.Id is not null;
         var query = new SampleInfohashesQuery
         {
             Id = network.LocalId,
-            Target = NodeId.CreateRandom(_random),
+            Target = neighbours ? target.Id!.Value : NodeId.CreateRandom(_random),
             Want = network.Family == AddressFamily.InterNetworkV6 ? WantFamilies.IPv6 : WantFamilies.IPv4,
             ReadOnly = network.ReadOnly,
             Version = network.Version,

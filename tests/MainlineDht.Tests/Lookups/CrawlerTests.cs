@@ -78,7 +78,10 @@ public sealed class CrawlerTests
             Assert.That(stats.QueriesSent, Is.EqualTo(network.Sent.Count));
             Assert.That(network.InFlight, Is.Zero, "cancelling left no query behind");
             Assert.That(network.Sent.Select(s => s.Query), Is.All.InstanceOf<SampleInfohashesQuery>());
-            Assert.That(network.Sent.Select(s => ((SampleInfohashesQuery)s.Query).Target).Distinct().Count(), Is.EqualTo(network.Sent.Count), "a random target each time: the walk spreads over the keyspace");
+            // One query in four asks for the node's own id (its neighbours), the others for a random id.
+            var targets = network.Sent.Select(s => (Target: ((SampleInfohashesQuery)s.Query).Target, Node: network.ByEndPoint[s.EndPoint].Id)).ToList();
+            Assert.That(targets.Count(t => t.Target == t.Node), Is.EqualTo(targets.Count / 4).Within(1), "neighbour queries");
+            Assert.That(targets.Where(t => t.Target != t.Node).Select(t => t.Target).Distinct().Count(), Is.EqualTo(targets.Count(t => t.Target != t.Node)), "the others each a random target: the walk spreads over the keyspace");
         }
     }
 

@@ -147,6 +147,23 @@ public sealed class IndexingCommandTests
         Assert.That(node.ExitCode, Is.Zero, await stderr);
     }
 
+    [Test]
+    public async Task Simulate_crawl_reports_what_a_simulated_crawl_found()
+    {
+        ToolRun run = await Tool.RunAsync("simulate", "--crawl", "--nodes", "200", "--infohashes", "300", "--crawl-minutes", "5", "--rate", "50", "--seed", "2", "--json");
+        Assert.That(run.ExitCode, Is.Zero, run.Stderr);
+        using JsonDocument json = JsonDocument.Parse(run.Stdout);
+        JsonElement root = json.RootElement;
+        Assert.That((root.GetProperty("nodes").GetInt32(), root.GetProperty("infohashes").GetInt32(), root.GetProperty("rate").GetDouble()), Is.EqualTo((200, 300, 50.0)));
+        Assert.That(root.GetProperty("found").GetInt32(), Is.EqualTo(300));
+        Assert.That(root.GetProperty("new_per_minute").EnumerateArray().Sum(e => e.GetInt32()), Is.EqualTo(300));
+        Assert.That(root.GetProperty("queries_per_infohash").GetDouble(), Is.GreaterThan(0));
+
+        ToolRun bad = await Tool.RunAsync("simulate", "--crawl", "--rate", "0");
+        Assert.That(bad.ExitCode, Is.EqualTo(2));
+        Assert.That(bad.Stderr, Does.StartWith("error: --rate"));
+    }
+
     /// <summary>The node process takes a moment to bind: asks until it answers (at most 20 s).</summary>
     private static async Task<RpcResult> UntilAnsweredAsync(Func<Task<RpcResult>> query)
     {

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Installs what tests/MainlineDht.InteropTests needs to run real third-party DHT nodes on
-# loopback, on a fresh Debian 12 machine. tests/run.sh calls it before every run. Idempotent
-# and quick when everything is there (no apt-get, no npm):
+# Installs what the tests run besides .NET, on a fresh Debian 12 machine: the real third-party DHT
+# nodes tests/MainlineDht.InteropTests runs on loopback, and the headless browser that looks at the
+# HostedNode sample's status page (tests/MainlineDht.Hosting.Tests). tests/run.sh calls it before
+# every run. Idempotent and quick when everything is there (no apt-get, no npm):
 #
 #   - Debian packages, only the missing ones: python3-libtorrent (libtorrent-rasterbar 2.0.8,
-#     used through /usr/bin/python3), iproute2 (`ip`), util-linux (`unshare`), and nodejs + npm
-#     when there is no `node` / `npm` command (a Node.js from elsewhere, e.g. NodeSource, is used
-#     as it is).
+#     used through /usr/bin/python3), iproute2 (`ip`), util-linux (`unshare`, `script`), chromium
+#     (headless, for the status page's screenshot) with fonts-dejavu-core (the fonts it and the
+#     `simulate --plot` pictures draw text with), and nodejs + npm when there is no `node` / `npm`
+#     command (a Node.js from elsewhere, e.g. NodeSource, is used as it is).
 #   - `npm ci` in the harness folder (bittorrent-dht 11.0.12, pinned by package-lock.json), only
 #     when node_modules was not installed from the current package-lock.json.
 #   - Then checks every piece and fails loudly, naming what is missing: a missing client is a
@@ -29,7 +31,7 @@ die() { printf '[install-interop-deps] ERROR: %s\n' "$*" >&2; exit 1; }
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
 
 missing=()
-for p in python3-libtorrent iproute2 util-linux; do
+for p in python3-libtorrent iproute2 util-linux chromium fonts-dejavu-core; do
     installed "$p" || missing+=("$p")
 done
 command -v node >/dev/null || missing+=(nodejs)
@@ -41,7 +43,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
     apt-get update -q
     apt-get install -y -q --no-install-recommends "${missing[@]}"
 else
-    say "present: python3-libtorrent iproute2 util-linux node npm"
+    say "present: python3-libtorrent iproute2 util-linux chromium fonts-dejavu-core node npm"
 fi
 
 command -v node >/dev/null || die "node (Node.js) not found after installing nodejs"
@@ -67,10 +69,11 @@ case "$lt_version" in
 esac
 command -v unshare >/dev/null || die "unshare not found (util-linux)"
 command -v ip >/dev/null || die "ip not found (iproute2)"
+[ -x /usr/bin/chromium ] || die "/usr/bin/chromium not found (chromium)"
 dht_version="$(node -e 'process.stdout.write(JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")).version)' \
     "$HARNESS/node_modules/bittorrent-dht/package.json" 2>/dev/null)" \
     || die "bittorrent-dht not installed in $HARNESS/node_modules"
 [ "$dht_version" = "$BITTORRENT_DHT_VERSION" ] \
     || die "bittorrent-dht $dht_version installed, expected $BITTORRENT_DHT_VERSION"
 
-say "ok: libtorrent $lt_version ($LT_PYTHON), bittorrent-dht $dht_version (node $(node --version))"
+say "ok: libtorrent $lt_version ($LT_PYTHON), bittorrent-dht $dht_version (node $(node --version)), $(/usr/bin/chromium --version 2>/dev/null | head -1)"

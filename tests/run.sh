@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The project's test command (the README names it; .ci/run calls it).
 #
-#   1. Installs what the interop tests run (libtorrent, WebTorrent's bittorrent-dht: see
-#      tests/install-interop-deps.sh; quick when already there). A client that cannot be
-#      installed fails the run: it is never skipped.
+#   1. Installs what the interop tests run (libtorrent, WebTorrent's bittorrent-dht) and the headless
+#      Chromium the status-page test uses: see tests/install-interop-deps.sh; quick when already
+#      there. A client that cannot be installed fails the run: it is never skipped.
 #   2. Restores and builds in Release (these need the package registry).
 #   3. Runs every NUnit test project in the solution inside a private network namespace whose only
 #      interface is loopback (`unshare --net`): nothing a test starts can reach any other address.

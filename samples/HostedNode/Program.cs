@@ -1,14 +1,21 @@
-// A worker that runs a DHT node for as long as it runs: options from appsettings.json, environment
-// variables (MainlineDht__Port=...) and the command line (--MainlineDht:Port=...); --duration SECONDS
-// stops it after that long. Ctrl-C or SIGTERM stops it cleanly too, saving its state.
+// A web host that runs a DHT node for as long as it runs and serves its status page: options from
+// appsettings.json, environment variables (MainlineDht__Port=...) and the command line
+// (--MainlineDht:Port=...); --duration SECONDS stops it after that long. Ctrl-C or SIGTERM stops it
+// cleanly too, saving its state. The page is at http://127.0.0.1:5080/ (Urls in appsettings.json;
+// --Urls=http://127.0.0.1:0 picks a free port): loopback only unless you change it.
 using HostedNode;
 using MainlineDht.Hosting;
 
-HostApplicationBuilder builder = Host.CreateApplicationBuilder(args);
+WebApplicationBuilder builder = WebApplication.CreateBuilder(args);
 builder.Services.AddMainlineDht(builder.Configuration.GetSection(MainlineDhtOptions.SectionName));
 builder.Services.AddHostedService<StatusReporter>();
+builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddSingleton<RecentLookups>();
+builder.Services.AddAntiforgery();
 
-using IHost host = builder.Build();
+WebApplication app = builder.Build();
+app.MapStatusPage();
+
 double? duration = builder.Configuration.GetValue<double?>("duration");
 using var stop = duration is { } seconds ? new CancellationTokenSource(TimeSpan.FromSeconds(seconds)) : new CancellationTokenSource();
-await host.RunAsync(stop.Token);
+await app.RunAsync(stop.Token);

@@ -20,27 +20,33 @@ internal static class LookupCommands
     {
         var common = new CommonOptions(defaultPort: 0, oneShot: true, publicRouters: true);
         var target = new Argument<string>("infohash") { Description = "The infohash (40 hex digits) or a magnet link." };
+        var trace = TraceOption();
         var command = new Command("get-peers", "Find peers for an infohash; prints one ip:port per line. Exit 0 if any peer was found, 1 if none.") { target };
         common.AddTo(command);
+        command.Options.Add(trace);
         command.SetAction((parse, cancellationToken) => Cli.RunAsync(async warnings =>
         {
             NodeId infoHash = Targets.ParseInfoHash(parse.GetValue(target)!);
             bool json = parse.GetValue(common.Json);
+            bool traced = parse.GetValue(trace);
             using CancellationTokenSource timeout = common.TimeoutSource(parse, cancellationToken);
             await using DhtNode node = await common.StartJoinedNodeAsync(parse, warnings, timeout.Token).ConfigureAwait(false);
-            PeerLookupResult result = await node.LookupPeersAsync(infoHash, timeout.Token).ConfigureAwait(false);
+            PeerLookupResult result = await node.LookupPeersAsync(infoHash, new LookupOptions { Trace = traced }, timeout.Token).ConfigureAwait(false);
             if (json)
             {
-                Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+                var document = new Dictionary<string, object>
                 {
                     ["infohash"] = infoHash.ToString(),
                     ["peers"] = result.Peers.Select(p => p.ToString()).ToArray(),
                     ["report"] = ReportJson(result.Report),
                     ["warnings"] = warnings.ToArray(),
-                }, Json));
+                };
+                AddTrace(document, result.Report, traced);
+                Console.WriteLine(JsonSerializer.Serialize(document, Json));
             }
             else
             {
+                WriteTrace(result.Report, traced);
                 foreach (IPEndPoint peer in result.Peers)
                 {
                     Console.WriteLine(peer);
@@ -78,10 +84,12 @@ internal static class LookupCommands
             LookupReport report = await node.AnnounceAsync(infoHash, port, impliedPort, timeout.Token).ConfigureAwait(false);
             if (json)
             {
-                Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+                Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object?>
                 {
                     ["infohash"] = infoHash.ToString(),
                     ["port"] = impliedPort ? node.LocalEndPoint.Port : port,
+                    // The port IPv6 nodes store (with --implied-port the IPv6 socket's own); null without IPv6.
+                    ["port_v6"] = node.LocalEndPointV6 is { } v6 ? (impliedPort ? v6.Port : port) : null,
                     ["implied_port"] = impliedPort,
                     ["accepted"] = report.AnnouncedTo.Select(NodeJson).ToArray(),
                     ["report"] = ReportJson(report),
@@ -106,27 +114,33 @@ internal static class LookupCommands
     {
         var common = new CommonOptions(defaultPort: 0, oneShot: true, publicRouters: true);
         var target = new Argument<string>("id") { Description = "The node id to look for (40 hex digits)." };
+        var trace = TraceOption();
         var command = new Command("find-node", "Find the nodes closest to an id; prints 'id ip:port' per line, closest first.") { target };
         common.AddTo(command);
+        command.Options.Add(trace);
         command.SetAction((parse, cancellationToken) => Cli.RunAsync(async warnings =>
         {
             NodeId id = Targets.ParseNodeId(parse.GetValue(target)!);
             bool json = parse.GetValue(common.Json);
+            bool traced = parse.GetValue(trace);
             using CancellationTokenSource timeout = common.TimeoutSource(parse, cancellationToken);
             await using DhtNode node = await common.StartJoinedNodeAsync(parse, warnings, timeout.Token).ConfigureAwait(false);
-            LookupReport report = await node.FindNodeAsync(id, timeout.Token).ConfigureAwait(false);
+            LookupReport report = await node.FindNodeAsync(id, new LookupOptions { Trace = traced }, timeout.Token).ConfigureAwait(false);
             if (json)
             {
-                Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+                var document = new Dictionary<string, object>
                 {
                     ["target"] = id.ToString(),
                     ["nodes"] = report.ClosestNodes.Select(NodeJson).ToArray(),
                     ["report"] = ReportJson(report),
                     ["warnings"] = warnings.ToArray(),
-                }, Json));
+                };
+                AddTrace(document, report, traced);
+                Console.WriteLine(JsonSerializer.Serialize(document, Json));
             }
             else
             {
+                WriteTrace(report, traced);
                 foreach (NodeInfo found in report.ClosestNodes)
                 {
                     Console.WriteLine($"{found.Id} {found.EndPoint}");
@@ -141,7 +155,7 @@ internal static class LookupCommands
     public static Command Ping()
     {
         var common = new CommonOptions(defaultPort: 0, oneShot: true);
-        var target = new Argument<string>("endpoint") { Description = "The node to ping, host:port." };
+        var target = new Argument<string>("endpoint") { Description = "The node to ping, host:port ([address]:port for IPv6)." };
         var command = new Command("ping", "Ping one node. Exit 0 if it answered, 1 if not.") { target };
         common.AddTo(command);
         command.SetAction((parse, cancellationToken) => Cli.RunAsync(async warnings =>
@@ -149,17 +163,24 @@ internal static class LookupCommands
             string text = parse.GetValue(target)!;
             if (!HostEndPoint.TryParse(text, out HostEndPoint host))
             {
-                throw new CliException($"'{text}' is not host:port.");
+                throw new CliException($"'{text}' is not host:port (an IPv6 address as [address]:port).");
             }
 
             bool json = parse.GetValue(common.Json);
             using CancellationTokenSource timeout = common.TimeoutSource(parse, cancellationToken);
-            IPEndPoint endPoint = await CommonOptions.ResolveAsync(host, timeout.Token).ConfigureAwait(false);
             DhtNodeOptions options = common.ToNodeOptions(parse, warnings) with
             {
                 QueryTimeout = TimeSpan.FromSeconds(Math.Min(parse.GetValue(common.Timeout), 30)),
                 UsePublicRouters = false,
             };
+            AddressFamily preferred = options.BindEndPoint is not null ? AddressFamily.InterNetwork : AddressFamily.InterNetworkV6;
+            IPEndPoint endPoint = await CommonOptions.ResolveAsync(host, preferred, timeout.Token).ConfigureAwait(false);
+            if ((endPoint.AddressFamily == AddressFamily.InterNetwork ? options.BindEndPoint : options.BindEndPointV6) is null)
+            {
+                string family = endPoint.AddressFamily == AddressFamily.InterNetwork ? "IPv4" : "IPv6";
+                throw new CliException($"cannot ping {endPoint}: no {family} address is bound (--bind {CommonOptions.EndPoints(options.BindEndPoint, options.BindEndPointV6)}).");
+            }
+
             await using DhtNode node = await CommonOptions.StartNodeAsync(options, timeout.Token).ConfigureAwait(false);
             RpcResult result = await node.PingAsync(endPoint, timeout.Token).ConfigureAwait(false);
             bool answered = result.Status == RpcStatus.Response;
@@ -187,6 +208,37 @@ internal static class LookupCommands
             return answered ? 0 : 1;
         }));
         return command;
+    }
+
+    /// <summary><c>--trace</c>: the path the lookup took (see <see cref="TraceView"/>).</summary>
+    private static Option<bool> TraceOption() => new("--trace")
+    {
+        Description = "Also show the path the lookup took: each round, the nodes asked, their distance to the target (bits shared with it), round trip and reply. Printed before the results; with --json, a \"trace\" array.",
+    };
+
+    /// <summary>With --trace, the trace in the JSON document (key <c>trace</c>); without, the document is as it always was.</summary>
+    private static void AddTrace(Dictionary<string, object> document, LookupReport report, bool traced)
+    {
+        if (traced)
+        {
+            document["trace"] = TraceView.Json(report);
+        }
+    }
+
+    /// <summary>With --trace, the trace as text before the results, then an empty line.</summary>
+    private static void WriteTrace(LookupReport report, bool traced)
+    {
+        if (traced)
+        {
+            Spectre.Console.IAnsiConsole console = Terminal.CreateConsole();
+            if (!Terminal.IsInteractive)
+            {
+                console.Profile.Width = 512; // a file or a pipe: one line per query, never wrapped at 80 columns
+            }
+
+            TraceView.Write(console, report);
+            Console.WriteLine();
+        }
     }
 
     public static Dictionary<string, object> ReportJson(LookupReport report) => new()

@@ -42,14 +42,16 @@ internal static class MetadataCommand
 
             using CancellationTokenSource timeout = common.TimeoutSource(parse, cancellationToken);
             DhtNodeOptions nodeOptions = common.ToNodeOptions(parse, warnings);
-            IPAddress bind = (nodeOptions.BindEndPoint ?? nodeOptions.BindEndPointV6)!.Address;
+            IPAddress[] binds = [.. new[] { nodeOptions.BindEndPoint, nodeOptions.BindEndPointV6 }.OfType<IPEndPoint>().Select(e => e.Address)];
             TimeSpan total = TimeSpan.FromSeconds(parse.GetValue(common.Timeout));
             TimeSpan peerLimit = TimeSpan.FromSeconds(Math.Min(perPeer, total.TotalSeconds / 2));
             var options = new MetadataFetchOptions
             {
                 PeerTimeout = peerLimit,
-                BindAddress = bind.Equals(IPAddress.Any) || bind.Equals(IPAddress.IPv6Any) ? null : bind,
-                LoopbackOnly = IPAddress.IsLoopback(bind),
+                // Connections leave from the one address bound; with two (one per family, for peers of
+                // either family) the system picks the source of each connection's family.
+                BindAddress = binds is [IPAddress only] && !only.Equals(IPAddress.Any) && !only.Equals(IPAddress.IPv6Any) ? only : null,
+                LoopbackOnly = binds.All(IPAddress.IsLoopback),
             };
 
             await using DhtNode node = await common.StartJoinedNodeAsync(parse, warnings, timeout.Token).ConfigureAwait(false);

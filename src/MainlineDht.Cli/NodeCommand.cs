@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using MainlineDht.Lookups;
+using MainlineDht.Protocol;
 
 namespace MainlineDht.Cli;
 
@@ -11,13 +12,17 @@ namespace MainlineDht.Cli;
 /// </summary>
 internal static class NodeCommand
 {
+    /// <summary>How often the status is printed (a line of text, or with --json a line of JSON).</summary>
+    private static readonly TimeSpan StatusInterval = TimeSpan.FromSeconds(5);
+
     public static Command Create()
     {
-        var common = new CommonOptions(publicRouters: true);
+        // Both families by default; where IPv6 cannot be bound the node runs IPv4 alone and says so once (a warning).
+        var common = new CommonOptions(defaultBind: ["0.0.0.0", "::"], publicRouters: true);
         var duration = new Option<double?>("--duration") { Description = "Seconds to run (default: until Ctrl-C or SIGTERM)." };
         var state = new Option<string?>("--state") { Description = "A file to keep the node id and routing table in." };
-        var watch = new Option<bool>("--watch") { Description = "Print each announce_peer the node accepts as it comes: 'HH:mm:ss announce <infohash> <peer ip:port>' (with --json: their count in 'announces_heard')." };
-        var command = new Command("node", "Run a DHT node and print its status (id, address, routing table size, queries served).");
+        var watch = new Option<bool>("--watch") { Description = "Also print each announce_peer the node accepts, as it comes: 'HH:mm:ss announce <infohash> <peer ip:port>' (with --json a JSON line {\"announce\", \"peer\", \"seed\", \"time\"}); no live view." };
+        var command = new Command("node", "Run a DHT node and print its status (id, address, routing table size, queries served). By default on 0.0.0.0 and, where the machine has IPv6, :: (BEP 32).");
         common.AddTo(command);
         command.Options.Add(duration);
         command.Options.Add(state);
@@ -32,7 +37,10 @@ internal static class NodeCommand
             }
 
             bool json = parse.GetValue(common.Json);
+            bool watching = parse.GetValue(watch);
+            bool live = !json && !watching && Terminal.IsInteractive; // announce lines would break the live view
             await using DhtNode node = await CommonOptions.StartNodeAsync(options, cancellationToken).ConfigureAwait(false);
+            DateTimeOffset started = DateTimeOffset.UtcNow;
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             if (seconds is double s)
             {
@@ -41,53 +49,54 @@ internal static class NodeCommand
 
             if (!json)
             {
-                Console.WriteLine($"node {node.Id} listening on {node.LocalEndPoint}");
+                Console.WriteLine($"node {node.Id} listening on {CommonOptions.EndPoints(node)}");
                 if (node.StateFileStatus is string status && !warnings.Contains(status))
                 {
                     Console.WriteLine(status); // "loaded N nodes from FILE"; a problem was a warning already
                 }
             }
 
-            Task<long> watching = parse.GetValue(watch) ? WatchAsync(node, print: !json, stop.Token) : Task.FromResult(0L);
-            await JoinAsync(node, stop.Token).ConfigureAwait(false);
-            while (!stop.IsCancellationRequested)
+            Task watcher = watching ? WatchAsync(node, json, stop.Token) : Task.CompletedTask;
+            NodeStatus? last = null;
+            if (live)
             {
-                if (!json)
+                // On a terminal the view shows the join as it happens.
+                Task join = JoinAsync(node, stop.Token);
+                await NodeLiveView.RunAsync(Terminal.CreateConsole(), node, started, stop.Token).ConfigureAwait(false);
+                await join.ConfigureAwait(false);
+            }
+            else
+            {
+                await JoinAsync(node, stop.Token).ConfigureAwait(false);
+                while (!stop.IsCancellationRequested)
                 {
-                    PrintStatus(node, final: false);
-                }
+                    if (json)
+                    {
+                        last = NodeStatus.Take(node, last, started);
+                        Console.WriteLine(last.ToJson(node, warnings, stopped: false));
+                    }
+                    else
+                    {
+                        PrintStatus(node, final: false);
+                    }
 
-                try
-                {
-                    await Task.Delay(TimeSpan.FromSeconds(5), stop.Token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    break;
+                    try
+                    {
+                        await Task.Delay(StatusInterval, stop.Token).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        break;
+                    }
                 }
             }
 
             // Stop first (it saves the state, and reports a failed save as a warning), then the final status.
             await node.DisposeAsync().ConfigureAwait(false);
-            long heard = await watching.ConfigureAwait(false); // the watch ends with the node
+            await watcher.ConfigureAwait(false); // the watch ends with the node
             if (json)
             {
-                DhtNodeStatistics stats = node.GetStatistics();
-                var document = new Dictionary<string, object>
-                {
-                    ["id"] = node.Id.ToString(),
-                    ["address"] = node.LocalEndPoint.ToString(),
-                    ["routing_table_size"] = stats.RoutingTableSize,
-                    ["queries_served"] = stats.QueriesAnswered,
-                    ["stored_peers"] = stats.StoredPeers,
-                };
-                if (parse.GetValue(watch))
-                {
-                    document["announces_heard"] = heard;
-                }
-
-                document["warnings"] = warnings.ToArray();
-                Console.WriteLine(JsonSerializer.Serialize(document));
+                Console.WriteLine(NodeStatus.Take(node, last, started).ToJson(node, warnings, stopped: true));
             }
             else
             {
@@ -116,41 +125,44 @@ internal static class NodeCommand
     }
 
     /// <summary>
-    /// Prints (or only counts) the announces the node accepts, as they come, until the node stops;
-    /// returns how many there were. The node never waits for this: a watch that falls behind loses
-    /// the oldest, which the count does not include.
+    /// Prints the announces the node accepts, as they come (a line of text, or a JSON line), until the
+    /// node stops. The node never waits for this: a watch that falls behind loses the oldest.
     /// </summary>
-    private static async Task<long> WatchAsync(DhtNode node, bool print, CancellationToken stop)
+    private static async Task WatchAsync(DhtNode node, bool json, CancellationToken stop)
     {
-        long count = 0;
         try
         {
             await foreach (HeardQuery heard in node.WatchQueriesAsync(cancellationToken: stop).ConfigureAwait(false))
             {
-                if (heard.Method != Protocol.KrpcMethod.AnnouncePeer)
+                if (heard.Method != KrpcMethod.AnnouncePeer)
                 {
                     continue;
                 }
 
-                count++;
-                if (print)
-                {
-                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"{DateTime.Now:HH:mm:ss} announce {heard.InfoHash} {heard.Peer}{(heard.Seed ? " seed" : string.Empty)}"));
-                }
+                Console.WriteLine(json
+                    ? JsonSerializer.Serialize(new Dictionary<string, object?>
+                    {
+                        ["announce"] = heard.InfoHash.ToString(),
+                        ["peer"] = heard.Peer?.ToString(),
+                        ["seed"] = heard.Seed,
+                        ["time"] = heard.ReceivedAt.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture),
+                    })
+                    : string.Create(CultureInfo.InvariantCulture, $"{DateTime.Now:HH:mm:ss} announce {heard.InfoHash} {heard.Peer}{(heard.Seed ? " seed" : string.Empty)}"));
             }
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
         }
-
-        return count;
     }
 
     private static void PrintStatus(DhtNode node, bool final)
     {
         DhtNodeStatistics s = node.GetStatistics();
+        // A dual-stack node names both endpoints and splits its table size by family.
+        string families = node.LocalEndPointV6 is not null && !node.LocalEndPointV6.Equals(node.LocalEndPoint)
+            ? string.Create(CultureInfo.InvariantCulture, $" ({s.RoutingTableSizeV4} IPv4, {s.RoutingTableSizeV6} IPv6)")
+            : string.Empty;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{DateTime.Now:HH:mm:ss} id {node.Id} at {node.LocalEndPoint}: {s.RoutingTableSize} nodes, {s.QueriesAnswered} queries served, {s.StoredPeers} peers stored for {s.StoredInfoHashes} infohashes{(final ? " (stopped)" : string.Empty)}"));
+            $"{DateTime.Now:HH:mm:ss} id {node.Id} at {CommonOptions.EndPoints(node)}: {s.RoutingTableSize} nodes{families}, {s.QueriesAnswered} queries served, {s.StoredPeers} peers stored for {s.StoredInfoHashes} infohashes{(final ? " (stopped)" : string.Empty)}"));
     }
 }

@@ -6,7 +6,7 @@ using Spectre.Console;
 namespace MainlineDht.Cli;
 
 /// <summary><c>mainline-dht simulate</c>: the lookup benchmark on a simulated network (<see cref="SimulationRunner"/>).</summary>
-internal static class SimulateCommand
+internal static partial class SimulateCommand
 {
     public static Command Create()
     {
@@ -19,6 +19,7 @@ internal static class SimulateCommand
         var dead = new Option<double>("--dead") { Description = "Fraction of nodes that never answer (firewalled: every query to them is dropped)." };
         var churn = new Option<double>("--churn") { Description = "Fraction of nodes that leave at once after the announces (announcers then announce again)." };
         var json = new Option<bool>("--json") { Description = "Print one JSON document on stdout and nothing else." };
+        var plot = new Option<string?>("--plot") { Description = "Also draw the lookup-time distribution (CDF) and the round-trips histogram into FILE: PNG, or SVG when FILE ends in .svg." };
         var crawl = new Option<bool>("--crawl") { Description = "Measure a BEP 51 crawl instead of lookups: announce --infohashes, then one node crawls for up to --crawl-minutes of virtual time at --rate." };
         var crawlDefaults = new CrawlSimulationOptions();
         var infoHashes = new Option<int>("--infohashes") { Description = "With --crawl: infohashes announced.", DefaultValueFactory = _ => crawlDefaults.InfoHashes };
@@ -33,6 +34,7 @@ internal static class SimulateCommand
         command.Options.Add(dead);
         command.Options.Add(churn);
         command.Options.Add(json);
+        command.Options.Add(plot);
         command.Options.Add(crawl);
         command.Options.Add(infoHashes);
         command.Options.Add(crawlMinutes);
@@ -61,6 +63,12 @@ internal static class SimulateCommand
                     Dead = parse.GetValue(dead),
                 };
                 return await CrawlAsync(crawlOptions, parse.GetValue(json), cancellationToken).ConfigureAwait(false);
+            }
+
+            string? plotFile = parse.GetValue(plot);
+            if (plotFile is not null && !SimulationPlot.IsSupported(plotFile))
+            {
+                throw new CliException($"--plot: '{plotFile}' must end in .png or .svg.");
             }
 
             var options = new SimulationRunnerOptions
@@ -96,6 +104,13 @@ internal static class SimulateCommand
             {
                 throw new CliException($"the simulation could not run: {e.Message}");
             }
+
+            if (plotFile is not null)
+            {
+                SimulationPlot.Save(report, plotFile);
+                await Console.Error.WriteLineAsync($"plot written to {plotFile}").ConfigureAwait(false);
+            }
+
             if (parse.GetValue(json))
             {
                 Console.WriteLine(report.ToJson());
@@ -108,57 +123,6 @@ internal static class SimulateCommand
             return 0;
         }));
         return command;
-    }
-
-    private static async Task<int> CrawlAsync(CrawlSimulationOptions options, bool json, CancellationToken cancellationToken)
-    {
-        try
-        {
-            options.Validate();
-        }
-        catch (ArgumentException e)
-        {
-            string option = e.ParamName switch
-            {
-                nameof(CrawlSimulationOptions.QueriesPerSecond) => "rate",
-                nameof(CrawlSimulationOptions.LatencyMin) => "latency",
-                nameof(CrawlSimulationOptions.Duration) => "crawl-minutes",
-                string name => name.ToLowerInvariant(),
-                null => "options",
-            };
-            throw new CliException($"--{option}: {(e.ParamName is null ? e.Message : e.Message.Replace($" (Parameter '{e.ParamName}')", string.Empty, StringComparison.Ordinal))}");
-        }
-
-        CrawlSimulationReport report;
-        try
-        {
-            report = await Task.Run(() => CrawlSimulationRunner.Run(options, line => Console.Error.WriteLine(line), cancellationToken), cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is InvalidOperationException or TimeoutException)
-        {
-            throw new CliException($"the simulation could not run: {e.Message}");
-        }
-
-        if (json)
-        {
-            Console.WriteLine(report.ToJson());
-            return 0;
-        }
-
-        CultureInfo c = CultureInfo.InvariantCulture;
-        var table = new Table().Border(TableBorder.Rounded).AddColumn("figure").AddColumn("value");
-        void Row(string name, FormattableString value) => table.AddRow(Markup.Escape(name), Markup.Escape(value.ToString(c)));
-        Row("network", $"{options.Nodes:N0} nodes, seed {options.Seed}, round trips {options.LatencyMin.TotalMilliseconds:0}-{options.LatencyMax.TotalMilliseconds:0} ms, loss {options.Loss:P1}, {options.Dead:P0} never answer");
-        Row("announced", $"{options.InfoHashes:N0} infohashes, stored on {report.AnnouncedToMean:N1} nodes each");
-        Row("found", $"{report.Found:N0} ({report.Coverage:P1}) in {report.Crawl.Elapsed.TotalMinutes:N1} min virtual at {options.QueriesPerSecond} queries/s");
-        Row("new per minute", $"{string.Join(", ", report.NewPerMinute.Select(n => n.ToString("N0", c)))}");
-        Row("to 50% / 90% / 99%", $"{Minutes(report.To50)} / {Minutes(report.To90)} / {Minutes(report.To99)} min");
-        Row("queries", $"{report.Crawl.QueriesSent:N0} sent, {report.QueriesPerInfoHash:N2} per infohash; {report.Crawl.NodesQueried:N0} nodes asked, {report.Crawl.NodesWithSamples:N0} sampled, {report.Crawl.Timeouts:N0} timeouts");
-        Row("wall-clock time", $"{report.WallTime.TotalSeconds:N1} s");
-        Terminal.CreateConsole().Write(table);
-        return 0;
-
-        static string Minutes(TimeSpan? time) => time is TimeSpan t ? t.TotalMinutes.ToString("N1", CultureInfo.InvariantCulture) : "never";
     }
 
     /// <summary>The report for a person: one row per figure.</summary>

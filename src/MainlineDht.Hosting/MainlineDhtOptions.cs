@@ -21,10 +21,21 @@ public sealed class MainlineDhtOptions
 
     private static readonly DhtNodeOptions Defaults = new();
 
-    /// <summary>The IP address to bind the UDP socket to; default <c>0.0.0.0</c> (every IPv4 interface).</summary>
+    /// <summary>
+    /// The IP address to bind the UDP socket to; default <c>0.0.0.0</c> (every IPv4 interface). An
+    /// IPv4 address when <see cref="BindAddressV6"/> is set, or empty to run IPv6 alone; an IPv6
+    /// address here, with no <see cref="BindAddressV6"/>, runs an IPv6-only node on it.
+    /// </summary>
     public string BindAddress { get; set; } = IPAddress.Any.ToString();
 
-    /// <summary>The UDP port to bind, 0 to 65535 (0 picks a free port); default 6881.</summary>
+    /// <summary>
+    /// The IPv6 address to bind too (BEP 32: the node then runs on both families, one routing table
+    /// each, one node id), for example <c>::</c> (every IPv6 interface) on the same <see cref="Port"/>;
+    /// default none: IPv4 only. A machine without IPv6 runs the IPv4 side alone and logs a warning once.
+    /// </summary>
+    public string? BindAddressV6 { get; set; }
+
+    /// <summary>The UDP port to bind, 0 to 65535 (0 picks a free port); default 6881. Both addresses use it.</summary>
     public int Port { get; set; } = 6881;
 
     /// <summary>
@@ -100,7 +111,8 @@ public sealed class MainlineDhtOptions
     internal DhtNodeOptions ToNodeOptions(TimeProvider timeProvider, Action<string>? onWarning) => new()
     {
         NodeId = string.IsNullOrEmpty(NodeId) ? null : Protocol.NodeId.Parse(NodeId),
-        BindEndPoint = new IPEndPoint(IPAddress.Parse(BindAddress), Port),
+        BindEndPoint = string.IsNullOrEmpty(BindAddress) ? null : new IPEndPoint(IPAddress.Parse(BindAddress), Port),
+        BindEndPointV6 = string.IsNullOrEmpty(BindAddressV6) ? null : new IPEndPoint(IPAddress.Parse(BindAddressV6), Port),
         BootstrapNodes = [.. BootstrapNodes],
         UsePublicRouters = UsePublicRouters,
         SendPolicy = LoopbackOnly ? SendPolicy.LoopbackOnly() : SendPolicy.AllowAll,

@@ -40,6 +40,9 @@ public sealed record SimulationReport
     /// <summary>The longest chain of replies in a lookup (hops).</summary>
     public required Distribution RoundTrips { get; init; }
 
+    /// <summary>Every measured lookup, in the order they were started: what the distributions summarise (for a histogram or a CDF).</summary>
+    public IReadOnlyList<SimulatedLookup> Lookups { get; init; } = [];
+
     /// <summary>
     /// Of the K nodes truly closest to the infohash (among nodes online and answering), the fraction
     /// that the lookups ended with, on average: 1 means every lookup found exactly the K closest.
@@ -186,6 +189,13 @@ public sealed record SimulationReport
 
     private static double Round(double value, int digits) => Math.Round(value, digits, MidpointRounding.AwayFromZero);
 }
+
+/// <summary>One measured lookup of a simulation run.</summary>
+/// <param name="Elapsed">Its time, start to end, in virtual time.</param>
+/// <param name="RoundTrips">Its longest chain of replies (<see cref="MainlineDht.Lookups.LookupReport.RoundTrips"/>).</param>
+/// <param name="NodesQueried">The queries it sent.</param>
+/// <param name="Found">Whether it found the announced peer.</param>
+public readonly record struct SimulatedLookup(TimeSpan Elapsed, int RoundTrips, int NodesQueried, bool Found);
 
 /// <summary>A summary of a set of values: mean, extremes and nearest-rank percentiles.</summary>
 /// <param name="Mean">The mean.</param>

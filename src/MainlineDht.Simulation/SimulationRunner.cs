@@ -102,6 +102,7 @@ public static class SimulationRunner
             RepliesPerLookup = outcomes.Average(o => o.Report.Replies),
             TimeoutsPerLookup = outcomes.Average(o => o.Report.Timeouts),
             RoundTrips = Distribution.Of(outcomes.Select(o => (double)o.Report.RoundTrips)),
+            Lookups = [.. outcomes.Select(o => new SimulatedLookup(o.Report.Elapsed, o.Report.RoundTrips, o.Report.NodesQueried, o.Found))],
             ClosestNodesRecall = outcomes.Average(o => o.Recall),
             AnnouncedTo = Distribution.Of(announcedTo),
             RoutingTableSizes = Distribution.Of(routingSizes),

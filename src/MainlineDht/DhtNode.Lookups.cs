@@ -51,6 +51,14 @@ public sealed partial class DhtNode
         _lookups.FindNodeAsync(target, null, cancellationToken);
 
     /// <summary>
+    /// Looks up the nodes closest to <paramref name="target"/> (an iterative <c>find_node</c>) as
+    /// <paramref name="options"/> say: with <see cref="LookupOptions.Trace"/>, the report's
+    /// <see cref="LookupReport.Trace"/> lists every query.
+    /// </summary>
+    public Task<LookupReport> FindNodeAsync(NodeId target, LookupOptions options, CancellationToken cancellationToken = default) =>
+        Runner(options).FindNodeAsync(target, null, cancellationToken);
+
+    /// <summary>
     /// An iterative <c>find_node</c> from <paramref name="seeds"/> only (a bootstrap step; see
     /// BootstrapAsync for the order).
     /// </summary>
@@ -85,6 +93,20 @@ public sealed partial class DhtNode
     /// <summary>Finds peers for <paramref name="infoHash"/> and returns them all with the lookup's report.</summary>
     public Task<PeerLookupResult> LookupPeersAsync(NodeId infoHash, CancellationToken cancellationToken = default) =>
         _lookups.LookupPeersAsync(infoHash, null, cancellationToken);
+
+    /// <summary>
+    /// Finds peers for <paramref name="infoHash"/> as <paramref name="options"/> say and returns them all
+    /// with the lookup's report (with <see cref="LookupOptions.Trace"/>, its <see cref="LookupReport.Trace"/>).
+    /// </summary>
+    public Task<PeerLookupResult> LookupPeersAsync(NodeId infoHash, LookupOptions options, CancellationToken cancellationToken = default) =>
+        Runner(options).LookupPeersAsync(infoHash, null, cancellationToken);
+
+    /// <summary>The node's runner, or one that traces when <paramref name="options"/> ask for it.</summary>
+    private LookupRunner Runner(LookupOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return options.Trace ? new LookupRunner(_engines, _time) { Trace = true } : _lookups;
+    }
 
     /// <summary>
     /// Announces that a peer for <paramref name="infoHash"/> listens on <paramref name="port"/>

@@ -114,7 +114,7 @@ public sealed class CliTests
     {
         ToolRun run = await Tool.RunAsync("node", "--bind", "127.0.21.8", "--port", "0", "--bootstrap", Hub, "--duration", "2", "--json");
         Assert.That(run.ExitCode, Is.Zero, run.Stderr);
-        using JsonDocument json = JsonDocument.Parse(run.Stdout);
+        using JsonDocument json = run.LastJsonLine();
         Assert.That(json.RootElement.GetProperty("routing_table_size").GetInt32(), Is.GreaterThan(0));
     }
 

@@ -61,7 +61,7 @@ public sealed partial class NodeProcessTests
         // No --bootstrap and no public routers: the saved nodes are all it has.
         ToolRun again = await Tool.RunAsync("node", "--state", state, "--bind", bind, "--port", "7301", "--no-public-routers", "--duration", "3", "--json");
         Assert.That(again.ExitCode, Is.Zero, again.Stderr);
-        using JsonDocument json = JsonDocument.Parse(again.Stdout);
+        using JsonDocument json = again.LastJsonLine();
         Assert.Multiple(() =>
         {
             Assert.That(json.RootElement.GetProperty("id").GetString(), Is.EqualTo(id));
@@ -84,7 +84,7 @@ public sealed partial class NodeProcessTests
         string[] lines = run.Stderr.TrimEnd().Split('\n');
         Assert.That(lines, Has.Length.EqualTo(1), run.Stderr);
         Assert.That(lines[0], Does.StartWith("warning: ").And.Contain(state).And.Contain(aside));
-        using JsonDocument json = JsonDocument.Parse(run.Stdout);
+        using JsonDocument json = run.LastJsonLine();
         Assert.That(json.RootElement.GetProperty("warnings").EnumerateArray().Select(w => "warning: " + w.GetString()), Is.EqualTo(lines));
     }
 

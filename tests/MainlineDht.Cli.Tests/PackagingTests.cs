@@ -78,6 +78,9 @@ public sealed class PackagingTests
         {
             Assert.That(hosting.Entries.Select(e => e.FullName), Does.Contain("lib/net10.0/MainlineDht.Hosting.dll"));
             Assert.That(Dependencies(hosting), Does.Contain("MainlineDht"));
+            Assert.That(DependencyVersions(hosting).Where(d => d.Id.StartsWith("Microsoft.Extensions.", StringComparison.Ordinal)).ToList(),
+                Is.Not.Empty.And.All.Matches<(string Id, string Version)>(d => d.Version == "10.0.15"),
+                "Microsoft.Extensions.* of the .NET 10 line, the target framework's");
         }
 
         using (ZipArchive simulation = ZipFile.OpenRead(Path.Combine(_packages, "MainlineDht.Simulation.0.1.0.nupkg")))
@@ -100,6 +103,8 @@ public sealed class PackagingTests
         Assert.That(tool.Entries.Select(e => e.FullName), Does.Contain("tools/net10.0/any/mainline-dht.dll").And.Contain("tools/net10.0/any/DotnetToolSettings.xml"));
         XDocument settings = XDocument.Load(tool.GetEntry("tools/net10.0/any/DotnetToolSettings.xml")!.Open());
         Assert.That(settings.Descendants("Command").Single().Attribute("Name")!.Value, Is.EqualTo("mainline-dht"));
+        Assert.That(tool.Entries.Select(e => e.FullName), Does.Contain("tools/net10.0/any/ScottPlot.dll").And.Contain("tools/net10.0/any/runtimes/linux-x64/native/libSkiaSharp.so"),
+            "simulate --plot draws with ScottPlot, on SkiaSharp's native library");
     }
 
     [Test]
@@ -112,6 +117,12 @@ public sealed class PackagingTests
         Run help = await RunAsync(_work, Path.Combine(tools, "mainline-dht"), "--help");
         Assert.That(help.ExitCode, Is.Zero, help.Output);
         Assert.That(help.Output, Does.Contain("get-peers").And.Contain("announce").And.Contain("swarm").And.Contain("metadata"));
+
+        // The installed tool finds SkiaSharp's native library: simulate --plot writes a PNG.
+        string png = Path.Combine(_work, "plot.png");
+        Run plot = await RunAsync(_work, Path.Combine(tools, "mainline-dht"), "simulate", "--nodes", "100", "--lookups", "10", "--plot", png);
+        Assert.That(plot.ExitCode, Is.Zero, plot.Output);
+        Assert.That(File.ReadAllBytes(png).Take(4), Is.EqualTo(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }));
     }
 
     [Test]
@@ -198,6 +209,13 @@ public sealed class PackagingTests
         ZipArchiveEntry nuspec = package.Entries.Single(e => e.FullName.EndsWith(".nuspec", StringComparison.Ordinal));
         using Stream stream = nuspec.Open();
         return XDocument.Load(stream).Descendants().Where(e => e.Name.LocalName == "dependency").Select(e => e.Attribute("id")!.Value).ToList();
+    }
+
+    private static IReadOnlyList<(string Id, string Version)> DependencyVersions(ZipArchive package)
+    {
+        ZipArchiveEntry nuspec = package.Entries.Single(e => e.FullName.EndsWith(".nuspec", StringComparison.Ordinal));
+        using Stream stream = nuspec.Open();
+        return XDocument.Load(stream).Descendants().Where(e => e.Name.LocalName == "dependency").Select(e => (e.Attribute("id")!.Value, e.Attribute("version")!.Value)).ToList();
     }
 
     /// <summary>The public types of an assembly in a package, read from its metadata (nothing is loaded).</summary>

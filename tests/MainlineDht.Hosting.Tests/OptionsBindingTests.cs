@@ -24,6 +24,7 @@ public sealed class OptionsBindingTests
         Assert.Multiple(() =>
         {
             Assert.That(options.BindAddress, Is.EqualTo("127.0.0.3"));
+            Assert.That(options.BindAddressV6, Is.EqualTo("::1"));
             Assert.That(options.Port, Is.Zero);
             Assert.That(options.BootstrapNodes, Is.EqualTo(new[] { "127.0.0.1:6881", "localhost:7000" }));
             Assert.That(options.UsePublicRouters, Is.False);
@@ -56,6 +57,7 @@ public sealed class OptionsBindingTests
         Assert.Multiple(() =>
         {
             Assert.That(node.BindEndPoint, Is.EqualTo(new IPEndPoint(IPAddress.Parse("127.0.0.3"), 0)));
+            Assert.That(node.BindEndPointV6, Is.EqualTo(new IPEndPoint(IPAddress.IPv6Loopback, 0)), "the same port on both families");
             Assert.That(node.BootstrapNodes, Is.EqualTo(new[] { "127.0.0.1:6881", "localhost:7000" }));
             Assert.That(node.NodeId, Is.EqualTo(NodeId.Parse("0123456789abcdef0123456789abcdef01234567")));
             Assert.That(node.UsePublicRouters, Is.False);
@@ -137,6 +139,7 @@ public sealed class OptionsBindingTests
         Assert.Multiple(() =>
         {
             Assert.That(fromHosting.BindEndPoint, Is.EqualTo(library.BindEndPoint));
+            Assert.That(fromHosting.BindEndPointV6, Is.Null.And.EqualTo(library.BindEndPointV6), "IPv6 is off unless BindAddressV6 is set");
             Assert.That(fromHosting.BootstrapNodes, Is.Empty);
             Assert.That(fromHosting.UsePublicRouters, Is.EqualTo(library.UsePublicRouters));
             Assert.That(fromHosting.SendPolicy, Is.SameAs(library.SendPolicy));

@@ -12,6 +12,10 @@ public sealed class OptionsValidationTests
     [TestCase("Port", "70000", "MainlineDhtOptions.Port")]
     [TestCase("Port", "-1", "MainlineDhtOptions.Port")]
     [TestCase("BindAddress", "not-an-address", "MainlineDhtOptions.BindAddress")]
+    [TestCase("BindAddress", "", "MainlineDhtOptions.BindAddress must be an IP address")]
+    [TestCase("BindAddressV6", "127.0.0.1", "MainlineDhtOptions.BindAddressV6 must be an IPv6 address")]
+    [TestCase("BindAddressV6", "::ffff:127.0.0.1", "MainlineDhtOptions.BindAddressV6 must be an IPv6 address")]
+    [TestCase("BindAddressV6", "not-an-address", "MainlineDhtOptions.BindAddressV6 must be an IPv6 address")]
     [TestCase("BootstrapNodes:0", "no-port-here", "MainlineDhtOptions.BootstrapNodes")]
     [TestCase("BootstrapNodes:0", "127.0.0.1:99999", "MainlineDhtOptions.BootstrapNodes")]
     [TestCase("NodeId", "xyz", "MainlineDhtOptions.NodeId")]
@@ -53,6 +57,21 @@ public sealed class OptionsValidationTests
         Assert.That(failure.Message, Does.Contain("MainlineDhtOptions.Port must be from 0 to 65535 (it is 70000)"));
         Assert.That(failure.Message, Does.Contain("MainlineDhtOptions.QueryTimeout"));
         Assert.That(failure.Message, Does.Contain("MainlineDhtOptions.MaxInfoHashes"));
+    }
+
+    [Test]
+    public async Task BesideBindAddressV6TheBindAddressMustBeIPv4()
+    {
+        using IHost host = Build(new Dictionary<string, string?>
+        {
+            ["MainlineDht:BindAddress"] = "::1",
+            ["MainlineDht:BindAddressV6"] = "::1",
+        });
+
+        OptionsValidationException? failure = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        Assert.That(failure!.Failures, Has.Count.EqualTo(1), failure.Message);
+        Assert.That(failure.Message, Does.Contain("MainlineDhtOptions.BindAddress must be an IPv4 address (or empty) when BindAddressV6 is set (it is '::1')"));
     }
 
     [Test]

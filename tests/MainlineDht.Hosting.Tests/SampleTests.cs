@@ -117,6 +117,7 @@ public sealed class SampleTests : LoopbackTest
             using SampleProcess hosted = SampleProcess.Start("HostedNodeDll",
                 "--duration", "4",
                 "--MainlineDht:BindAddress=127.0.0.14",
+                "--Urls=http://127.0.0.14:0",
                 "--MainlineDht:Port=0",
                 $"--MainlineDht:BootstrapNodes:0={bootstrap.HostPort()}",
                 $"--MainlineDht:StateFile={stateFile}",
@@ -153,6 +154,7 @@ public sealed class SampleTests : LoopbackTest
             using SampleProcess hosted = SampleProcess.Start("HostedNodeDll",
                 "--duration", "60",
                 "--MainlineDht:BindAddress=127.0.0.15",
+                "--Urls=http://127.0.0.15:0",
                 "--MainlineDht:Port=0",
                 $"--MainlineDht:StateFile={Path.Combine(directory, "dht-state.json")}");
             await hosted.WaitForOutputAsync("Application started", ProcessTimeout);

@@ -71,6 +71,21 @@ public sealed class SimulationRunnerTests
     }
 
     [Test]
+    public void Lookups_AreTheSamplesTheDistributionsSummarise()
+    {
+        SimulationReport report = SimulationRunner.Run(new SimulationRunnerOptions { Nodes = 200, Lookups = 20 });
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(report.Lookups, Has.Count.EqualTo(report.LookupsRun));
+            Assert.That(report.Lookups.Count(l => l.Found), Is.EqualTo(report.LookupsSucceeded));
+            Assert.That(Distribution.Of(report.Lookups.Select(l => l.Elapsed.TotalMilliseconds)), Is.EqualTo(report.LookupMilliseconds));
+            Assert.That(Distribution.Of(report.Lookups.Select(l => (double)l.RoundTrips)), Is.EqualTo(report.RoundTrips));
+            Assert.That(report.Lookups.Average(l => l.NodesQueried), Is.EqualTo(report.MessagesPerLookup));
+        });
+    }
+
+    [Test]
     public void Json_HasTheKeysScriptsRead()
     {
         SimulationReport report = SimulationRunner.Run(new SimulationRunnerOptions { Nodes = 200, Lookups = 20 });

@@ -47,7 +47,7 @@ internal sealed class DhtNodeHostedService : BackgroundService, IAsyncDisposable
         }
         catch (Exception e)
         {
-            Log.StartFailed(_logger, e, (nodeOptions.BindEndPoint ?? nodeOptions.BindEndPointV6)!);
+            Log.StartFailed(_logger, e, EndPoints(nodeOptions.BindEndPoint, nodeOptions.BindEndPointV6));
             _accessor.OnStartFailed(e);
             throw;
         }
@@ -58,7 +58,7 @@ internal sealed class DhtNodeHostedService : BackgroundService, IAsyncDisposable
             Log.StateFileStatus(_logger, status);
         }
 
-        Log.NodeStarted(_logger, node.Id.ToString(), node.LocalEndPoint);
+        Log.NodeStarted(_logger, node.Id.ToString(), EndPoints(node.LocalEndPoint, node.LocalEndPointV6));
         _accessor.OnStarted(node);
         await base.StartAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -189,4 +189,8 @@ internal sealed class DhtNodeHostedService : BackgroundService, IAsyncDisposable
 
         Log.NodeStopped(_logger, id);
     }
+
+    /// <summary>The node's endpoints for a log message: one, or both families' (<c>A and [B]</c>).</summary>
+    private static string EndPoints(System.Net.IPEndPoint? v4, System.Net.IPEndPoint? v6) =>
+        v4 is not null && v6 is not null && !v4.Equals(v6) ? $"{v4} and {v6}" : (v4 ?? v6)?.ToString() ?? "no endpoint";
 }

@@ -1,4 +1,3 @@
-using System.Net;
 using Microsoft.Extensions.Logging;
 
 namespace MainlineDht.Hosting.Internal;
@@ -22,7 +21,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = NodeStartedId, EventName = "NodeStarted", Level = LogLevel.Information,
         Message = "DHT node {NodeId} started on {EndPoint}")]
-    public static partial void NodeStarted(ILogger logger, string nodeId, IPEndPoint endPoint);
+    public static partial void NodeStarted(ILogger logger, string nodeId, string endPoint);
 
     [LoggerMessage(EventId = NodeJoinedId, EventName = "NodeJoined", Level = LogLevel.Information,
         Message = "DHT node joined the network: {Nodes} nodes in the routing table after {ElapsedMilliseconds} ms ({NodesQueried} nodes queried)")]
@@ -46,7 +45,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = StartFailedId, EventName = "StartFailed", Level = LogLevel.Error,
         Message = "DHT node could not start on {EndPoint}")]
-    public static partial void StartFailed(ILogger logger, Exception exception, IPEndPoint endPoint);
+    public static partial void StartFailed(ILogger logger, Exception exception, string endPoint);
 
     [LoggerMessage(EventId = StopFailedId, EventName = "StopFailed", Level = LogLevel.Error,
         Message = "DHT node {NodeId} did not stop cleanly")]

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using System.Net.Sockets;
 using MainlineDht.Protocol;
 using Microsoft.Extensions.Options;
 
@@ -20,10 +21,7 @@ internal sealed class MainlineDhtOptionsValidator : IValidateOptions<MainlineDht
         ArgumentNullException.ThrowIfNull(options);
         var failures = new List<string>();
 
-        if (string.IsNullOrWhiteSpace(options.BindAddress) || !IPAddress.TryParse(options.BindAddress, out _))
-        {
-            failures.Add(Message(nameof(options.BindAddress), $"must be an IP address (it is '{options.BindAddress}')"));
-        }
+        ValidateBindAddresses(failures, options);
 
         if (options.Port is < IPEndPoint.MinPort or > IPEndPoint.MaxPort)
         {
@@ -88,6 +86,38 @@ internal sealed class MainlineDhtOptionsValidator : IValidateOptions<MainlineDht
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    /// <summary>
+    /// BEP 32: <see cref="MainlineDhtOptions.BindAddress"/> alone (either family), or with
+    /// <see cref="MainlineDhtOptions.BindAddressV6"/> an IPv4 address (or empty: IPv6 alone) beside an IPv6 one.
+    /// </summary>
+    private static void ValidateBindAddresses(List<string> failures, MainlineDhtOptions options)
+    {
+        IPAddress? v6 = null;
+        if (!string.IsNullOrEmpty(options.BindAddressV6))
+        {
+            if (!IPAddress.TryParse(options.BindAddressV6, out v6) || v6.AddressFamily != AddressFamily.InterNetworkV6 || v6.IsIPv4MappedToIPv6)
+            {
+                failures.Add(Message(nameof(options.BindAddressV6), $"must be an IPv6 address, or empty for none (it is '{options.BindAddressV6}')"));
+                v6 = null;
+            }
+        }
+
+        bool v6Given = !string.IsNullOrEmpty(options.BindAddressV6);
+        if (string.IsNullOrEmpty(options.BindAddress) && v6Given)
+        {
+            return; // IPv6 alone
+        }
+
+        if (string.IsNullOrWhiteSpace(options.BindAddress) || !IPAddress.TryParse(options.BindAddress, out IPAddress? address))
+        {
+            failures.Add(Message(nameof(options.BindAddress), $"must be an IP address (it is '{options.BindAddress}')"));
+        }
+        else if (v6Given && address.AddressFamily != AddressFamily.InterNetwork)
+        {
+            failures.Add(Message(nameof(options.BindAddress), $"must be an IPv4 address (or empty) when BindAddressV6 is set (it is '{options.BindAddress}')"));
+        }
     }
 
     private static void Positive(List<string> failures, string option, TimeSpan value)

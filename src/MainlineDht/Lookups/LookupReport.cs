@@ -38,6 +38,13 @@ public sealed record LookupReport
 
     /// <summary>True when the lookup was cancelled before it ended.</summary>
     public bool Cancelled { get; init; }
+
+    /// <summary>
+    /// Every query the lookup sent, in the order sent (both address families merged), when it ran with
+    /// <see cref="LookupOptions.Trace"/>; empty otherwise. One entry per query counted in
+    /// <see cref="NodesQueried"/> (up to <see cref="LookupOptions.MaxTraceEntries"/> per family).
+    /// </summary>
+    public IReadOnlyList<LookupTraceEntry> Trace { get; init; } = [];
 }
 
 /// <summary>The result of a <c>get_peers</c> lookup: the peers and the report.</summary>

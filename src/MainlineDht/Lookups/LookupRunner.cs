@@ -26,6 +26,12 @@ internal sealed partial class LookupRunner
     }
 
     /// <summary>
+    /// Whether the lookups of this runner record every query they send in <see cref="LookupReport.Trace"/>
+    /// (<see cref="LookupOptions.Trace"/>); off by default, and then nothing is recorded.
+    /// </summary>
+    public bool Trace { get; init; }
+
+    /// <summary>
     /// An iterative <c>find_node</c> toward <paramref name="target"/> on every family. Each traversal
     /// starts from its network's <see cref="ILookupNetwork.StartingCandidates"/>, or, when
     /// <paramref name="seeds"/> are given (a bootstrap step), from the seeds of its family only.
@@ -121,6 +127,11 @@ internal sealed partial class LookupRunner
         where TOperation : TraversalOperation
     {
         var traversal = new Traversal(operation, _time);
+        if (Trace)
+        {
+            traversal.EnableTrace();
+        }
+
         if (seeds is null)
         {
             foreach ((NodeId? id, IPEndPoint endPoint) in operation.Network.StartingCandidates(operation.Target))
@@ -182,6 +193,7 @@ internal sealed partial class LookupRunner
             Elapsed = _time.GetElapsedTime(started),
             ClosestNodes = closest,
             Cancelled = cancelled,
+            Trace = Trace ? [.. runs.SelectMany(r => r.Traversal.Trace).OrderBy(e => e.SentAfter)] : [],
         };
     }
 }

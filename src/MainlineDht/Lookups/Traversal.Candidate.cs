@@ -31,5 +31,8 @@ internal sealed partial class Traversal
         public long SentAt { get; set; }
 
         public byte[]? Token { get; set; }
+
+        /// <summary>Where this query is in the traversal's trace; -1 when it is not traced.</summary>
+        public int TraceIndex { get; set; } = -1;
     }
 }

@@ -158,6 +158,7 @@ internal sealed partial class Traversal
                     next.State = CandidateState.InFlight;
                     next.SentAt = _time.GetTimestamp();
                     Queried++;
+                    TraceSent(next);
                     Task<RpcResult> query = _network.SendQueryAsync(_operation.CreateQuery(next), next.EndPoint, next.Id, cancellationToken);
                     if (!query.IsCompleted)
                     {
@@ -226,6 +227,7 @@ internal sealed partial class Traversal
 
     private void Complete(Candidate candidate, RpcResult result)
     {
+        TraceCompleted(candidate, result);
         switch (result.Status)
         {
             case RpcStatus.Response:

@@ -6,6 +6,7 @@ namespace MainlineDht.Cli.Tests.Support;
 /// <summary>
 /// Our nodes in the test process on <c>PREFIX.1</c> … <c>PREFIX.N</c>, joined to each other, for the
 /// command's processes to join. In process, so that a test can read their routing tables and stores.
+/// A dual-stack swarm also runs every node on <c>::1</c> (each on its own port: the one IPv6 loopback address).
 /// </summary>
 internal sealed class LoopbackSwarm : IAsyncDisposable
 {
@@ -20,8 +21,14 @@ internal sealed class LoopbackSwarm : IAsyncDisposable
     /// <summary>The first node's <c>ip:port</c>, to pass as <c>--bootstrap</c>.</summary>
     public string Hub => _nodes[0].LocalEndPoint.ToString();
 
-    /// <summary>Starts <paramref name="count"/> nodes on <paramref name="prefix"/>.1 onwards (ports picked by the system).</summary>
-    public static async Task<LoopbackSwarm> StartAsync(string prefix, int count)
+    /// <summary>The first node's <c>[::1]:port</c> in a dual-stack swarm, to pass as <c>--bootstrap</c>.</summary>
+    public string HubV6 => (_nodes[0].LocalEndPointV6 ?? throw new InvalidOperationException("The swarm runs no IPv6.")).ToString();
+
+    /// <summary>
+    /// Starts <paramref name="count"/> nodes on <paramref name="prefix"/>.1 onwards (ports picked by
+    /// the system), with <paramref name="ipv6"/> each also on <c>[::1]</c>, joined over both families.
+    /// </summary>
+    public static async Task<LoopbackSwarm> StartAsync(string prefix, int count, bool ipv6 = false)
     {
         var swarm = new LoopbackSwarm();
         try
@@ -31,7 +38,8 @@ internal sealed class LoopbackSwarm : IAsyncDisposable
                 DhtNode node = await DhtNode.StartAsync(new DhtNodeOptions
                 {
                     BindEndPoint = new IPEndPoint(IPAddress.Parse($"{prefix}.{i}"), 0),
-                    BootstrapNodes = swarm._nodes.Count == 0 ? [] : [swarm._nodes[0].LocalEndPoint.ToString()],
+                    BindEndPointV6 = ipv6 ? new IPEndPoint(IPAddress.IPv6Loopback, 0) : null,
+                    BootstrapNodes = swarm._nodes.Count == 0 ? [] : ipv6 ? [swarm.Hub, swarm.HubV6] : [swarm.Hub],
                     UsePublicRouters = false,
                     SendPolicy = SendPolicy.LoopbackOnly(),
                     QueriesPerSecondPerIp = 0,

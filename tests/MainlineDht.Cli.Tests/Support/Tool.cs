@@ -4,7 +4,14 @@ using System.Globalization;
 namespace MainlineDht.Cli.Tests.Support;
 
 /// <summary>What a run of the command gave: its exit code and everything it wrote.</summary>
-internal sealed record ToolRun(int ExitCode, string Stdout, string Stderr);
+internal sealed record ToolRun(int ExitCode, string Stdout, string Stderr)
+{
+    /// <summary>
+    /// The last line of stdout as JSON: <c>node --json</c> prints one status object per line, the
+    /// final one (at the stop) last.
+    /// </summary>
+    public System.Text.Json.JsonDocument LastJsonLine() => System.Text.Json.JsonDocument.Parse(Stdout.TrimEnd().Split('\n')[^1]);
+}
 
 /// <summary>Runs the built <c>mainline-dht</c> command (<c>dotnet mainline-dht.dll …</c>) as a separate process.</summary>
 internal static class Tool

@@ -24,6 +24,24 @@ public static class OurNodes
             QueryTimeout = TimeSpan.FromSeconds(3),
         });
 
+    /// <summary>
+    /// Starts one of our nodes dual-stack (BEP 32): on <paramref name="address"/> and on <c>[::1]</c>
+    /// (ephemeral ports), joining through <paramref name="bootstrap"/> (either family). Every IPv6 node
+    /// shares <c>::1</c>, so its per-IP rate limit is off.
+    /// </summary>
+    public static Task<DhtNode> StartDualStackAsync(IPAddress address, NodeId? id, params IPEndPoint[] bootstrap) =>
+        DhtNode.StartAsync(new DhtNodeOptions
+        {
+            NodeId = id,
+            BindEndPoint = new IPEndPoint(address, 0),
+            BindEndPointV6 = new IPEndPoint(LoopbackAddresses.IPv6, 0),
+            BootstrapNodes = bootstrap.Select(e => e.ToString()).ToList(),
+            UsePublicRouters = false,
+            SendPolicy = NetworkGuard.Policy,
+            QueryTimeout = TimeSpan.FromSeconds(3),
+            QueriesPerSecondPerIp = 0,
+        });
+
     /// <summary>Disposes every node, whatever state each is in; a failure does not stop the others, and is thrown at the end.</summary>
     public static async Task DisposeAllAsync(IEnumerable<DhtNode?> nodes)
     {

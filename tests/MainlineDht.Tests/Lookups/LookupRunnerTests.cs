@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using MainlineDht.Lookups;
 using MainlineDht.Protocol;
+using MainlineDht.Rpc;
 using MainlineDht.Simulation;
 
 namespace MainlineDht.Tests.Lookups;
@@ -160,5 +161,62 @@ public sealed class LookupRunnerTests
         Assert.That(v4.Sent.Select(s => (s.EndPoint, s.ExpectedId)), Is.EqualTo(new[] { (At(7), (NodeId?)Id(7)) }));
         Assert.That(report.ClosestNodes, Is.EqualTo(new[] { new NodeInfo(Id(7), At(7)) }));
         Assert.That(report.Target, Is.EqualTo(Target));
+    }
+    [Test]
+    public void A_traced_lookup_records_every_query_with_its_round_distance_round_trip_and_reply()
+    {
+        IPEndPoint peer = new(IPAddress.Parse("10.0.0.4"), 4004);
+        FakeLookupNetwork v4 = V4().Starting((null, At(0x60)), (Id(0x70), At(0x70)));
+        v4.Nodes[At(0x60)] = new FakeNode(Id(0x60)) { Nodes = [new NodeInfo(Id(1), At(1)), new NodeInfo(Id(2), At(2))], Delay = TimeSpan.FromMilliseconds(30) };
+        v4.Nodes[At(1)] = new FakeNode(Id(1)) { Values = [peer], Delay = TimeSpan.FromMilliseconds(40) };
+        v4.Nodes[At(2)] = new FakeNode(Id(2)) { Delay = TimeSpan.FromMilliseconds(50) };
+        // 0x70… (At(0x70)) is not there: it turns slow after 1 s and the lookup ends without it.
+        var runner = new LookupRunner([v4], _clock) { Trace = true };
+
+        PeerLookupResult result = Run(runner.LookupPeersAsync(Target, null, CancellationToken.None));
+
+        LookupReport report = result.Report;
+        Assert.That(report.Trace, Has.Count.EqualTo(report.NodesQueried), "one entry per query counted");
+        Assert.That(report.Trace.Select(e => e.EndPoint), Is.EquivalentTo(v4.Sent.Select(s => s.EndPoint)));
+        LookupTraceEntry first = report.Trace.Single(e => e.EndPoint.Equals(At(0x60)));
+        Assert.That(first, Is.EqualTo(new LookupTraceEntry
+        {
+            Round = 1, Id = Id(0x60), EndPoint = At(0x60), SharedPrefixBits = 1, SentAfter = TimeSpan.Zero,
+            Status = RpcStatus.Response, RoundTripTime = TimeSpan.FromMilliseconds(30), NodesReturned = 2, ValuesReturned = 0,
+        }), "asked by address alone; the id it answered with gives the distance (0x60 = 0110 0000: one bit shared with zero)");
+        LookupTraceEntry near = report.Trace.Single(e => e.EndPoint.Equals(At(1)));
+        Assert.That((near.Round, near.Id, near.SharedPrefixBits, near.SentAfter, near.Status, near.RoundTripTime, near.ValuesReturned),
+            Is.EqualTo((2, (NodeId?)Id(1), (int?)7, TimeSpan.FromMilliseconds(30), (RpcStatus?)RpcStatus.Response, (TimeSpan?)TimeSpan.FromMilliseconds(40), 1)));
+        LookupTraceEntry silent = report.Trace.Single(e => e.EndPoint.Equals(At(0x70)));
+        Assert.That((silent.Round, silent.Id, silent.SharedPrefixBits, silent.Status, silent.RoundTripTime, silent.NodesReturned), Is.EqualTo((1, (NodeId?)Id(0x70), (int?)1, (RpcStatus?)null, (TimeSpan?)null, 0)),
+            "no answer before the lookup ended: no status");
+        Assert.That(report.Trace.Select(e => e.SentAfter), Is.Ordered, "in the order sent");
+    }
+
+    [Test]
+    public void A_traced_lookup_over_two_families_traces_both()
+    {
+        FakeLookupNetwork v4 = WithTokenGivers(V4(), At);
+        FakeLookupNetwork v6 = WithTokenGivers(V6(), At6);
+        var runner = new LookupRunner([v4, v6], _clock) { Trace = true };
+
+        LookupReport report = Run(runner.FindNodeAsync(Target, null, CancellationToken.None));
+
+        Assert.That(report.Trace, Has.Count.EqualTo(report.NodesQueried));
+        Assert.That(report.Trace.Count(e => e.EndPoint.AddressFamily == AddressFamily.InterNetworkV6), Is.EqualTo(v6.Sent.Count));
+        Assert.That(report.Trace.Where(e => e.Round == 1).Select(e => e.NodesReturned), Is.All.EqualTo(12), "each far node returned the twelve near ones in its family's key");
+        Assert.That(report.Trace.Select(e => e.Status), Is.All.EqualTo(RpcStatus.Response));
+    }
+
+    [Test]
+    public void An_untraced_lookup_has_an_empty_trace()
+    {
+        FakeLookupNetwork v4 = WithTokenGivers(V4(), At);
+        var runner = new LookupRunner([v4], _clock);
+
+        LookupReport report = Run(runner.FindNodeAsync(Target, null, CancellationToken.None));
+
+        Assert.That(report.NodesQueried, Is.GreaterThan(0));
+        Assert.That(report.Trace, Is.Empty);
     }
 }

@@ -111,31 +111,44 @@ public sealed class IndexingCommandTests
         Assert.That(unknown.Stdout.TrimEnd().Split('\n'), Is.EqualTo(new[] { "seeds 0", "peers 0" }));
     }
 
-    [Test]
+    [TestCase(false, "127.0.35.110", TestName = "Node_watch_prints_each_announce_it_accepts_as_it_comes")]
+    [TestCase(true, "127.0.35.111", TestName = "Node_watch_with_json_prints_each_announce_as_a_json_line_among_the_status_lines")]
     [CancelAfter(60_000)]
-    public async Task Node_watch_prints_each_announce_it_accepts_as_it_comes()
+    public async Task Node_watch(bool json, string bind)
     {
-        using Process node = Tool.Start("node", "--watch", "--bind", "127.0.35.110", "--port", "7411", "--bootstrap", _swarm.Hub);
+        using Process node = json
+            ? Tool.Start("node", "--watch", "--json", "--bind", bind, "--port", "7411", "--bootstrap", _swarm.Hub)
+            : Tool.Start("node", "--watch", "--bind", bind, "--port", "7411", "--bootstrap", _swarm.Hub);
         Task<string> stderr = node.StandardError.ReadToEndAsync();
         try
         {
-            var at = new IPEndPoint(IPAddress.Parse("127.0.35.110"), 7411);
+            var at = new IPEndPoint(IPAddress.Parse(bind), 7411);
             DhtNode announcer = _swarm.Nodes[5];
             NodeId infoHash = NodeId.CreateRandom(new Random(36));
             RpcResult got = await UntilAnsweredAsync(() => announcer.SendQueryAsync(new GetPeersQuery { Id = announcer.Id, InfoHash = infoHash }, at));
             RpcResult announced = await announcer.SendQueryAsync(new AnnouncePeerQuery { Id = announcer.Id, InfoHash = infoHash, Port = 51413, Token = got.Response!.Token.ToArray() }, at);
             Assert.That(announced.Status, Is.EqualTo(RpcStatus.Response));
 
-            string expected = $" announce {infoHash} {announcer.LocalEndPoint.Address}:51413";
+            string peer = $"{announcer.LocalEndPoint.Address}:51413";
+            string expected = json ? $"{{\"announce\":\"{infoHash}\",\"peer\":\"{peer}\",\"seed\":false," : $" announce {infoHash} {peer}";
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
             string? line;
             do
             {
                 line = await node.StandardOutput.ReadLineAsync(timeout.Token);
             }
-            while (line is not null && !line.EndsWith(expected, StringComparison.Ordinal));
+            while (line is not null && !(json ? line.StartsWith(expected, StringComparison.Ordinal) : line.EndsWith(expected, StringComparison.Ordinal)));
 
-            Assert.That(line, Does.Match(@"^\d\d:\d\d:\d\d announce "), "a line for the announce, as it came");
+            Assert.That(line, Is.Not.Null, "a line for the announce, as it came");
+            if (json)
+            {
+                using JsonDocument document = JsonDocument.Parse(line!);
+                Assert.That(document.RootElement.GetProperty("time").GetString(), Does.EndWith("Z"));
+            }
+            else
+            {
+                Assert.That(line, Does.Match(@"^\d\d:\d\d:\d\d announce "));
+            }
         }
         finally
         {

@@ -248,6 +248,7 @@ public sealed partial class DhtNode : IAsyncDisposable
             }
 
             _context.Disposed = true;
+            _context.Watchers?.CompleteAll();
             _upkeep.Stop();
             _rebootstrapTimer?.Dispose();
             announcements = [.. _announcements];

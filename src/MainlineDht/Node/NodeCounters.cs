@@ -18,6 +18,7 @@ internal sealed class NodeCounters
     public long AnnouncesAccepted;
     public long ItemsAccepted;
     public long HandlerFaults;
+    public long HeardQueriesDropped;
 
     public void ErrorSent(KrpcErrorCode code, int delta) => ErrorsSent[(int)code] = ErrorsSent.GetValueOrDefault((int)code) + delta;
 
@@ -62,6 +63,7 @@ internal sealed class NodeCounters
             StoredItems = items,
             ItemsAccepted = ItemsAccepted,
             InternalErrors = HandlerFaults,
+            HeardQueriesDropped = HeardQueriesDropped,
         };
     }
 

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text.Json;
 using MainlineDht.Lookups;
+using MainlineDht.Protocol;
 
 namespace MainlineDht.Cli;
 
@@ -19,10 +21,12 @@ internal static class NodeCommand
         var common = new CommonOptions(defaultBind: ["0.0.0.0", "::"], publicRouters: true);
         var duration = new Option<double?>("--duration") { Description = "Seconds to run (default: until Ctrl-C or SIGTERM)." };
         var state = new Option<string?>("--state") { Description = "A file to keep the node id and routing table in." };
+        var watch = new Option<bool>("--watch") { Description = "Also print each announce_peer the node accepts, as it comes: 'HH:mm:ss announce <infohash> <peer ip:port>' (with --json a JSON line {\"announce\", \"peer\", \"seed\", \"time\"}); no live view." };
         var command = new Command("node", "Run a DHT node and print its status (id, address, routing table size, queries served). By default on 0.0.0.0 and, where the machine has IPv6, :: (BEP 32).");
         common.AddTo(command);
         command.Options.Add(duration);
         command.Options.Add(state);
+        command.Options.Add(watch);
         command.SetAction((parse, cancellationToken) => Cli.RunAsync(async warnings =>
         {
             DhtNodeOptions options = common.ToNodeOptions(parse, warnings, parse.GetValue(state));
@@ -33,7 +37,8 @@ internal static class NodeCommand
             }
 
             bool json = parse.GetValue(common.Json);
-            bool live = !json && Terminal.IsInteractive;
+            bool watching = parse.GetValue(watch);
+            bool live = !json && !watching && Terminal.IsInteractive; // announce lines would break the live view
             await using DhtNode node = await CommonOptions.StartNodeAsync(options, cancellationToken).ConfigureAwait(false);
             DateTimeOffset started = DateTimeOffset.UtcNow;
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -51,6 +56,7 @@ internal static class NodeCommand
                 }
             }
 
+            Task watcher = watching ? WatchAsync(node, json, stop.Token) : Task.CompletedTask;
             NodeStatus? last = null;
             if (live)
             {
@@ -97,6 +103,7 @@ internal static class NodeCommand
 
             // Stop first (it saves the state, and reports a failed save as a warning), then the final status.
             await node.DisposeAsync().ConfigureAwait(false);
+            await watcher.ConfigureAwait(false); // the watch ends with the node
             if (json)
             {
                 Console.WriteLine(NodeStatus.Take(node, last, started).ToJson(node, warnings, stopped: true));
@@ -121,6 +128,37 @@ internal static class NodeCommand
         try
         {
             await node.JoinAsync(stop).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>
+    /// Prints the announces the node accepts, as they come (a line of text, or a JSON line), until the
+    /// node stops. The node never waits for this: a watch that falls behind loses the oldest.
+    /// </summary>
+    private static async Task WatchAsync(DhtNode node, bool json, CancellationToken stop)
+    {
+        try
+        {
+            await foreach (HeardQuery heard in node.WatchQueriesAsync(cancellationToken: stop).ConfigureAwait(false))
+            {
+                if (heard.Method != KrpcMethod.AnnouncePeer)
+                {
+                    continue;
+                }
+
+                Console.WriteLine(json
+                    ? JsonSerializer.Serialize(new Dictionary<string, object?>
+                    {
+                        ["announce"] = heard.InfoHash.ToString(),
+                        ["peer"] = heard.Peer?.ToString(),
+                        ["seed"] = heard.Seed,
+                        ["time"] = heard.ReceivedAt.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture),
+                    })
+                    : string.Create(CultureInfo.InvariantCulture, $"{DateTime.Now:HH:mm:ss} announce {heard.InfoHash} {heard.Peer}{(heard.Seed ? " seed" : string.Empty)}"));
+            }
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {

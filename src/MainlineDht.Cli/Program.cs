@@ -11,6 +11,8 @@ root.Subcommands.Add(MetadataCommand.Create());
 root.Subcommands.Add(ItemCommands.Put());
 root.Subcommands.Add(ItemCommands.Get());
 root.Subcommands.Add(ItemCommands.Keygen());
+root.Subcommands.Add(IndexingCommands.Crawl());
+root.Subcommands.Add(IndexingCommands.Scrape());
 root.Subcommands.Add(SwarmCommand.Create());
 root.Subcommands.Add(SimulateCommand.Create());
 

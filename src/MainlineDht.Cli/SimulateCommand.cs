@@ -6,7 +6,7 @@ using Spectre.Console;
 namespace MainlineDht.Cli;
 
 /// <summary><c>mainline-dht simulate</c>: the lookup benchmark on a simulated network (<see cref="SimulationRunner"/>).</summary>
-internal static class SimulateCommand
+internal static partial class SimulateCommand
 {
     public static Command Create()
     {
@@ -23,7 +23,12 @@ internal static class SimulateCommand
         var publicAddresses = new Option<bool>("--public-addresses") { Description = "Give nodes public-looking virtual addresses, one /24 each (in memory only), so IP diversity and BEP 42 apply as on the internet." };
         var json = new Option<bool>("--json") { Description = "Print one JSON document on stdout and nothing else." };
         var plot = new Option<string?>("--plot") { Description = "Also draw the lookup-time distribution (CDF) and the round-trips histogram into FILE: PNG, or SVG when FILE ends in .svg." };
-        var command = new Command("simulate", "Build a simulated DHT on virtual time, announce infohashes and measure get_peers lookups.");
+        var crawl = new Option<bool>("--crawl") { Description = "Measure a BEP 51 crawl instead of lookups: announce --infohashes, then one node crawls for up to --crawl-minutes of virtual time at --rate." };
+        var crawlDefaults = new CrawlSimulationOptions();
+        var infoHashes = new Option<int>("--infohashes") { Description = "With --crawl: infohashes announced.", DefaultValueFactory = _ => crawlDefaults.InfoHashes };
+        var crawlMinutes = new Option<double>("--crawl-minutes") { Description = "With --crawl: the longest the crawl runs, in minutes of virtual time.", DefaultValueFactory = _ => crawlDefaults.Duration.TotalMinutes };
+        var rate = new Option<double>("--rate") { Description = "With --crawl: the crawl's queries per second.", DefaultValueFactory = _ => crawlDefaults.QueriesPerSecond };
+        var command = new Command("simulate", "Build a simulated DHT on virtual time, announce infohashes and measure get_peers lookups (or, with --crawl, a BEP 51 crawl).");
         command.Options.Add(nodes);
         command.Options.Add(lookups);
         command.Options.Add(seed);
@@ -36,9 +41,36 @@ internal static class SimulateCommand
         command.Options.Add(publicAddresses);
         command.Options.Add(json);
         command.Options.Add(plot);
+        command.Options.Add(crawl);
+        command.Options.Add(infoHashes);
+        command.Options.Add(crawlMinutes);
+        command.Options.Add(rate);
         command.SetAction((parse, cancellationToken) => Cli.RunAsync(async _ =>
         {
             (TimeSpan min, TimeSpan max) = ParseLatency(parse.GetValue(latency)!);
+            if (parse.GetValue(crawl))
+            {
+                double minutes = parse.GetValue(crawlMinutes);
+                if (!(minutes > 0))
+                {
+                    throw new CliException("--crawl-minutes must be a positive number.");
+                }
+
+                var crawlOptions = new CrawlSimulationOptions
+                {
+                    Nodes = parse.GetValue(nodes),
+                    InfoHashes = parse.GetValue(infoHashes),
+                    Duration = TimeSpan.FromMinutes(minutes),
+                    QueriesPerSecond = parse.GetValue(rate),
+                    Seed = parse.GetValue(seed),
+                    LatencyMin = min,
+                    LatencyMax = max,
+                    Loss = parse.GetValue(loss),
+                    Dead = parse.GetValue(dead),
+                };
+                return await CrawlAsync(crawlOptions, parse.GetValue(json), cancellationToken).ConfigureAwait(false);
+            }
+
             string? plotFile = parse.GetValue(plot);
             if (plotFile is not null && !SimulationPlot.IsSupported(plotFile))
             {

@@ -260,6 +260,7 @@ public sealed partial class DhtNode : IAsyncDisposable
 
             _context.Disposed = true;
             stopped = EvaluateHealth();
+            _context.Watchers?.CompleteAll();
             _upkeep.Stop();
             _rebootstrapTimer?.Dispose();
             announcements = [.. _announcements];

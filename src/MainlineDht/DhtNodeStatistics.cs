@@ -103,4 +103,10 @@ public sealed record DhtNodeStatistics
     /// receive loop; the first fault at each site is also reported through <see cref="DhtNodeOptions.OnWarning"/>).
     /// </summary>
     public long InternalErrors { get; init; }
+
+    /// <summary>
+    /// Events of <see cref="DhtNode.WatchQueriesAsync"/> a watcher lost because it fell behind (its
+    /// channel full, the oldest event gave way); summed over watchers.
+    /// </summary>
+    public long HeardQueriesDropped { get; init; }
 }

@@ -14,7 +14,8 @@ namespace MainlineDht.Lookups;
 /// <param name="port">The <c>port</c> sent (mandatory in BEP 5 even with <c>implied_port</c>).</param>
 /// <param name="impliedPort">Whether the query says <c>implied_port</c>: the receiver stores our UDP source port.</param>
 /// <param name="peers">Where the peers the traversal meets are collected.</param>
-internal sealed class AnnounceOperation(ILookupNetwork network, NodeId infoHash, int port, bool impliedPort, PeerCollector peers)
+/// <param name="seed">BEP 33 <c>seed</c>: the announced peer is a seed.</param>
+internal sealed class AnnounceOperation(ILookupNetwork network, NodeId infoHash, int port, bool impliedPort, PeerCollector peers, bool seed = false)
     : GetPeersOperation(network, infoHash, peers)
 {
     /// <summary>The nodes that accepted the announce (answered it with a response), nearest first; set once the announce ended.</summary>
@@ -33,7 +34,7 @@ internal sealed class AnnounceOperation(ILookupNetwork network, NodeId infoHash,
         while (targets.Count > 0 && !cancellationToken.IsCancellationRequested)
         {
             RpcResult[] results = await Task.WhenAll(targets.Select(c => Network.SendQueryAsync(
-                new AnnouncePeerQuery { Id = Network.LocalId, InfoHash = Target, Port = port, ImpliedPort = impliedPort, Token = c.Token, ReadOnly = Network.ReadOnly, Version = Network.Version },
+                new AnnouncePeerQuery { Id = Network.LocalId, InfoHash = Target, Port = port, ImpliedPort = impliedPort, Token = c.Token, Seed = seed, ReadOnly = Network.ReadOnly, Version = Network.Version },
                 c.EndPoint,
                 c.Id,
                 cancellationToken))).ConfigureAwait(false);

@@ -92,13 +92,14 @@ internal sealed partial class LookupRunner
     /// <paramref name="port"/> the query carries the port of the socket it leaves from.
     /// </param>
     /// <param name="cancellationToken">Ends the lookup and the announce.</param>
-    public async Task<LookupReport> AnnounceAsync(NodeId infoHash, int port, bool impliedPort, Func<ILookupNetwork, int> sourcePort, CancellationToken cancellationToken)
+    /// <param name="seed">BEP 33 <c>seed</c>: the peer is a seed (it counts in scrapes' <c>BFsd</c>).</param>
+    public async Task<LookupReport> AnnounceAsync(NodeId infoHash, int port, bool impliedPort, Func<ILookupNetwork, int> sourcePort, CancellationToken cancellationToken, bool seed = false)
     {
         ArgumentNullException.ThrowIfNull(sourcePort);
         long started = _time.GetTimestamp();
         var peers = new PeerCollector();
         IReadOnlyList<FamilyTraversal<AnnounceOperation>> runs = await RunAsync(
-            n => new AnnounceOperation(n, infoHash, impliedPort && port is < 1 or > 65535 ? sourcePort(n) : port, impliedPort, peers),
+            n => new AnnounceOperation(n, infoHash, impliedPort && port is < 1 or > 65535 ? sourcePort(n) : port, impliedPort, peers, seed),
             null,
             cancellationToken).ConfigureAwait(false);
         return Report(infoHash, runs, started, cancellationToken.IsCancellationRequested) with

@@ -107,6 +107,12 @@ internal sealed class NodeContext
         }
     }
 
+    /// <summary>
+    /// Who watches the queries the node hears (<see cref="DhtNode.WatchQueriesAsync"/>); null while
+    /// nobody does, so that a handler pays one null check. Under the gate.
+    /// </summary>
+    public QueryWatchers? Watchers { get; set; }
+
     /// <summary>Set under the gate when the node stops.</summary>
     public bool Disposed { get; set; }
 

@@ -24,6 +24,7 @@ internal sealed class NodeCounters
     public long AnnouncesAccepted;
     public long ItemsAccepted;
     public long HandlerFaults;
+    public long HeardQueriesDropped;
 
     public void ErrorSent(KrpcErrorCode code, int delta) => ErrorsSent[(int)code] = ErrorsSent.GetValueOrDefault((int)code) + delta;
 
@@ -73,6 +74,7 @@ internal sealed class NodeCounters
             InternalErrors = HandlerFaults,
             NodesIgnored = IgnoredTotal(),
             NodesIgnoredByReason = IgnoredByReason(),
+            HeardQueriesDropped = HeardQueriesDropped,
         };
     }
 

@@ -25,6 +25,12 @@ internal sealed class ScrapeBloomFilter
     private const int BitCount = Size * 8;
     private const int HashCount = 2;
 
+    /// <summary>
+    /// The largest finite estimate, that of a filter with a single zero bit left (about 7,800):
+    /// what a saturated filter stands for at least.
+    /// </summary>
+    public static readonly double MaxEstimate = Estimate(1);
+
     private readonly byte[] _bits = new byte[Size];
 
     /// <summary>Creates an empty filter.</summary>
@@ -116,9 +122,11 @@ internal sealed class ScrapeBloomFilter
             ones += BitOperations.PopCount(BitConverter.ToUInt64(_bits, i));
         }
 
-        double zeros = Math.Min(BitCount - 1, BitCount - ones);
-        return Math.Log(zeros / BitCount) / (HashCount * Math.Log(1.0 - (1.0 / BitCount)));
+        return Estimate(Math.Min(BitCount - 1, BitCount - ones));
     }
+
+    /// <summary>BEP 33's formula for a filter with <paramref name="zeros"/> zero bits.</summary>
+    private static double Estimate(double zeros) => Math.Log(zeros / BitCount) / (HashCount * Math.Log(1.0 - (1.0 / BitCount)));
 
     /// <summary>The two bit indexes (0–2047) of an address given as 4 or 16 bytes.</summary>
     /// <exception cref="ArgumentException">The span is neither 4 nor 16 bytes long.</exception>

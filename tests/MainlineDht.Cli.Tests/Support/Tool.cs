@@ -19,7 +19,7 @@ internal static class Tool
     private static readonly string Dll = Path.Combine(AppContext.BaseDirectory, "mainline-dht.dll");
 
     /// <summary>The commands that take <c>--no-public-routers</c>; every test run of them gets it.</summary>
-    private static readonly string[] CommandsWithPublicRouters = ["node", "get-peers", "announce", "find-node", "metadata", "put", "get"];
+    private static readonly string[] CommandsWithPublicRouters = ["node", "get-peers", "announce", "find-node", "metadata", "put", "get", "crawl", "scrape"];
 
     /// <summary>Starts the command with its output redirected; the caller reads it and ends the process.</summary>
     public static Process Start(params string[] args) => StartWithEnvironment(null, args);

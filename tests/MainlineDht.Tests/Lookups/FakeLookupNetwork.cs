@@ -29,6 +29,12 @@ internal sealed record FakeNode(NodeId AnswersAs)
     /// <summary>How long it takes to answer (on the network's virtual clock); null: it never answers.</summary>
     public TimeSpan? Delay { get; init; } = TimeSpan.Zero;
 
+    /// <summary>BEP 33 <c>BFsd</c> it returns to a <c>get_peers</c> with <c>scrape</c> (empty: none).</summary>
+    public byte[] SeedsFilter { get; init; } = [];
+
+    /// <summary>BEP 33 <c>BFpe</c> it returns to a <c>get_peers</c> with <c>scrape</c> (empty: none).</summary>
+    public byte[] PeersFilter { get; init; } = [];
+
     /// <summary>Answers announce_peer with a KRPC error instead of a response.</summary>
     public bool RefusesAnnounce { get; init; }
 
@@ -128,6 +134,8 @@ internal sealed class FakeLookupNetwork(AddressFamily family, NodeId localId, Vi
             PublicKey = query is GetQuery && node.Item is { Key: { } key } ? key : default,
             Sequence = query is GetQuery ? node.Item?.Sequence : null,
             Signature = query is GetQuery && node.Item is { Signature: { } signature } ? signature : default,
+            SeedsFilter = query is GetPeersQuery { Scrape: true } ? node.SeedsFilter : default(ReadOnlyMemory<byte>),
+            PeersFilter = query is GetPeersQuery { Scrape: true } ? node.PeersFilter : default(ReadOnlyMemory<byte>),
         };
         return After(delay, new RpcResult(RpcStatus.Response, endPoint, response, null, delay));
     }

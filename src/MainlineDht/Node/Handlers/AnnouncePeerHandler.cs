@@ -44,5 +44,6 @@ internal sealed class AnnouncePeerHandler : IQueryHandler
 
         node.Counters.AnnouncesAccepted++;
         reply.SendResponse();
+        node.Watchers?.Publish(new HeardQuery(KrpcMethod.AnnouncePeer, announce.InfoHash, source, announce.Id, port, announce.ImpliedPort, announce.Seed, reply.Now));
     }
 }

@@ -24,5 +24,6 @@ internal sealed class GetPeersHandler : IQueryHandler
         reply.AddNodes(getPeers.InfoHash, getPeers.Want);
         reply.AddValues(getPeers.InfoHash, getPeers.NoSeed); // last: values fill what the rest leaves
         reply.SendResponse();
+        reply.Node.Watchers?.Publish(new HeardQuery(KrpcMethod.GetPeers, getPeers.InfoHash, source, getPeers.Id, null, false, false, reply.Now));
     }
 }

@@ -117,12 +117,15 @@ internal sealed partial class ReplyBuilder
         _size += Key("values") + writer.BytesWritten;
     }
 
-    /// <summary>BEP 33: adds the seeds' and downloaders' bloom filters of <paramref name="infoHash"/>, when any peer is stored.</summary>
+    /// <summary>
+    /// BEP 33: adds the seeds' and downloaders' bloom filters of <paramref name="infoHash"/>, when any
+    /// peer is stored. Never cut: add them before the nodes and values, which fill what is left.
+    /// </summary>
     public void AddScrapeFilters(NodeId infoHash)
     {
-        if (_size + Entry("BFsd", ScrapeBloomFilter.Size) + Entry("BFpe", ScrapeBloomFilter.Size) > _limit)
+        if (_size + Entry("BFsd", ScrapeBloomFilter.Size) + Entry("BFpe", ScrapeBloomFilter.Size) > Budget)
         {
-            return; // an unverified source's reply has no room for them
+            return;
         }
 
         ScrapeBloomFilter seeds = _seeds ??= new ScrapeBloomFilter();

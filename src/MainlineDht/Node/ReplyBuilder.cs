@@ -108,10 +108,11 @@ internal sealed partial class ReplyBuilder
     public void SendResponse()
     {
         KrpcQuery query = _query!;
-        // A BEP 44 item is whole or nothing, and a get without it is no answer: a reply carrying one
-        // is held to the 1,200-byte budget and the unverified share of the byte budget, not to the
-        // amplification factor (the README gives the figure).
-        if (!MaySend(_size, _itemValue.IsEmpty ? _limit : Budget, _verified))
+        // A BEP 44 item and BEP 33 scrape filters are whole or nothing, and a get or a scrape without
+        // them is no answer: a reply carrying them is held to the 1,200-byte budget and the unverified
+        // share of the byte budget, not to the amplification factor (the README gives the figures);
+        // the nodes and values beside them still fill only what the factor leaves.
+        if (!MaySend(_size, _itemValue.IsEmpty && _seedsFilter.IsEmpty ? _limit : Budget, _verified))
         {
             _query = null;
             _itemValue = _itemKey = _itemSignature = default;

@@ -343,9 +343,12 @@ class AnnounceOp(Pending):
     STARTED = re.compile(r"announcing \[ ih: ([0-9a-f]{40}) ")
     SENT = re.compile(r"sending announce_peer \[ ih: ([0-9a-f]{40})\s+p: (\d+) nodes: (\d+)")
 
-    def __init__(self, seq, deadline, info_hash, requested_port, listen_port):
+    def __init__(self, seq, deadline, info_hash, requested_port, listen_port, expected):
         super().__init__(seq, deadline)
         self.info_hash = info_hash
+        # traversals to wait for at least: one per DHT node. On a dual-stack session the IPv4
+        # node's traversal can start and end before the IPv6 node's has begun.
+        self.expected = expected
         self.requested_port = requested_port
         self.announced_port = listen_port
         self.started = 0
@@ -368,7 +371,7 @@ class AnnounceOp(Pending):
         return r
 
     def step(self, now, node):
-        if self.started and self.ended >= self.started:
+        if self.started >= self.expected and self.ended >= self.started:
             return self.reply(self.sent_to > 0)
         if now >= self.deadline:
             return self.reply(self.sent_to > 0)
@@ -405,8 +408,8 @@ class AnnounceOp(Pending):
 class SeedOp(AnnounceOp):
     """seed: the torrent's own DHT announce (as AnnounceOp), the reply carrying what the torrent is."""
 
-    def __init__(self, seq, deadline, info_hash, listen_port, fields):
-        super().__init__(seq, deadline, info_hash, None, listen_port)
+    def __init__(self, seq, deadline, info_hash, listen_port, fields, expected):
+        super().__init__(seq, deadline, info_hash, None, listen_port, expected)
         self.fields = fields
 
     def reply(self, ok):
@@ -679,7 +682,8 @@ class Node:
                 requested = port_arg(requested, "port")
             h = self.torrent_for(ih)
             h.force_dht_announce()
-            self.pending.append(AnnounceOp(seq, now + timeout_arg(cmd, ANNOUNCE_TIMEOUT), ih, requested, self.port))
+            self.pending.append(AnnounceOp(seq, now + timeout_arg(cmd, ANNOUNCE_TIMEOUT), ih, requested, self.port,
+                                            len(self.sockets)))
             return None
         if name == "get_peers":
             ih = info_hash_arg(cmd)
@@ -761,7 +765,8 @@ class Node:
         self.torrents[ih] = h
         if cmd.get("announce", True):
             h.force_dht_announce()
-            self.pending.append(SeedOp(seq, now + timeout_arg(cmd, ANNOUNCE_TIMEOUT), ih, self.port, fields))
+            self.pending.append(SeedOp(seq, now + timeout_arg(cmd, ANNOUNCE_TIMEOUT), ih, self.port, fields,
+                                         len(self.sockets)))
             return None
         return dict({"ok": True}, **fields)
 

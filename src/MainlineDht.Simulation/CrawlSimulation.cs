@@ -180,10 +180,6 @@ public static class CrawlSimulationRunner
             Seed = options.Seed,
             Latency = LatencyModel.UniformPerLink(options.LatencyMin / 2, options.LatencyMax / 2),
             LossRate = options.Loss,
-            // The crawl's reach is measured, not the servers' defence: with AmplificationLimit a node
-            // samples for a crawler it never verified only what fits 4 times its query (about 4
-            // infohashes instead of up to 40), and a crawl takes about that many times the queries.
-            ConfigureNode = o => o with { AmplificationLimit = 0 },
         });
         Random random = network.Random;
         Say(progress, wall, $"building a network of {options.Nodes:N0} nodes");

@@ -104,6 +104,14 @@ internal sealed partial class ReplyBuilder
             + Entry("t", query.TransactionId.Length) + VersionEntry() + Entry("y", 1);
     }
 
+    /// <summary>
+    /// Holds this reply to <see cref="Budget"/> alone, whatever the source: for a reply whose
+    /// payload is the point of the query and is useless cut to a few entries (BEP 51 samples, which
+    /// read-only crawlers, never verified by anyone, ask for). The reply byte budget still applies,
+    /// with its share for unverified sources. Call before adding fields.
+    /// </summary>
+    public void HoldToBudget() => _limit = Budget;
+
     /// <summary>Sends the response with the fields added.</summary>
     public void SendResponse()
     {

@@ -28,9 +28,6 @@ public sealed class CrawlLoopbackTests : GuardedTest
         SendPolicy = NetworkGuard.Policy,
         QueriesPerSecondPerIp = 0,
         QueryTimeout = TimeSpan.FromSeconds(2),
-        // The crawl's reach is measured here: a node samples for a crawler it never verified only
-        // what fits 4 times the query (Node/AmplificationTests.cs), which would cut each reply to a few.
-        AmplificationLimit = 0,
     };
 
     private static IPAddress Address(int block, int index) => new([127, (byte)block, (byte)(index >> 8), (byte)((index & 0xff) + 1)]);

@@ -30,7 +30,6 @@ public sealed class AmplificationTests
         yield return new TestCaseData($"d1:ad2:id20:{Id}6:target20:{Target}e1:q9:find_node1:t2:aa1:y1:qe").SetName("find_node");
         yield return new TestCaseData($"d1:ad2:id20:{Id}6:target20:{Target}4:wantl2:n42:n6ee1:q9:find_node1:t2:aa1:y1:qe").SetName("find_node want n4 n6");
         yield return new TestCaseData($"d1:ad2:id20:{Id}9:info_hash20:{InfoHash}e1:q9:get_peers1:t2:aa1:y1:qe").SetName("get_peers with values");
-        yield return new TestCaseData($"d1:ad2:id20:{Id}6:target20:{Target}e1:q17:sample_infohashes1:t2:aa1:y1:qe").SetName("sample_infohashes");
         yield return new TestCaseData($"d1:ad2:id20:{Id}6:target20:{Target}e1:q3:get1:t2:aa1:y1:qe").SetName("get");
         yield return new TestCaseData($"d1:ad2:id20:{Id}9:info_hash20:{InfoHash}4:porti1e5:token2:xxe1:q13:announce_peer1:t2:aa1:y1:qe").SetName("announce_peer with a bad token");
         yield return new TestCaseData($"d1:ad2:id20:{Id}6:target20:{Target}e1:q4:vote1:t2:aa1:y1:qe").SetName("unknown method with a target");
@@ -159,6 +158,27 @@ public sealed class AmplificationTests
         Assert.That(response.Nodes.Length, Is.Zero, "no room for nodes within four times the query");
         Assert.That(reply!.Length, Is.LessThanOrEqualTo(ReplyBuilder.Budget));
         TestContext.Out.WriteLine($"get with a 1,000-byte item: query {get.Length} B, reply {reply.Length} B, factor {(double)reply.Length / get.Length:0.00}");
+    }
+
+    [Test]
+    public void A_crawler_never_verified_gets_the_whole_sample_and_nodes_within_the_budget()
+    {
+        // Crawlers are read-only (BEP 43): no node ever verifies them, and a sample cut to fit four
+        // times the query would hold about 4 of the 40 infohashes a reply may carry.
+        const string Sample = "d1:ad2:id20:abcdefghij01234567896:target20:mnopqrstuvwxyz123456e1:q17:sample_infohashes1:t2:aa1:y1:qe";
+
+        byte[]? reply = _transport.Exchange(Latin1(Sample), Stranger);
+
+        var response = (KrpcResponse)KrpcCodec.Decode(reply!);
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(response.Samples.Length, Is.EqualTo(ReplyBuilder.MaxSamples * NodeId.Size), "40 of the 60 infohashes stored");
+            Assert.That(response.Num, Is.EqualTo(61));
+            Assert.That(response.Nodes.Length, Is.EqualTo(8 * CompactFormat.NodeV4Size));
+            Assert.That(reply!.Length, Is.LessThanOrEqualTo(ReplyBuilder.Budget));
+        }
+
+        TestContext.Out.WriteLine($"sample_infohashes: query {Sample.Length} B, reply {reply!.Length} B, factor {(double)reply.Length / Sample.Length:0.00}");
     }
 
     [Test]

@@ -41,7 +41,7 @@ public sealed partial class DhtNode
 
     private sealed class EngineHost(DhtNode node) : IEngineHost
     {
-        public int FindClosestToShare(AddressFamily family, NodeId target, Span<NodeEntry> destination) =>
+        public int FindClosestToShare(AddressFamily family, NodeId target, Span<RoutingNode> destination) =>
             node.EngineOf(family)?.FindOwnClosestToShare(target, destination) ?? 0;
 
         public IEnumerable<(NodeId? Id, IPEndPoint EndPoint)> BootstrapCandidates(AddressFamily family) => node.BootstrapCandidates(family);

@@ -292,6 +292,21 @@ public sealed partial class DhtNode : IAsyncDisposable
         DeliverHealth(stopped);
     }
 
+    /// <summary>
+    /// For the simulator's direct join: runs <paramref name="update"/> on this node's routing table of
+    /// <paramref name="family"/> under the node's gate; nothing when that family does not run.
+    /// </summary>
+    internal void UpdateRouting(AddressFamily family, Action<Routing.RoutingTable> update)
+    {
+        if (EngineOf(family) is { } engine)
+        {
+            lock (_gate)
+            {
+                update(engine.Routing);
+            }
+        }
+    }
+
     /// <summary>The engine of <paramref name="family"/>, or null when that family does not run.</summary>
     private DhtEngine? EngineOf(AddressFamily family)
     {

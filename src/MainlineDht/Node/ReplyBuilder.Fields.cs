@@ -17,7 +17,7 @@ internal sealed partial class ReplyBuilder
     /// <summary>BEP 51: the most infohashes one <c>sample_infohashes</c> reply returns.</summary>
     public const int MaxSamples = 40;
 
-    private readonly NodeEntry[] _closest = new NodeEntry[NodesPerReply];
+    private readonly RoutingNode[] _closest = new RoutingNode[NodesPerReply];
     private readonly byte[] _tokenBuffer = new byte[WriteTokenManager.TokenLength];
     private byte[]? _nodesBuffer;
     private byte[]? _nodes6Buffer;
@@ -192,10 +192,10 @@ internal sealed partial class ReplyBuilder
         int written = 0;
         for (int i = 0; i < count; i++)
         {
-            NodeEntry node = _closest[i];
-            if (CompactFormat.IsV4(node.EndPoint.Address) == (family == AddressFamily.InterNetwork))
+            ref readonly RoutingNode node = ref _closest[i];
+            if (node.Address.IsV4OrMapped == (family == AddressFamily.InterNetwork))
             {
-                written += CompactFormat.WriteNode(new NodeInfo(node.Id, node.EndPoint), buffer.AsSpan(written));
+                written += node.WriteCompact(buffer.AsSpan(written));
             }
         }
 

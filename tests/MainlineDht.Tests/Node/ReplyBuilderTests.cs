@@ -252,7 +252,7 @@ public sealed class ReplyBuilderTests
             }
         }
 
-        public int FindClosestToShare(AddressFamily family, NodeId target, Span<NodeEntry> destination)
+        public int FindClosestToShare(AddressFamily family, NodeId target, Span<RoutingNode> destination)
         {
             Asked.Add(family);
             List<NodeEntry> table = family == AddressFamily.InterNetwork ? _v4 : _v6;

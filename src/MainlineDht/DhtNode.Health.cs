@@ -36,7 +36,8 @@ public sealed partial class DhtNode
     /// <summary>
     /// Raised when <see cref="Health"/> changes, outside the node's gate, on the thread that noticed
     /// (the upkeep timer's, a receive loop's, a bootstrap's, or the one that disposed the node). A
-    /// handler that throws is reported through <see cref="DhtNodeOptions.OnWarning"/>.
+    /// handler that throws is logged as a warning (<see cref="DhtNodeOptions.LoggerFactory"/>); every
+    /// change is logged too (Information).
     /// </summary>
     public event EventHandler<DhtHealthChange>? HealthChanged;
 
@@ -150,13 +151,14 @@ public sealed partial class DhtNode
             return;
         }
 
+        Diagnostics.Log.HealthChanged(_context.Logger, change.Previous, change.Current, change.Reason);
         try
         {
             HealthChanged?.Invoke(this, change);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            _context.Warn($"a HealthChanged handler failed: {e.Message}");
+            Diagnostics.Log.HealthHandlerFailed(_context.Logger, e, e.Message);
         }
     }
 }

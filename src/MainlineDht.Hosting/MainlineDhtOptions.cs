@@ -116,9 +116,9 @@ public sealed class MainlineDhtOptions
     /// </summary>
     public TimeSpan MaxJoinRetryDelay { get; set; } = TimeSpan.FromMinutes(5);
 
-    /// <summary>The library's options for these settings, with the clock and warning sink given.</summary>
+    /// <summary>The library's options for these settings, with the clock, the loggers and the meter factory given.</summary>
     /// <remarks>Call only on validated options: a malformed address or id throws here.</remarks>
-    internal DhtNodeOptions ToNodeOptions(TimeProvider timeProvider, Action<string>? onWarning) => new()
+    internal DhtNodeOptions ToNodeOptions(TimeProvider timeProvider, Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory, System.Diagnostics.Metrics.IMeterFactory? meterFactory) => new()
     {
         NodeId = string.IsNullOrEmpty(NodeId) ? null : Protocol.NodeId.Parse(NodeId),
         BindEndPoint = string.IsNullOrEmpty(BindAddress) ? null : new IPEndPoint(IPAddress.Parse(BindAddress), Port),
@@ -141,6 +141,7 @@ public sealed class MainlineDhtOptions
         BootstrapRetryDelay = JoinRetryDelay,
         MaxBootstrapRetryDelay = MaxJoinRetryDelay,
         TimeProvider = timeProvider,
-        OnWarning = onWarning,
+        LoggerFactory = loggerFactory,
+        MeterFactory = meterFactory,
     };
 }

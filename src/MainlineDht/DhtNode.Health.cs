@@ -16,7 +16,7 @@ public sealed partial class DhtNode
     private static readonly TimeSpan HealthCheckInterval = TimeSpan.FromSeconds(1);
 
     private DhtHealth _health = DhtHealth.Bootstrapping;
-    private string _healthReason = "not joined yet";
+    private string _healthReason = "no live node in the routing table"; // what Bootstrapping means until the first evaluation
     private long _joinedAt;
     private long _leftReadOnlyAt;
     private long _readOnlySince;

@@ -128,8 +128,7 @@ public sealed class MainlineDhtOptions
 
     /// <summary>
     /// A reply to a source that never answered a query of ours is at most this many times its query
-    /// (0 to 100; 0: no limit); see <see cref="DhtNodeOptions.AmplificationLimit"/> for what is cut and
-    /// what is held to the 1,200-byte budget instead. Default 4.
+    /// (0 to 100; 0: no limit); see <see cref="DhtNodeOptions.AmplificationLimit"/> for what is cut. Default 4.
     /// </summary>
     public int AmplificationLimit { get; set; } = Defaults.AmplificationLimit;
 

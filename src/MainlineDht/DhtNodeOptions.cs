@@ -88,13 +88,14 @@ public sealed record DhtNodeOptions
 
     /// <summary>
     /// A reply to a source that has never been verified (not in our routing table: it never answered
-    /// a query of ours) is at most this many times the size of its query: <c>values</c>,
-    /// <c>samples</c>, <c>nodes6</c> and <c>nodes</c> are cut to fit (in that order of sacrifice: the
-    /// fields added last), and a reply that still does not fit is not sent. A BEP 44 item and BEP 33
-    /// scrape filters, whole or nothing, are held to the 1,200-byte budget instead (the nodes and
-    /// values beside them get only what the factor leaves), and so is a BEP 51 <c>sample_infohashes</c>
-    /// reply as a whole (crawlers are read-only: nobody ever verifies them). A spoofed source then cannot use us to amplify traffic at a victim. 0 lifts the limit (replies
-    /// are still kept under 1,200 bytes). Default 4; the factors measured are in the README.
+    /// a query of ours) is at most this many times the size of its query, whatever it asks:
+    /// <c>values</c>, <c>samples</c>, <c>nodes6</c> and <c>nodes</c> are cut to fit (in that order of
+    /// sacrifice: the fields added last); a BEP 44 item and BEP 33 scrape filters, whole or nothing,
+    /// are left out when they do not fit; a reply that still does not fit is not sent. A spoofed
+    /// source then cannot use us to amplify traffic at a victim. A querier that needs a large reply
+    /// pads its query (<see cref="Protocol.KrpcQuery.Padding"/>; our crawler, scraper and item lookups
+    /// do). 0 lifts the limit (replies are still kept under 1,200 bytes). Default 4; the factors
+    /// measured are in the README.
     /// </summary>
     public int AmplificationLimit { get; init; } = 4;
 

@@ -36,6 +36,12 @@ public sealed record DhtNodeStatistics
     /// <summary>Replies to unverified sources not sent because even cut down they exceeded <see cref="DhtNodeOptions.AmplificationLimit"/> times their query.</summary>
     public long RepliesWithheld { get; init; }
 
+    /// <summary>
+    /// Replies to unverified sources sent without a field that did not fit <see cref="DhtNodeOptions.AmplificationLimit"/>
+    /// times their query: part of a sample, or a BEP 44 item or scrape filters left out whole.
+    /// </summary>
+    public long RepliesCut { get; init; }
+
     /// <summary>Replies not sent because the reply byte budget (<see cref="DhtNodeOptions.ReplyBytesPerSecond"/>) was spent.</summary>
     public long RepliesOverBudget { get; init; }
 

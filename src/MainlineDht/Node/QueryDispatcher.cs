@@ -71,12 +71,13 @@ internal sealed class QueryDispatcher
     }
 
     /// <summary>
-    /// How big a reply may be: the full budget for a verified node; for any other source at most
+    /// How big a reply may be, before the 1,200-byte budget (<see cref="ReplyBuilder.Begin"/> applies
+    /// it): unbounded for a verified node; for any other source at most
     /// <see cref="DhtNodeOptions.AmplificationLimit"/> times its query, so that it cannot turn us into an amplifier.
     /// </summary>
     private int ReplyLimit(bool verified, int querySize)
     {
         int factor = _node.Options.AmplificationLimit;
-        return verified || factor == 0 ? ReplyBuilder.Budget : (int)Math.Min(ReplyBuilder.Budget, (long)factor * querySize);
+        return verified || factor == 0 ? int.MaxValue : (int)Math.Min(int.MaxValue, (long)factor * querySize);
     }
 }

@@ -119,12 +119,20 @@ internal sealed partial class ReplyBuilder
 
     /// <summary>
     /// BEP 33: adds the seeds' and downloaders' bloom filters of <paramref name="infoHash"/>, when any
-    /// peer is stored. Never cut: add them before the nodes and values, which fill what is left.
+    /// peer is stored. Whole or not at all: add them before the nodes and values, which fill what is
+    /// left. When they do not fit the reply's limit (a source we never verified that did not pad its
+    /// query) they are left out and the cut is counted.
     /// </summary>
     public void AddScrapeFilters(NodeId infoHash)
     {
-        if (_size + Entry("BFsd", ScrapeBloomFilter.Size) + Entry("BFpe", ScrapeBloomFilter.Size) > Budget)
+        int size = Entry("BFsd", ScrapeBloomFilter.Size) + Entry("BFpe", ScrapeBloomFilter.Size);
+        if (_size + size > _limit)
         {
+            if (_node.Peers.Holds(infoHash))
+            {
+                _node.Counters.RepliesCut++;
+            }
+
             return;
         }
 
@@ -156,6 +164,11 @@ internal sealed partial class ReplyBuilder
         while (room > 0 && fixedSize + BencodeWriter.StringSize(room * NodeId.Size) > _limit)
         {
             room--;
+        }
+
+        if (room < Math.Min(MaxSamples, stored))
+        {
+            _node.Counters.RepliesCut++;
         }
 
         NodeId[] ids = _sampledIds ??= new NodeId[MaxSamples];

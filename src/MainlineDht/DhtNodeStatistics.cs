@@ -106,7 +106,7 @@ public sealed record DhtNodeStatistics
 
     /// <summary>
     /// Datagrams whose handling failed inside the node (a bug: it is counted, never thrown into the
-    /// receive loop; the first fault at each site is also reported through <see cref="DhtNodeOptions.OnWarning"/>).
+    /// receive loop; the first fault at each site is also logged as an error, <see cref="DhtNodeOptions.LoggerFactory"/>; a logger that throws counts here too).
     /// </summary>
     public long InternalErrors { get; init; }
 

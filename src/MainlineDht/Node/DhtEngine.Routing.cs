@@ -34,6 +34,8 @@ internal sealed partial class DhtEngine : IRpcObserver, IQueryHost
         {
             Verify(candidate.Id, candidate.EndPoint);
         }
+
+        _gauges.RoutingNodes = Routing.Count;
     }
 
     /// <summary>The nodes of this family's table our replies hand out: recently answering ones, never one with a failure outstanding.</summary>
@@ -66,6 +68,7 @@ internal sealed partial class DhtEngine : IRpcObserver, IQueryHost
         if (expectedId is NodeId known && !_node.Disposed)
         {
             Follow(Routing.OnFailure(known, endPoint, _node.Time.GetUtcNow()));
+            _gauges.RoutingNodes = Routing.Count;
         }
     }
 

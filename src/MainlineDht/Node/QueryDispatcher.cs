@@ -37,6 +37,7 @@ internal sealed class QueryDispatcher
         {
             case QueryAdmission.Limited:
                 _node.Counters.RateLimited++;
+                _node.Metrics.QueryRateLimited();
                 return;
             case QueryAdmission.Banned:
                 _node.Counters.Banned++;
@@ -44,6 +45,7 @@ internal sealed class QueryDispatcher
         }
 
         _node.Counters.QueriesReceived[(int)query.Method]++;
+        _node.Metrics.QueryReceived(query.Method);
         DateTimeOffset now = _node.Time.GetUtcNow();
         bool verified = _host.IsVerified(query.Id, source);
         _reply.Begin(query, source, now, ReplyLimit(verified, size), verified);
@@ -60,6 +62,7 @@ internal sealed class QueryDispatcher
     public void OnMalformed(in KrpcDecodeError error, IPEndPoint source, int size)
     {
         _node.Counters.Malformed++;
+        _node.Metrics.DatagramMalformed();
         if (error.ShouldReply && !_node.ReadOnly && _node.RateLimiter.TryAcquire(source.Address))
         {
             // A datagram that is not a valid query names no node id: its source counts as unverified.

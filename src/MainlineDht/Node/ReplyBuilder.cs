@@ -219,9 +219,11 @@ internal sealed partial class ReplyBuilder
 
     private int VersionEntry() => _node.Options.Version.IsEmpty ? 0 : Entry("v", _node.Options.Version.Length);
 
-    /// <summary>Takes back the count of a reply the transport did not send (counted when it was queued).</summary>
+    /// <summary>Takes back the count of a reply the transport did not send (counted when it was queued); a reply that left is measured.</summary>
     private sealed class NotSent(NodeContext node) : IOutboxSender
     {
+        public void OnSent(object? state, int tag) => node.Metrics.ReplySent(tag);
+
         public void OnNotSent(object? state, int tag)
         {
             lock (node.Gate)

@@ -12,18 +12,21 @@ namespace MainlineDht.Routing;
 internal sealed class NodeEntry
 {
     private RoutingTable? _table;
+    private readonly RoutingClock _clock;
     private RoutingNode _detached;
 
     /// <summary>A node not in any table (what a test's fake host hands out).</summary>
     internal NodeEntry(NodeId id, IPEndPoint endPoint, DateTimeOffset added, DateTimeOffset lastReply, TimeSpan roundTripTime)
     {
+        _clock = new RoutingClock();
         _detached = new RoutingNode(
-            id, NodeAddress.From(endPoint), SecureNodeId.IsValid(id, endPoint.Address), restricted: false, added.UtcTicks, lastReply.UtcTicks, roundTripTime);
+            id, NodeAddress.From(endPoint), SecureNodeId.IsValid(id, endPoint.Address), restricted: false, _clock.Stamp(added), _clock.Stamp(lastReply), roundTripTime);
     }
 
     internal NodeEntry(RoutingTable table, in RoutingNode node)
     {
         _table = table;
+        _clock = table.Clock;
         _detached = node;
     }
 
@@ -36,13 +39,13 @@ internal sealed class NodeEntry
 
     public IPEndPoint EndPoint => Data.EndPoint;
 
-    public DateTimeOffset Added => RoutingNode.Time(Data.AddedOrHeard);
+    public DateTimeOffset Added => _clock.Time(Data.AddedOrHeard);
 
     /// <summary>When the node last answered one of our queries (every live node has answered once).</summary>
-    public DateTimeOffset LastReply => RoutingNode.Time(Data.LastReply);
+    public DateTimeOffset LastReply => _clock.Time(Data.LastReply);
 
     /// <summary>When the node last queried us; null if it never did.</summary>
-    public DateTimeOffset? LastQuery => RoutingNode.OptionalTime(Data.LastQuery);
+    public DateTimeOffset? LastQuery => _clock.OptionalTime(Data.LastQuery);
 
     /// <summary>Failures in a row; an answer resets it.</summary>
     public int FailureCount => Data.FailureCount;
@@ -51,20 +54,20 @@ internal sealed class NodeEntry
     public TimeSpan RoundTripTime => Data.RoundTripTime;
 
     /// <summary>When we asked the caller to ping this node to decide whether to evict it; null if no ping is pending.</summary>
-    public DateTimeOffset? EvictionPingRequested => RoutingNode.OptionalTime(Data.Pending);
+    public DateTimeOffset? EvictionPingRequested => _clock.OptionalTime(Data.Pending);
 
     /// <summary>The last time the node showed it was alive, by answering or by querying.</summary>
-    public DateTimeOffset LastSeen => RoutingNode.Time(Data.LastSeen);
+    public DateTimeOffset LastSeen => _clock.Time(Data.LastSeen);
 
     public static implicit operator RoutingNode(NodeEntry entry) => entry.Data;
 
     public NodeState GetState(DateTimeOffset now, RoutingTableOptions options) =>
-        Data.GetState(RoutingTable.GoodAfterTicks(now, options), options.MaxFailures);
+        Data.GetState(_clock.GoodAfter(now, options), options.MaxFailures);
 
     public bool IsBad(RoutingTableOptions options) => Data.IsBad(options.MaxFailures);
 
     public RoutingTableEntry ToSnapshot(DateTimeOffset now, RoutingTableOptions options) =>
-        Data.ToSnapshot(RoutingTable.GoodAfterTicks(now, options), options.MaxFailures);
+        Data.ToSnapshot(_clock.GoodAfter(now, options), options.MaxFailures, _clock);
 
     /// <summary>The node left the table: the view keeps its last state.</summary>
     internal void Detach(in RoutingNode last)

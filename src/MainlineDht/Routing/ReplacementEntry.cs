@@ -12,28 +12,33 @@ namespace MainlineDht.Routing;
 internal sealed class ReplacementEntry
 {
     private readonly RoutingNode _node;
+    private readonly RoutingClock _clock;
 
-    internal ReplacementEntry(in RoutingNode node) => _node = node;
+    internal ReplacementEntry(in RoutingNode node, RoutingClock clock)
+    {
+        _node = node;
+        _clock = clock;
+    }
 
     public NodeId Id => _node.Id;
 
     public IPEndPoint EndPoint => _node.EndPoint;
 
     /// <summary>When we last learned of the node in any way: a reply, a query, a mention.</summary>
-    public DateTimeOffset LastHeard => RoutingNode.Time(_node.AddedOrHeard);
+    public DateTimeOffset LastHeard => _clock.Time(_node.AddedOrHeard);
 
     /// <summary>When the node last answered us; null while it is unverified.</summary>
-    public DateTimeOffset? LastReply => RoutingNode.OptionalTime(_node.LastReply);
+    public DateTimeOffset? LastReply => _clock.OptionalTime(_node.LastReply);
 
     [System.Diagnostics.CodeAnalysis.MemberNotNullWhen(true, nameof(LastReply))]
     public bool IsVerified => _node.IsVerified;
 
-    public DateTimeOffset? LastQuery => RoutingNode.OptionalTime(_node.LastQuery);
+    public DateTimeOffset? LastQuery => _clock.OptionalTime(_node.LastQuery);
 
     public TimeSpan RoundTripTime => _node.RoundTripTime;
 
     /// <summary>When the caller was asked to ping this candidate to verify it; null if it was not.</summary>
-    public DateTimeOffset? VerificationRequested => RoutingNode.OptionalTime(_node.Pending);
+    public DateTimeOffset? VerificationRequested => _clock.OptionalTime(_node.Pending);
 
     public override string ToString() => $"{Id} {EndPoint}{(IsVerified ? " verified" : string.Empty)}";
 }

@@ -72,7 +72,7 @@ internal sealed class RoutingBucket
             var entries = new ReplacementEntry[_waitingCount];
             for (int i = 0; i < entries.Length; i++)
             {
-                entries[i] = new ReplacementEntry(_waiting[i]);
+                entries[i] = new ReplacementEntry(_waiting[i], _table.Clock);
             }
 
             return entries;
@@ -82,11 +82,11 @@ internal sealed class RoutingBucket
     public bool Covers(NodeId id) => id.CommonPrefixLength(Prefix) >= PrefixLength;
 
     /// <summary>A snapshot of the waiting node with this id, or null.</summary>
-    internal ReplacementEntry? FindReplacement(NodeId id) => IndexOfWaiting(id) is int i and >= 0 ? new ReplacementEntry(_waiting[i]) : null;
+    internal ReplacementEntry? FindReplacement(NodeId id) => IndexOfWaiting(id) is int i and >= 0 ? new ReplacementEntry(_waiting[i], _table.Clock) : null;
 
     /// <summary>A snapshot of the waiting node at this endpoint, or null.</summary>
     internal ReplacementEntry? FindReplacement(IPEndPoint endPoint) =>
-        IndexOfWaiting(NodeAddress.From(endPoint)) is int i and >= 0 ? new ReplacementEntry(_waiting[i]) : null;
+        IndexOfWaiting(NodeAddress.From(endPoint)) is int i and >= 0 ? new ReplacementEntry(_waiting[i], _table.Clock) : null;
 
     internal int IndexOfLive(NodeId id)
     {

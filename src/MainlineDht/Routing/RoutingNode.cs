@@ -8,9 +8,10 @@ namespace MainlineDht.Routing;
 
 /// <summary>
 /// One node of the routing table, stored inline in its bucket's array: no heap object per entry.
-/// The same layout serves live nodes and the nodes waiting in a replacement cache. 76 bytes: the id
-/// (20), the address (16, an IPv4 address in the first 4) and port, the failure count and flags, four
-/// times as UTC ticks (exact, as the routing rules compare them to the tick) and the round trip.
+/// The same layout serves live nodes and the nodes waiting in a replacement cache. 64 bytes: the id
+/// (20), the address (16, an IPv4 address in the first 4) and port, the failure count and flags, the
+/// round trip in ticks, and four times as 40-bit stamps (whole milliseconds since the table's epoch,
+/// see <see cref="RoutingClock"/>).
 /// </summary>
 /// <remarks>
 /// The table changes entries in place through <c>ref</c>s; everything that leaves the table (snapshots,
@@ -19,13 +20,20 @@ namespace MainlineDht.Routing;
 [StructLayout(LayoutKind.Sequential, Pack = 4)]
 internal struct RoutingNode
 {
-    /// <summary>The tick value meaning "never" (UTC ticks are never negative).</summary>
-    internal const long Never = -1;
+    /// <summary>The stamp meaning "never".</summary>
+    internal const long Never = long.MinValue;
+
+    /// <summary>The latest stamp a time can have: 2^39 - 1 ms, about 17 years after the epoch (later times saturate).</summary>
+    internal const long MaxStamp = (1L << 39) - 1;
+
+    /// <summary>The earliest stamp a time can have (earlier times saturate); the 40-bit value below it encodes <see cref="Never"/>.</summary>
+    internal const long MinStamp = -MaxStamp;
 
     private const byte V6Flag = 1;
     private const byte IdVerifiedFlag = 2;
     private const byte RestrictedFlag = 4;
 
+    // Field order keeps every field at its natural alignment under Pack = 4: 40 + 4 + 16 + 4 = 64 bytes.
     private ulong _idHi;
     private ulong _idMid;
     private uint _idLo;
@@ -34,22 +42,26 @@ internal struct RoutingNode
     private byte _flags;
     private ulong _addressHi;
     private ulong _addressLo;
-    private long _added;
-    private long _lastReply;
-    private long _lastQuery;
-    private long _pending;
     private uint _roundTrip;
+    private uint _addedLo;
+    private uint _lastReplyLo;
+    private uint _lastQueryLo;
+    private uint _pendingLo;
+    private byte _addedHi;
+    private byte _lastReplyHi;
+    private byte _lastQueryHi;
+    private byte _pendingHi;
 
-    /// <summary>A live node that answered at <paramref name="lastReply"/>.</summary>
+    /// <summary>A live node that answered at <paramref name="lastReply"/> (stamps of the table's <see cref="RoutingClock"/>).</summary>
     internal RoutingNode(NodeId id, in NodeAddress address, bool idVerified, bool restricted, long added, long lastReply, TimeSpan roundTripTime)
     {
         Id = id;
         (_addressHi, _addressLo, _port) = (address.Hi, address.Lo, address.Port);
         _flags = (byte)((address.IsV6 ? V6Flag : 0) | (idVerified ? IdVerifiedFlag : 0) | (restricted ? RestrictedFlag : 0));
-        _added = added;
-        _lastReply = lastReply;
-        _lastQuery = Never;
-        _pending = Never;
+        AddedOrHeard = added;
+        LastReply = lastReply;
+        LastQuery = Never;
+        Pending = Never;
         RoundTripTime = roundTripTime;
     }
 
@@ -71,29 +83,29 @@ internal struct RoutingNode
     /// <summary>Live: when the node entered the table. Waiting: when we last heard of it in any way.</summary>
     public long AddedOrHeard
     {
-        readonly get => _added;
-        set => _added = value;
+        readonly get => Unpack(_addedLo, _addedHi);
+        set => Pack(value, out _addedLo, out _addedHi);
     }
 
     /// <summary>When the node last answered one of our queries; <see cref="Never"/> for an unverified candidate.</summary>
     public long LastReply
     {
-        readonly get => _lastReply;
-        set => _lastReply = value;
+        readonly get => Unpack(_lastReplyLo, _lastReplyHi);
+        set => Pack(value, out _lastReplyLo, out _lastReplyHi);
     }
 
     /// <summary>When the node last queried us; <see cref="Never"/> if it never did.</summary>
     public long LastQuery
     {
-        readonly get => _lastQuery;
-        set => _lastQuery = value;
+        readonly get => Unpack(_lastQueryLo, _lastQueryHi);
+        set => Pack(value, out _lastQueryLo, out _lastQueryHi);
     }
 
     /// <summary>Live: when an eviction ping was asked for. Waiting: when its verification was. <see cref="Never"/> if not.</summary>
     public long Pending
     {
-        readonly get => _pending;
-        set => _pending = value;
+        readonly get => Unpack(_pendingLo, _pendingHi);
+        set => Pack(value, out _pendingLo, out _pendingHi);
     }
 
     /// <summary>Failures in a row (saturating; <see cref="RoutingTableOptions.MaxFailures"/> is at most 255).</summary>
@@ -107,9 +119,9 @@ internal struct RoutingNode
     }
 
     /// <summary>The last time the node showed it was alive, by answering or by querying.</summary>
-    public readonly long LastSeen => _lastQuery > _lastReply ? _lastQuery : _lastReply;
+    public readonly long LastSeen => Math.Max(LastQuery, LastReply);
 
-    public readonly bool IsVerified => _lastReply != Never;
+    public readonly bool IsVerified => LastReply != Never;
 
     /// <summary>Whether the node is at this address and port.</summary>
     public readonly bool IsAt(in NodeAddress address) =>
@@ -119,10 +131,10 @@ internal struct RoutingNode
 
     public readonly bool IsBad(int maxFailures) => _failures >= maxFailures;
 
-    /// <summary>The node's state, with <c>now - GoodFor</c> computed once as <paramref name="goodAfter"/> (ticks).</summary>
+    /// <summary>The node's state, with <c>now - GoodFor</c> computed once as the stamp <paramref name="goodAfter"/>.</summary>
     public readonly NodeState GetState(long goodAfter, int maxFailures) =>
         _failures >= maxFailures ? NodeState.Bad
-        : _lastReply > goodAfter || _lastQuery > goodAfter ? NodeState.Good
+        : LastReply > goodAfter || LastQuery > goodAfter ? NodeState.Good
         : NodeState.Questionable;
 
     /// <summary>Moves a waiting node to another port or address (it answered from there).</summary>
@@ -140,20 +152,20 @@ internal struct RoutingNode
         }
 
         RoundTripTime += (roundTripTime - RoundTripTime) / 8;
-        if (now > _lastReply)
+        if (now > LastReply)
         {
-            _lastReply = now;
+            LastReply = now;
         }
 
         _failures = 0;
-        _pending = Never;
+        Pending = Never;
     }
 
     internal void RecordQuery(long now)
     {
-        if (now > _lastQuery)
+        if (now > LastQuery)
         {
-            _lastQuery = now;
+            LastQuery = now;
         }
     }
 
@@ -164,21 +176,21 @@ internal struct RoutingNode
             _failures++;
         }
 
-        _pending = Never;
+        Pending = Never;
     }
 
     /// <summary>The live node as a verified replacement: heard when last seen, what it did kept, its failures and pending ping forgotten.</summary>
     internal readonly RoutingNode ToWaiting()
     {
         RoutingNode waiting = this;
-        waiting._added = LastSeen;
-        waiting._pending = Never;
+        waiting.AddedOrHeard = LastSeen;
+        waiting.Pending = Never;
         waiting._failures = 0;
         return waiting;
     }
 
-    internal readonly RoutingTableEntry ToSnapshot(long goodAfter, int maxFailures) =>
-        new(Id, EndPoint, Time(_added), Time(_lastReply), OptionalTime(_lastQuery), _failures, RoundTripTime, GetState(goodAfter, maxFailures));
+    internal readonly RoutingTableEntry ToSnapshot(long goodAfter, int maxFailures, RoutingClock clock) =>
+        new(Id, EndPoint, clock.Time(AddedOrHeard), clock.Time(LastReply), clock.OptionalTime(LastQuery), _failures, RoundTripTime, GetState(goodAfter, maxFailures));
 
     /// <summary>Writes the compact node info of BEP 5 (v4) or BEP 32 (v6): id, address, port.</summary>
     internal readonly int WriteCompact(Span<byte> destination)
@@ -187,15 +199,21 @@ internal struct RoutingNode
         return NodeId.Size + Address.WriteCompact(destination[NodeId.Size..]);
     }
 
-    internal static DateTimeOffset Time(long ticks) => new(ticks, TimeSpan.Zero);
-
-    internal static DateTimeOffset? OptionalTime(long ticks) => ticks == Never ? null : new DateTimeOffset(ticks, TimeSpan.Zero);
-
-    internal static long Ticks(DateTimeOffset time) => time.UtcTicks;
-
-    internal static long Ticks(DateTimeOffset? time) => time is { } t ? t.UtcTicks : Never;
-
     public override readonly string ToString() => $"{Id} {EndPoint}";
+
+    /// <summary>Stores a stamp in 40 bits, two's complement; <see cref="Never"/> as the lowest 40-bit value.</summary>
+    private static void Pack(long stamp, out uint low, out byte high)
+    {
+        ulong bits = stamp == Never ? 1UL << 39 : (ulong)Math.Clamp(stamp, MinStamp, MaxStamp);
+        low = (uint)bits;
+        high = (byte)(bits >> 32);
+    }
+
+    private static long Unpack(uint low, byte high)
+    {
+        long stamp = (long)(((ulong)high << 56) | ((ulong)low << 24)) >> 24; // sign-extends the 40 bits
+        return stamp < MinStamp ? Never : stamp;
+    }
 }
 
 /// <summary>An IP address (16 bytes, IPv4 in the first 4) and a UDP port, inline.</summary>

@@ -40,7 +40,7 @@ internal sealed partial class RoutingTable
             ref RoutingNode live = ref bucket.Live[slot];
             if (live.IsAt(address))
             {
-                live.RecordQuery(now.UtcTicks);
+                live.RecordQuery(Clock.Stamp(now));
                 return false;
             }
 
@@ -150,7 +150,7 @@ internal sealed partial class RoutingTable
                 return false; // IP diversity: its address or its /24 (/64) is taken
             }
 
-            var newcomer = new RoutingNode(id, address, SecureNodeId.IsValid(id, ip), IsRestricted(ip), now.UtcTicks, RoutingNode.Never, TimeSpan.Zero);
+            var newcomer = new RoutingNode(id, address, SecureNodeId.IsValid(id, ip), IsRestricted(ip), Clock.Stamp(now), RoutingNode.Never, TimeSpan.Zero);
             if (!AddWaiting(bucket, newcomer))
             {
                 return false;
@@ -168,24 +168,24 @@ internal sealed partial class RoutingTable
                 return false;
             }
 
-            if (now.UtcTicks > known.AddedOrHeard)
+            if (Clock.Stamp(now) > known.AddedOrHeard)
             {
-                known.AddedOrHeard = now.UtcTicks;
+                known.AddedOrHeard = Clock.Stamp(now);
             }
         }
 
         if (queried)
         {
-            bucket.Waiting[candidate].LastQuery = now.UtcTicks;
+            bucket.Waiting[candidate].LastQuery = Clock.Stamp(now);
         }
 
-        if (bucket.Waiting[candidate].IsVerified || IsPending(bucket.Waiting[candidate].Pending, now)
+        if (bucket.Waiting[candidate].IsVerified || IsPending(bucket.Waiting[candidate].Pending, Clock.Stamp(now))
             || VerificationDemand(bucket, now, countQuestionable: queried) <= 0)
         {
             return false;
         }
 
-        bucket.Waiting[candidate].Pending = now.UtcTicks;
+        bucket.Waiting[candidate].Pending = Clock.Stamp(now);
         return true;
     }
 
@@ -204,7 +204,7 @@ internal sealed partial class RoutingTable
             demand = _options.BucketSize;
         }
 
-        long goodAfter = GoodAfterTicks(now, _options);
+        long goodAfter = Clock.GoodAfter(now, _options);
         foreach (ref readonly RoutingNode e in bucket.Live)
         {
             NodeState state = e.GetState(goodAfter, _options.MaxFailures);
@@ -216,7 +216,7 @@ internal sealed partial class RoutingTable
 
         foreach (ref readonly RoutingNode r in bucket.Waiting)
         {
-            if (r.IsVerified || IsPending(r.Pending, now))
+            if (r.IsVerified || IsPending(r.Pending, Clock.Stamp(now)))
             {
                 demand--;
             }
@@ -241,7 +241,7 @@ internal sealed partial class RoutingTable
         for (int i = 0; i < waiting.Length; i++)
         {
             ref readonly RoutingNode r = ref waiting[i];
-            if (!r.IsVerified && !IsPending(r.Pending, now) && FindLive(r.Address) is null
+            if (!r.IsVerified && !IsPending(r.Pending, Clock.Stamp(now)) && FindLive(r.Address) is null
                 && (best < 0 || r.AddedOrHeard > waiting[best].AddedOrHeard))
             {
                 best = i;
@@ -253,7 +253,7 @@ internal sealed partial class RoutingTable
             return null;
         }
 
-        waiting[best].Pending = now.UtcTicks;
+        waiting[best].Pending = Clock.Stamp(now);
         return best;
     }
 }

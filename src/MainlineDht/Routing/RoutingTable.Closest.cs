@@ -100,7 +100,7 @@ internal sealed partial class RoutingTable
         ShareableQuestionable,
     }
 
-    private static bool IsEligible(in RoutingNode e, Eligible eligible, long goodAfter, int maxFailures, DateTimeOffset now)
+    private static bool IsEligible(in RoutingNode e, Eligible eligible, long goodAfter, int maxFailures, long now)
     {
         NodeState state = e.GetState(goodAfter, maxFailures);
         return eligible switch
@@ -119,7 +119,8 @@ internal sealed partial class RoutingTable
             return 0;
         }
 
-        long goodAfter = GoodAfterTicks(now, _options);
+        long goodAfter = Clock.GoodAfter(now, _options);
+        long stamp = Clock.Stamp(now);
         int maxFailures = _options.MaxFailures;
         int written = 0;
         Span<int> order = stackalloc int[_options.BucketSize];
@@ -130,7 +131,7 @@ internal sealed partial class RoutingTable
             int found = 0;
             for (int i = 0; i < live.Length; i++)
             {
-                if (!IsEligible(live[i], eligible, goodAfter, maxFailures, now))
+                if (!IsEligible(live[i], eligible, goodAfter, maxFailures, stamp))
                 {
                     continue;
                 }
@@ -193,10 +194,6 @@ internal sealed partial class RoutingTable
             order[k++] = (byte)e.Current;
         }
     }
-
-    /// <summary>Replies at or before this moment (UTC ticks) no longer make a node good at <paramref name="now"/>.</summary>
-    internal static long GoodAfterTicks(DateTimeOffset now, RoutingTableOptions options) =>
-        now.UtcTicks - DateTimeOffset.MinValue.UtcTicks > options.GoodFor.Ticks ? now.UtcTicks - options.GoodFor.Ticks : DateTimeOffset.MinValue.UtcTicks;
 
     /// <summary>
     /// Yields the bucket indexes sorted by the distance of their range to a target, lazily: a lookup

@@ -32,7 +32,7 @@ internal sealed partial class RoutingTable
     /// <summary>How many live nodes are good at <paramref name="now"/> (answered within 15 minutes, or answered ever and queried us within 15 minutes).</summary>
     public int CountGood(DateTimeOffset now)
     {
-        long goodAfter = GoodAfterTicks(now, _options);
+        long goodAfter = Clock.GoodAfter(now, _options);
         int good = 0;
         foreach (RoutingBucket bucket in _buckets)
         {
@@ -49,13 +49,13 @@ internal sealed partial class RoutingTable
     public RoutingTableEntry[] Snapshot(DateTimeOffset now)
     {
         RoutingTableEntry[] entries = new RoutingTableEntry[_count];
-        long goodAfter = GoodAfterTicks(now, _options);
+        long goodAfter = Clock.GoodAfter(now, _options);
         int k = 0;
         foreach (RoutingBucket bucket in _buckets)
         {
             foreach (ref readonly RoutingNode e in bucket.Live)
             {
-                entries[k++] = e.ToSnapshot(goodAfter, _options.MaxFailures);
+                entries[k++] = e.ToSnapshot(goodAfter, _options.MaxFailures, Clock);
             }
         }
 

@@ -51,6 +51,9 @@ internal sealed partial class RoutingTable
     /// <summary>Views handed out by <see cref="TryGet"/> and <see cref="RoutingBucket.Nodes"/>, one per live id; null until the first is asked for.</summary>
     private Dictionary<NodeId, NodeEntry>? _views;
 
+    /// <summary>The stamps the entries' times are stored as (milliseconds since the table's first time).</summary>
+    internal RoutingClock Clock { get; } = new();
+
     /// <summary>Creates an empty table: one bucket covering the whole id space.</summary>
     /// <param name="localId">Our own node id.</param>
     /// <param name="addressFamily">The family of the endpoints this table holds (BEP 32 keeps IPv6 nodes in their own table).</param>
@@ -157,7 +160,7 @@ internal sealed partial class RoutingTable
             if (existing.IsAt(address))
             {
                 bool wasPending = existing.Pending != RoutingNode.Never;
-                existing.RecordReply(roundTripTime, now.UtcTicks);
+                existing.RecordReply(roundTripTime, Clock.Stamp(now));
                 home.LastChanged = now;
 
                 // It survived its eviction ping: the waiting replacement may try the next questionable node.
@@ -314,7 +317,7 @@ internal sealed partial class RoutingTable
                     RemoveWaiting(bucket, stale);
                 }
 
-                var entry = new RoutingNode(id, address, SecureNodeId.IsValid(id, ip), IsRestricted(ip), now.UtcTicks, now.UtcTicks, roundTripTime);
+                var entry = new RoutingNode(id, address, SecureNodeId.IsValid(id, ip), IsRestricted(ip), Clock.Stamp(now), Clock.Stamp(now), roundTripTime);
                 entry.RecordQuery(queried);
                 AddLive(index, entry, now);
                 return RoutingOutcome.Of(RoutingResult.Added);
@@ -336,7 +339,7 @@ internal sealed partial class RoutingTable
 
             if (waiting < 0)
             {
-                var newcomer = new RoutingNode(id, address, SecureNodeId.IsValid(id, ip), IsRestricted(ip), now.UtcTicks, RoutingNode.Never, roundTripTime);
+                var newcomer = new RoutingNode(id, address, SecureNodeId.IsValid(id, ip), IsRestricted(ip), Clock.Stamp(now), RoutingNode.Never, roundTripTime);
                 MarkVerified(ref newcomer, roundTripTime, now);
                 if (!AddWaiting(bucket, newcomer))
                 {
@@ -360,11 +363,11 @@ internal sealed partial class RoutingTable
         }
     }
 
-    private static void MarkVerified(ref RoutingNode entry, TimeSpan roundTripTime, DateTimeOffset now)
+    private void MarkVerified(ref RoutingNode entry, TimeSpan roundTripTime, DateTimeOffset now)
     {
         entry.RoundTripTime = entry.IsVerified ? entry.RoundTripTime + ((roundTripTime - entry.RoundTripTime) / 8) : roundTripTime;
-        entry.LastReply = now.UtcTicks;
-        entry.AddedOrHeard = now.UtcTicks;
+        entry.LastReply = Clock.Stamp(now);
+        entry.AddedOrHeard = Clock.Stamp(now);
         entry.Pending = RoutingNode.Never;
     }
 
@@ -444,10 +447,10 @@ internal sealed partial class RoutingTable
         }
     }
 
-    private static RoutingNode Promote(RoutingNode replacement, DateTimeOffset now)
+    private RoutingNode Promote(RoutingNode replacement, DateTimeOffset now)
     {
         // Added now; it keeps its last reply, last query and round trip; a pending verification ends.
-        replacement.AddedOrHeard = now.UtcTicks;
+        replacement.AddedOrHeard = Clock.Stamp(now);
         replacement.Pending = RoutingNode.Never;
         return replacement;
     }
@@ -515,14 +518,14 @@ internal sealed partial class RoutingTable
             verified += r.IsVerified ? 1 : 0;
         }
 
-        long goodAfter = GoodAfterTicks(now, _options);
+        long goodAfter = Clock.GoodAfter(now, _options);
         int pending = 0;
         int victim = -1;
         Span<RoutingNode> live = bucket.Live;
         for (int i = 0; i < live.Length; i++)
         {
             ref readonly RoutingNode e = ref live[i];
-            if (IsPending(e.Pending, now))
+            if (IsPending(e.Pending, Clock.Stamp(now)))
             {
                 pending++;
             }
@@ -537,12 +540,12 @@ internal sealed partial class RoutingTable
             return null;
         }
 
-        live[victim].Pending = now.UtcTicks;
+        live[victim].Pending = Clock.Stamp(now);
         return victim;
     }
 
-    private static bool IsPending(long requested, DateTimeOffset now) =>
-        requested != RoutingNode.Never && now.UtcTicks - requested < PingRequestLifetime.Ticks;
+    private static bool IsPending(long requested, long now) =>
+        requested != RoutingNode.Never && now - requested < PingRequestLifetime.Ticks / TimeSpan.TicksPerMillisecond;
 
     /// <summary>A view of the live node with this id; the caller checked it is live.</summary>
     internal NodeEntry View(NodeId id)

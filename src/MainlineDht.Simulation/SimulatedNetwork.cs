@@ -147,7 +147,8 @@ public sealed partial class SimulatedNetwork : IAsyncDisposable
         options = configure?.Invoke(options) ?? options;
         // Whatever ConfigureNode set: the network's clock, its loop, and never the public routers
         // (a name to resolve would be real I/O off the loop; the network routes only its own addresses).
-        options = options with { TimeProvider = _clock, RunContinuationsInline = true, UsePublicRouters = false };
+        // No meter or activity source per node unless ConfigureNode gave a meter factory: memory at scale.
+        options = options with { TimeProvider = _clock, RunContinuationsInline = true, UsePublicRouters = false, DiagnosticsOff = options.MeterFactory is null };
         if (_options.PublicAddresses && options.NodeId is null)
         {
             // A node of the internet as it stands: its id is the one BEP 42 allows for its address.

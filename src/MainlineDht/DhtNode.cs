@@ -77,7 +77,7 @@ public sealed partial class DhtNode : IAsyncDisposable
         // Generators of the node's own, never shared: options may start many nodes, and Random is not thread-safe.
         _random = options.RandomSeed is int seed ? new Random(seed) : new Random();
         // The context (and with it the logger and the meter) comes first: loading the state file may log.
-        var diagnostics = new NodeDiagnostics(options.LoggerFactory, options.MeterFactory, options.TimeProvider);
+        var diagnostics = new NodeDiagnostics(options.LoggerFactory, options.MeterFactory, options.TimeProvider, instrumented: !options.DiagnosticsOff);
         _stateFile = options.StateFile is { } path ? new StateFile(path, diagnostics.Logger) : null;
         DhtNodeState? saved = _stateFile?.Load(_time.GetUtcNow());
         NodeId id = options.NodeId ?? saved?.NodeId ?? NodeId.CreateRandom(_random);

@@ -15,7 +15,11 @@ internal sealed class NodeDiagnostics : IDisposable
 {
     private readonly GuardedLogger? _guarded;
 
-    public NodeDiagnostics(ILoggerFactory? loggerFactory, IMeterFactory? meterFactory, TimeProvider time)
+    /// <param name="loggerFactory">Where the node logs; nowhere when null.</param>
+    /// <param name="meterFactory">Where the node's meter comes from; a meter of its own when null.</param>
+    /// <param name="time">The node's clock.</param>
+    /// <param name="instrumented">False: no meter, no instruments, no activity source (the simulator's nodes; logging stays).</param>
+    public NodeDiagnostics(ILoggerFactory? loggerFactory, IMeterFactory? meterFactory, TimeProvider time, bool instrumented = true)
     {
         if (loggerFactory is null)
         {
@@ -27,8 +31,8 @@ internal sealed class NodeDiagnostics : IDisposable
             Logger = _guarded;
         }
 
-        Metrics = new DhtMetrics(meterFactory);
-        Source = new ActivitySource(DhtDiagnostics.ActivitySourceName, typeof(NodeDiagnostics).Assembly.GetName().Version?.ToString());
+        Metrics = new DhtMetrics(meterFactory, instrumented);
+        Source = instrumented ? new ActivitySource(DhtDiagnostics.ActivitySourceName, typeof(NodeDiagnostics).Assembly.GetName().Version?.ToString()) : null;
         Time = time;
     }
 
@@ -37,8 +41,8 @@ internal sealed class NodeDiagnostics : IDisposable
 
     public DhtMetrics Metrics { get; }
 
-    /// <summary>The node's activity source: <see cref="ActivitySource.StartActivity(string, ActivityKind)"/> returns null, at no cost, while nobody listens.</summary>
-    public ActivitySource Source { get; }
+    /// <summary>The node's activity source: <see cref="ActivitySource.StartActivity(string, ActivityKind)"/> returns null, at no cost, while nobody listens. Null when not instrumented.</summary>
+    public ActivitySource? Source { get; }
 
     public TimeProvider Time { get; }
 
@@ -48,7 +52,7 @@ internal sealed class NodeDiagnostics : IDisposable
     public void Dispose()
     {
         Metrics.Dispose();
-        Source.Dispose();
+        Source?.Dispose();
     }
 }
 
@@ -87,7 +91,7 @@ internal readonly struct LookupScope
             return default;
         }
 
-        Activity? activity = diagnostics.Source.StartActivity(ActivityName(kind), ActivityKind.Internal);
+        Activity? activity = diagnostics.Source?.StartActivity(ActivityName(kind), ActivityKind.Internal);
         if (activity is { IsAllDataRequested: true })
         {
             activity.SetTag("dht.target", target.ToString());
@@ -181,7 +185,7 @@ internal readonly struct CrawlScope
     private CrawlScope(Activity? activity) => _activity = activity;
 
     public static CrawlScope Start(NodeDiagnostics? diagnostics) =>
-        new(diagnostics?.Source.StartActivity("dht.crawl", ActivityKind.Internal));
+        new(diagnostics?.Source?.StartActivity("dht.crawl", ActivityKind.Internal));
 
     public void End(CrawlStatistics statistics, Exception? exception)
     {

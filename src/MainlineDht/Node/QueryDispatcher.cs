@@ -15,14 +15,18 @@ internal sealed class QueryDispatcher
 {
     private readonly NodeContext _node;
     private readonly IQueryHost _host;
-    private readonly ReplyBuilder _reply;
+    private readonly IDatagramTransport _transport;
+    private ReplyBuilder? _reply;
 
     public QueryDispatcher(NodeContext node, IQueryHost host, IDatagramTransport transport)
     {
         _node = node;
         _host = host;
-        _reply = new ReplyBuilder(node, host, transport);
+        _transport = transport;
     }
+
+    /// <summary>Made at the first query: about 1 KB that most nodes of a large simulation never need.</summary>
+    private ReplyBuilder Reply => _reply ??= new ReplyBuilder(_node, _host, _transport);
 
     /// <summary>Handles a query from <paramref name="source"/>, <paramref name="size"/> bytes long on the wire.</summary>
     public void Dispatch(KrpcQuery query, IPEndPoint source, int size)
@@ -48,8 +52,9 @@ internal sealed class QueryDispatcher
         _node.Metrics.QueryReceived(query.Method);
         DateTimeOffset now = _node.Time.GetUtcNow();
         bool verified = _host.IsVerified(query.Id, source);
-        _reply.Begin(query, source, now, ReplyLimit(verified, size), verified);
-        QueryMethods.HandlerOf(query.Method).Handle(query, source, _reply);
+        ReplyBuilder reply = Reply;
+        reply.Begin(query, source, now, ReplyLimit(verified, size), verified);
+        QueryMethods.HandlerOf(query.Method).Handle(query, source, reply);
 
         // After the answer, so that verifying an unknown querier never delays its reply.
         if (!query.ReadOnly && query.Id != _node.Id)
@@ -66,7 +71,7 @@ internal sealed class QueryDispatcher
         if (error.ShouldReply && !_node.ReadOnly && _node.RateLimiter.TryAcquire(source.Address))
         {
             // A datagram that is not a valid query names no node id: its source counts as unverified.
-            _reply.SendError(error.TransactionId.Span, error.ReplyCode!.Value, error.Reason, source, ReplyLimit(verified: false, size), verified: false);
+            Reply.SendError(error.TransactionId.Span, error.ReplyCode!.Value, error.Reason, source, ReplyLimit(verified: false, size), verified: false);
         }
     }
 

@@ -10,21 +10,20 @@ namespace MainlineDht.Routing;
 /// </summary>
 internal sealed class RoutingBucket
 {
+    // 88 bytes a bucket (a 100,000-node network gives each node about 14): the capacities are the
+    // table's options, the last change is kept as UTC ticks.
     private readonly RoutingTable _table;
-    private readonly int _capacity;
-    private readonly int _replacementCapacity;
     private RoutingNode[] _live = [];
     private int _count;
     private RoutingNode[] _waiting = [];
     private int _waitingCount;
+    private long _lastChanged;
 
-    internal RoutingBucket(RoutingTable table, NodeId prefix, int prefixLength, int capacity, int replacementCapacity, DateTimeOffset lastChanged)
+    internal RoutingBucket(RoutingTable table, NodeId prefix, int prefixLength, DateTimeOffset lastChanged)
     {
         _table = table;
         Prefix = prefix;
         PrefixLength = prefixLength;
-        _capacity = capacity;
-        _replacementCapacity = replacementCapacity;
         LastChanged = lastChanged;
     }
 
@@ -37,11 +36,19 @@ internal sealed class RoutingBucket
     /// When a node was last added, replaced, or answered us in this bucket (BEP 5's "last changed"),
     /// or when a refresh of it was last handed out.
     /// </summary>
-    public DateTimeOffset LastChanged { get; internal set; }
+    public DateTimeOffset LastChanged
+    {
+        get => new(_lastChanged, TimeSpan.Zero);
+        internal set => _lastChanged = value.UtcTicks;
+    }
 
     public int Count => _count;
 
-    public bool IsFull => _count >= _capacity;
+    public bool IsFull => _count >= Capacity;
+
+    private int Capacity => _table.Options.BucketSize;
+
+    private int ReplacementCapacity => _table.Options.ReplacementCacheSize;
 
     /// <summary>The live nodes, stored inline; the table changes them through this span.</summary>
     internal Span<RoutingNode> Live => _live.AsSpan(0, _count);
@@ -132,7 +139,7 @@ internal sealed class RoutingBucket
     {
         if (_count == _live.Length)
         {
-            Array.Resize(ref _live, Grow(_live.Length, _capacity));
+            Array.Resize(ref _live, Grow(_live.Length, Capacity));
         }
 
         _live[_count] = node;
@@ -163,7 +170,7 @@ internal sealed class RoutingBucket
     {
         if (_waitingCount == _waiting.Length)
         {
-            Array.Resize(ref _waiting, Grow(_waiting.Length, Math.Max(_replacementCapacity, _waitingCount + 1)));
+            Array.Resize(ref _waiting, Grow(_waiting.Length, Math.Max(ReplacementCapacity, _waitingCount + 1)));
         }
 
         _waiting[_waitingCount++] = node;
@@ -179,12 +186,12 @@ internal sealed class RoutingBucket
     internal bool TryAddWaiting(in RoutingNode node, out RoutingNode? evicted)
     {
         evicted = null;
-        if (_replacementCapacity == 0)
+        if (ReplacementCapacity == 0)
         {
             return false;
         }
 
-        if (_waitingCount >= _replacementCapacity)
+        if (_waitingCount >= ReplacementCapacity)
         {
             int victim = Oldest(verified: false);
             if (victim < 0 && node.IsVerified)

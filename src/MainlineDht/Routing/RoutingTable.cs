@@ -400,7 +400,7 @@ internal sealed partial class RoutingTable
     }
 
     private RoutingBucket NewBucket(NodeId prefix, int prefixLength, DateTimeOffset lastChanged) =>
-        new(this, prefix, prefixLength, _options.BucketSize, _options.ReplacementCacheSize, lastChanged);
+        new(this, prefix, prefixLength, lastChanged);
 
     private bool IsUsable(NodeId id, IPEndPoint endPoint) =>
         id != LocalId

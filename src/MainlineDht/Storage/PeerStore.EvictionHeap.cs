@@ -9,7 +9,7 @@ internal sealed partial class PeerStore
     /// </summary>
     private sealed class EvictionHeap
     {
-        private Swarm[] _items = new Swarm[16];
+        private Swarm[] _items = []; // most nodes store no peer: the first push makes room for 16
         private int _count;
 
         public Swarm Min => _count > 0 ? _items[0] : throw new InvalidOperationException("The heap is empty.");
@@ -20,7 +20,7 @@ internal sealed partial class PeerStore
         {
             if (_count == _items.Length)
             {
-                Array.Resize(ref _items, _items.Length * 2);
+                Array.Resize(ref _items, Math.Max(16, _items.Length * 2));
             }
 
             Place(swarm, _count++);

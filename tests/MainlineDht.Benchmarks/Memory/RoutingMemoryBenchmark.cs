@@ -9,11 +9,14 @@ using MainlineDht.Simulation;
 namespace MainlineDht.Benchmarks.Memory;
 
 /// <summary>
-/// <c>-- routing-memory [--tables N] [--nodes N]</c>: the managed memory of routing state. Part one fills
-/// N routing tables (default 2,000) the way a node in a large network has them: far buckets full of live
-/// nodes and their replacement caches full, and reports the bytes per entry (live or waiting), GC heap
-/// growth divided by entries. Part two builds a simulated network of --nodes nodes (default 10,000; 0
-/// skips it) and reports the bytes per joined node. Nothing touches a network.
+/// <c>-- routing-memory [--tables N] [--nodes N] [--direct-join] [--hold S]</c>: the managed memory of
+/// routing state. Part one fills N routing tables (default 2,000) the way a node in a large network has
+/// them: far buckets full of live nodes and their replacement caches full, and reports the bytes per
+/// entry (live or waiting), GC heap growth divided by entries. Part two builds a simulated network of
+/// --nodes nodes (default 10,000; 0 skips it), joined by lookups or, with --direct-join, with tables
+/// filled directly (<see cref="SimulatedNetwork.PopulateDirect"/>), and reports the bytes per idle node
+/// (created and started, not joined) and per joined node. --hold S keeps the network alive S seconds
+/// afterwards (to take a heap dump of it). Nothing touches a network.
 /// </summary>
 internal static class RoutingMemoryBenchmark
 {
@@ -21,6 +24,8 @@ internal static class RoutingMemoryBenchmark
     {
         int tables = Option(args, "--tables", 2_000);
         int nodes = Option(args, "--nodes", 10_000);
+        bool direct = args.Contains("--direct-join");
+        int hold = Option(args, "--hold", 0);
         var c = CultureInfo.InvariantCulture;
 
         Console.WriteLine(string.Create(c, $"routing entry: {Unsafe.SizeOf<RoutingNode>()} B stored inline per entry (live or waiting)"));
@@ -35,9 +40,15 @@ internal static class RoutingMemoryBenchmark
                 Latency = LatencyModel.UniformPerLink(TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(300)),
             });
             await using ConfiguredAsyncDisposable disposal = network.ConfigureAwait(false);
-            PopulateReport report = network.Populate(nodes);
+            PopulateReport report = direct ? network.PopulateDirect(nodes) : network.Populate(nodes);
             long routing = network.Nodes.Sum(n => (long)n.Node.GetStatistics().RoutingTableSize);
-            Console.WriteLine(string.Create(c, $"simulated network: {nodes:N0} nodes joined in {report.WallTime.TotalSeconds:N0} s wall: {report.BytesPerIdleNode:N0} B per idle node, {report.BytesPerJoinedNode:N0} B per joined node ({report.BytesPerJoinedNode / 1024.0:N1} KiB), {(double)routing / nodes:N1} live routing entries per node"));
+            Console.WriteLine(string.Create(c, $"simulated network: {nodes:N0} nodes joined{(direct ? " directly" : string.Empty)} in {report.WallTime.TotalSeconds:N0} s wall: {report.BytesPerIdleNode:N0} B per idle node, {report.BytesPerJoinedNode:N0} B per joined node ({report.BytesPerJoinedNode / 1024.0:N1} KiB), {(double)routing / nodes:N1} live routing entries per node"));
+            if (hold > 0)
+            {
+                Console.WriteLine(string.Create(c, $"holding the network {hold} s (process {Environment.ProcessId})"));
+                await Task.Delay(TimeSpan.FromSeconds(hold)).ConfigureAwait(false);
+                GC.KeepAlive(network);
+            }
         }
 
         return 0;

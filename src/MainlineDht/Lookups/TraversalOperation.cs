@@ -36,6 +36,12 @@ internal abstract class TraversalOperation
     /// </summary>
     public virtual bool IsSatisfied => false;
 
+    /// <summary>
+    /// True for an operation that stores at the K closest after the traversal (an announce, a put):
+    /// it needs all K of them answered, so the traversal does not narrow to the nearest three.
+    /// </summary>
+    public virtual bool StoresAtClosest => false;
+
     /// <summary>BEP 32: the <c>want</c> of our queries, our network's own family only.</summary>
     protected WantFamilies Want => Network.Family == AddressFamily.InterNetworkV6 ? WantFamilies.IPv6 : WantFamilies.IPv4;
 

@@ -16,6 +16,9 @@ internal class GetPeersOperation(ILookupNetwork network, NodeId infoHash, PeerCo
     /// <summary>The peers found, shared with the other family's traversal of the same lookup.</summary>
     public PeerCollector Peers { get; } = peers;
 
+    /// <summary>True: the peers are held by the nodes nearest the infohash, and the nearest few are enough.</summary>
+    public override bool SeeksValues => true;
+
     /// <summary>The same query for every candidate (the node picks each transaction id): built once.</summary>
     public sealed override KrpcQuery CreateQuery(Traversal.Candidate candidate) =>
         _query ??= new GetPeersQuery { Id = Network.LocalId, InfoHash = Target, Want = Want, ReadOnly = Network.ReadOnly, Version = Network.Version };

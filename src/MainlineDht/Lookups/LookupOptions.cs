@@ -3,8 +3,8 @@ namespace MainlineDht.Lookups;
 /// <summary>How a lookup is run: how many nodes it asks at once, when it stops waiting for a slow one, what it records.</summary>
 public sealed record LookupOptions
 {
-    /// <summary>The default of <see cref="Alpha"/>.</summary>
-    public const int DefaultAlpha = 3;
+    /// <summary>The default of <see cref="Alpha"/> (3 before it was measured: 4 is faster for about one more query; see the README's Simulation section).</summary>
+    public const int DefaultAlpha = 4;
 
     /// <summary>The largest <see cref="Alpha"/> accepted.</summary>
     public const int MaxAlpha = 16;
@@ -48,11 +48,14 @@ public sealed record LookupOptions
     }
 
     /// <summary>
-    /// When set, a lookup that does not store anything (<c>get_peers</c>, <c>find_node</c>, <c>get</c>)
-    /// asks only nodes closer to the target than the third-closest node that has answered (Jimenez et
-    /// al., P2P'11), and ends once nothing closer is left to ask.
+    /// A <c>get_peers</c> lookup asks only nodes closer to the infohash than the third-closest node
+    /// that has answered (Jimenez et al., P2P'11), and ends once the three closest have answered and
+    /// nothing closer is left to ask: the peers are held by the nodes nearest the infohash, and
+    /// waiting for all K of them costs a round trip. Its <see cref="LookupReport.ClosestNodes"/> are
+    /// then the closest that answered, the nearest three sure. Default true. An announce,
+    /// <c>find_node</c>, BEP 44 and scrapes always wait for the K closest.
     /// </summary>
-    internal bool CloserThanThirdResponder { get; init; }
+    public bool CloserThanThirdResponder { get; init; } = true;
 
     /// <summary>
     /// When set, of the candidates at the same distance bucket (bits shared with the target), the one

@@ -16,9 +16,6 @@ namespace MainlineDht.Lookups;
 internal sealed class PutItemOperation(ILookupNetwork network, DhtItem item, long? compareAndSwap)
     : GetItemOperation(network, item.Target, items: null)
 {
-    /// <inheritdoc/>
-    public override bool StoresAtClosest => true;
-
     /// <summary>The nodes that stored the item, nearest first; set once the puts ended.</summary>
     public IReadOnlyList<NodeInfo> Accepted { get; private set; } = [];
 

@@ -65,7 +65,7 @@ internal sealed partial class Traversal
         _time = time;
         _slowAfter = options.SlowAfter ?? _network.SlowAfter;
         _alpha = options.Alpha;
-        _narrow = options.CloserThanThirdResponder && !operation.StoresAtClosest;
+        _narrow = options.CloserThanThirdResponder && operation.SeeksValues;
         _preferShortRoundTrip = options.PreferShortRoundTrip;
         _finalRoundEnabled = options.FinalRound;
         _diversity = _network.IpDiversity;

@@ -208,6 +208,8 @@ public sealed class CliTests
             Assert.That(root.GetProperty("lookup_ms").GetProperty("p50").GetDouble(), Is.GreaterThan(0));
             Assert.That(root.GetProperty("lookup_ms").GetProperty("p90").GetDouble(), Is.GreaterThan(0));
             Assert.That(root.GetProperty("lookup_ms").GetProperty("p99").GetDouble(), Is.GreaterThan(0));
+            Assert.That(root.GetProperty("first_peer_ms").GetProperty("p50").GetDouble(), Is.GreaterThan(0).And.LessThanOrEqualTo(root.GetProperty("lookup_ms").GetProperty("p50").GetDouble()));
+            Assert.That(root.GetProperty("first_peer_ms").GetProperty("p99").GetDouble(), Is.GreaterThanOrEqualTo(root.GetProperty("first_peer_ms").GetProperty("p90").GetDouble()));
             Assert.That(root.GetProperty("messages_per_lookup").GetDouble(), Is.GreaterThan(0));
             Assert.That(root.GetProperty("wall_seconds").GetDouble(), Is.GreaterThan(0));
             Assert.That(root.GetProperty("peak_memory_mb").GetDouble(), Is.GreaterThan(0));

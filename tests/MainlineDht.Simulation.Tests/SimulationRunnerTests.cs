@@ -28,8 +28,11 @@ public sealed class SimulationRunnerTests
         {
             Assert.That(report.LookupsRun, Is.GreaterThanOrEqualTo(500));
             Assert.That(report.SuccessRate, Is.EqualTo(1.0), "every lookup finds the announced peer");
-            Assert.That(report.LookupMilliseconds.P50, Is.LessThan(1000), "median virtual get_peers time");
-            Assert.That(report.LookupMilliseconds.P99, Is.LessThan(3000), "p99 virtual get_peers time");
+            // Measured about 600 / 1,000 ms (seed 1, 1,000 lookups; README): virtual time is deterministic, these leave a margin.
+            Assert.That(report.LookupMilliseconds.P50, Is.LessThan(800), "median virtual get_peers time");
+            Assert.That(report.LookupMilliseconds.P99, Is.LessThan(2000), "p99 virtual get_peers time");
+            Assert.That(report.FirstPeerMilliseconds.P50, Is.LessThan(600), "median virtual time to the first peer");
+            Assert.That(report.MessagesPerLookup, Is.LessThan(24), "queries per lookup");
             Assert.That(report.FirstPeerMilliseconds.P50, Is.GreaterThan(0).And.LessThanOrEqualTo(report.LookupMilliseconds.P50), "the first peer comes before the lookup ends");
             Assert.That(report.FirstPeerMilliseconds.P99, Is.LessThanOrEqualTo(report.LookupMilliseconds.Max));
             Assert.That(report.ClosestMilliseconds.P50, Is.LessThanOrEqualTo(report.LookupMilliseconds.P50));

@@ -128,8 +128,7 @@ public sealed class MainlineDhtOptions
 
     /// <summary>
     /// A reply to a source that never answered a query of ours is at most this many times its query
-    /// (0 to 100; 0: no limit); see <see cref="DhtNodeOptions.AmplificationLimit"/> for what is cut and
-    /// what is held to the 1,200-byte budget instead. Default 4.
+    /// (0 to 100; 0: no limit); see <see cref="DhtNodeOptions.AmplificationLimit"/> for what is cut. Default 4.
     /// </summary>
     public int AmplificationLimit { get; set; } = Defaults.AmplificationLimit;
 
@@ -157,9 +156,9 @@ public sealed class MainlineDhtOptions
     /// <summary>A firewalled node runs BEP 43 read-only until a query reaches it (<see cref="DhtNodeOptions.ReadOnlyWhenFirewalled"/>); default true.</summary>
     public bool ReadOnlyWhenFirewalled { get; set; } = Defaults.ReadOnlyWhenFirewalled;
 
-    /// <summary>The library's options for these settings, with the clock and warning sink given.</summary>
+    /// <summary>The library's options for these settings, with the clock, the loggers and the meter factory given.</summary>
     /// <remarks>Call only on validated options: a malformed address or id throws here.</remarks>
-    internal DhtNodeOptions ToNodeOptions(TimeProvider timeProvider, Action<string>? onWarning) => new()
+    internal DhtNodeOptions ToNodeOptions(TimeProvider timeProvider, Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory, System.Diagnostics.Metrics.IMeterFactory? meterFactory) => new()
     {
         NodeId = string.IsNullOrEmpty(NodeId) ? null : Protocol.NodeId.Parse(NodeId),
         BindEndPoint = string.IsNullOrEmpty(BindAddress) ? null : new IPEndPoint(IPAddress.Parse(BindAddress), Port),
@@ -190,6 +189,7 @@ public sealed class MainlineDhtOptions
         BootstrapRetryDelay = JoinRetryDelay,
         MaxBootstrapRetryDelay = MaxJoinRetryDelay,
         TimeProvider = timeProvider,
-        OnWarning = onWarning,
+        LoggerFactory = loggerFactory,
+        MeterFactory = meterFactory,
     };
 }

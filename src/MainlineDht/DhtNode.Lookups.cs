@@ -105,7 +105,7 @@ public sealed partial class DhtNode
     private LookupRunner Runner(LookupOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return options == LookupOptions.Default ? _lookups : new LookupRunner(_engines, _time, options);
+        return options == LookupOptions.Default ? _lookups : new LookupRunner(_engines, _time, options) { Diagnostics = _context.Diagnostics };
     }
 
     /// <summary>

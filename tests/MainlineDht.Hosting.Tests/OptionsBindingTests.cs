@@ -62,7 +62,7 @@ public sealed class OptionsBindingTests
             .Build();
         var clock = new TestClock();
 
-        DhtNodeOptions node = Resolve(configuration).ToNodeOptions(clock, null);
+        DhtNodeOptions node = Resolve(configuration).ToNodeOptions(clock, null, null);
 
         Assert.Multiple(() =>
         {
@@ -154,7 +154,7 @@ public sealed class OptionsBindingTests
     [Test]
     public void DefaultsAreTheLibrarysDefaults()
     {
-        DhtNodeOptions fromHosting = new MainlineDhtOptions().ToNodeOptions(TimeProvider.System, null);
+        DhtNodeOptions fromHosting = new MainlineDhtOptions().ToNodeOptions(TimeProvider.System, null, null);
         var library = new DhtNodeOptions();
 
         Assert.Multiple(() =>

@@ -27,6 +27,9 @@ internal sealed partial class DhtEngine : IDatagramReceiver
     private readonly QueryDispatcher _dispatcher;
     private readonly ExternalAddressVote _externalAddress = new();
 
+    /// <summary>This family's gauges (routing table size, queries in flight), written as they change.</summary>
+    private readonly Diagnostics.FamilyGauges _gauges;
+
     /// <summary>The vote's leader, for readers outside the gate (the junk filter).</summary>
     private volatile IPAddress? _externalSnapshot;
 
@@ -39,7 +42,13 @@ internal sealed partial class DhtEngine : IDatagramReceiver
             ? AddressFamily.InterNetworkV6
             : AddressFamily.InterNetwork;
         Routing = new RoutingTable(node.Id, Family, new RoutingTableOptions { IpDiversity = node.Options.IpDiversity, EnforceNodeIds = node.Options.EnforceNodeIds });
-        Rpc = new RpcClient(transport, node.Outbox, node.Gate, node.Time, node.Random, this, node.Options.MaxOutstandingQueries, node.Options.QueryTimeout, node.Options.RunContinuationsInline);
+        _gauges = Family == AddressFamily.InterNetworkV6 ? node.Metrics.V6 : node.Metrics.V4;
+        _gauges.Running = true;
+        Rpc = new RpcClient(transport, node.Outbox, node.Gate, node.Time, node.Random, this, node.Options.MaxOutstandingQueries, node.Options.QueryTimeout, node.Options.RunContinuationsInline)
+        {
+            Metrics = node.Metrics,
+            Gauges = _gauges,
+        };
         _dispatcher = new QueryDispatcher(node, this, transport);
     }
 
@@ -75,7 +84,7 @@ internal sealed partial class DhtEngine : IDatagramReceiver
         // Decoding touches no state: it runs before the gate is taken, once; a reply to one of our
         // queries is re-based onto a copy of the datagram by the RPC client.
         bool decoded = KrpcCodec.TryDecode(datagram, out KrpcMessage? message, out KrpcDecodeError error);
-        string? warning = null;
+        FaultReport? fault = null;
         RpcCompletion completion = default;
         lock (_node.Gate)
         {
@@ -85,6 +94,7 @@ internal sealed partial class DhtEngine : IDatagramReceiver
             }
 
             _node.Counters.DatagramsReceived++;
+            _node.Metrics.DatagramReceived();
             try
             {
                 if (!decoded)
@@ -104,17 +114,16 @@ internal sealed partial class DhtEngine : IDatagramReceiver
             {
                 // A bug in a handler must not stop the node: it is counted, and the first fault at each
                 // site is reported, once the gate is released (the callback must not run under it).
-                warning = _node.NoteFault(e, $"handling a datagram from {source}");
+                fault = _node.NoteFault(e, $"handling a datagram from {source}");
             }
+
+            _gauges.RoutingNodes = Routing.Count;
         }
 
         // What was sent from under the gate leaves now; then the awaiting caller of a reply hears of it.
         _node.Outbox.Flush();
         completion.Deliver();
-        if (warning is not null)
-        {
-            _node.Warn(warning);
-        }
+        _node.LogFault(fault);
 
         _host.AfterDatagram();
     }

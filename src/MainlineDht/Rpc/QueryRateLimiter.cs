@@ -69,6 +69,9 @@ internal sealed class QueryRateLimiter
     /// <summary>Bans started since the node started.</summary>
     public long BansStarted { get; private set; }
 
+    /// <summary>Told of each ban as it starts (the address, the ban's length); called under the node's gate.</summary>
+    public Action<IPAddress, TimeSpan>? OnBanned { get; init; }
+
     /// <summary>Addresses banned now (some of them may have just expired).</summary>
     public int Banned => _bannedUntil?.Count ?? 0;
 
@@ -152,6 +155,7 @@ internal sealed class QueryRateLimiter
 
         bans[address] = now + (long)(_banDuration.TotalSeconds * _time.TimestampFrequency);
         BansStarted++;
+        OnBanned?.Invoke(address, _banDuration);
         return true;
     }
 

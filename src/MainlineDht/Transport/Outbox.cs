@@ -11,6 +11,11 @@ internal interface IOutboxSender
     /// (send policy, closed transport, socket error) or its transport threw. Called outside the gate.
     /// </summary>
     void OnNotSent(object? state, int tag);
+
+    /// <summary>The datagram enqueued with <paramref name="state"/> and <paramref name="tag"/> left. Called outside the gate.</summary>
+    void OnSent(object? state, int tag)
+    {
+    }
 }
 
 /// <summary>
@@ -24,14 +29,17 @@ internal sealed class Outbox
 {
     private readonly Lock _gate;
     private readonly Action<Exception, IPEndPoint> _onFault;
+    private readonly Action<IPEndPoint>? _onNotSent;
     private readonly Queue<Item> _queue = new();
 
     /// <param name="gate">The node's gate: the queue is touched only under it.</param>
     /// <param name="onFault">Told of a transport that threw (a bug: UDP errors are results, not exceptions); called outside the gate.</param>
-    public Outbox(Lock gate, Action<Exception, IPEndPoint> onFault)
+    /// <param name="onNotSent">Told of every datagram the transport did not send (refused or failed); called outside the gate.</param>
+    public Outbox(Lock gate, Action<Exception, IPEndPoint> onFault, Action<IPEndPoint>? onNotSent = null)
     {
         _gate = gate;
         _onFault = onFault;
+        _onNotSent = onNotSent;
     }
 
     /// <summary>Datagrams waiting to be sent (under the gate).</summary>
@@ -78,9 +86,17 @@ internal sealed class Outbox
                 ArrayPool<byte>.Shared.Return(item.Buffer);
             }
 
-            if (!sent)
+            if (sent)
+            {
+                item.Sender?.OnSent(item.State, item.Tag);
+            }
+            else
             {
                 item.Sender?.OnNotSent(item.State, item.Tag);
+                if (fault is null)
+                {
+                    _onNotSent?.Invoke(item.Destination);
+                }
             }
 
             if (fault is not null)

@@ -14,7 +14,7 @@ namespace MainlineDht.Benchmarks.Load;
 /// network namespace (see the README's "Load" section).
 /// </summary>
 /// <remarks>
-/// <c>dotnet run -c Release --project tests/MainlineDht.Benchmarks -- load [--seconds N] [--rounds N] [--sources N] [--window N] [--query ping|find_node|get_peers|all]</c>
+/// <c>dotnet run -c Release --project tests/MainlineDht.Benchmarks -- load [--seconds N] [--rounds N] [--sources N] [--window N] [--query ping|find_node|get_peers|all] [--targets echo,libtorrent,defaults,lifted]</c>
 /// </remarks>
 internal static class LoadBenchmark
 {
@@ -32,6 +32,7 @@ internal static class LoadBenchmark
         int sources = int.Parse(Option(args, "--sources") ?? "1024", CultureInfo.InvariantCulture);
         int window = int.Parse(Option(args, "--window") ?? "128", CultureInfo.InvariantCulture);
         string[] kinds = query == "all" ? ["ping", "find_node", "get_peers"] : [query];
+        string[] only = (Option(args, "--targets") ?? "echo,libtorrent,defaults,lifted").Split(',');
 
         if (!OnlyLoopback())
         {
@@ -41,7 +42,7 @@ internal static class LoadBenchmark
 
         await using var tools = await NativeTools.BuildAsync().ConfigureAwait(false);
         await using var echo = await tools.StartEchoAsync(EchoAddress, EchoPort).ConfigureAwait(false);
-        await using var libtorrent = await ExternalProcess.StartLibtorrentAsync(tools.Directory, LibtorrentAddress, LibtorrentPort).ConfigureAwait(false);
+        await using var libtorrent = !only.Contains("libtorrent") ? null : await ExternalProcess.StartLibtorrentAsync(tools.Directory, LibtorrentAddress, LibtorrentPort).ConfigureAwait(false);
 
         // Our node twice: as it ships, and with the one default that caps a flood by design lifted.
         await using DhtNode defaults = await StartOursAsync("127.0.0.1", replyBytesPerSecond: null).ConfigureAwait(false);
@@ -57,17 +58,26 @@ internal static class LoadBenchmark
                 : $"libtorrent {libtorrentEndPoint}: {LibtorrentNodes(libtorrentEndPoint)} nodes in a find_node reply");
             Console.WriteLine($"generator: {sources} source addresses from {FirstSource}, {window} queries in flight, {seconds} s per target after 1 s of warm-up");
 
-            var targets = new List<(string Name, IPEndPoint EndPoint, bool Echo, DhtNode? Node)>
+            var targets = new List<(string Name, IPEndPoint EndPoint, bool Echo, DhtNode? Node)>();
+            if (only.Contains("echo"))
             {
-                ("udp echo (C)", new IPEndPoint(IPAddress.Parse(EchoAddress), EchoPort), true, null),
-            };
+                targets.Add(("udp echo (C)", new IPEndPoint(IPAddress.Parse(EchoAddress), EchoPort), true, null));
+            }
+
             if (libtorrent is not null)
             {
                 targets.Add(("libtorrent 2.0.8", libtorrentEndPoint, false, null));
             }
 
-            targets.Add(("ours, defaults", defaults.LocalEndPoint, false, defaults));
-            targets.Add(("ours, budget lifted", lifted.LocalEndPoint, false, lifted));
+            if (only.Contains("defaults"))
+            {
+                targets.Add(("ours, defaults", defaults.LocalEndPoint, false, defaults));
+            }
+
+            if (only.Contains("lifted"))
+            {
+                targets.Add(("ours, budget lifted", lifted.LocalEndPoint, false, lifted));
+            }
 
             var ratios = new Dictionary<string, List<double>>();
             for (int round = 1; round <= rounds; round++)
@@ -81,19 +91,22 @@ internal static class LoadBenchmark
                     foreach ((string name, IPEndPoint endPoint, bool isEcho, DhtNode? node) in targets)
                     {
                         DhtNodeStatistics? before = node?.GetStatistics();
+                        long allocated = GC.GetTotalAllocatedBytes(precise: true);
                         GeneratorResult r = await tools.GenerateAsync(endPoint, kind, seconds, window, sources, FirstSource, isEcho).ConfigureAwait(false);
+                        allocated = GC.GetTotalAllocatedBytes(precise: true) - allocated;
                         rates[name] = r.PerSecond;
-                        Console.WriteLine($"{kind,-10} {name,-20} {r.PerSecond,11:N0} {r.P50Micros,8:N0} {r.P99Micros,8:N0} {r.Lost,8:N0}  {Counters(before, node?.GetStatistics())}");
+                        string perQuery = node is null ? string.Empty : $"{allocated / (double)Math.Max(1, node.GetStatistics().QueriesAnswered - before!.QueriesAnswered):N0} B allocated per answer (whole process), ";
+                        Console.WriteLine($"{kind,-10} {name,-20} {r.PerSecond,11:N0} {r.P50Micros,8:N0} {r.P99Micros,8:N0} {r.Lost,8:N0}  {perQuery}{Counters(before, node?.GetStatistics())}");
                     }
 
                     foreach (string ours in new[] { "ours, defaults", "ours, budget lifted" })
                     {
                         foreach (string reference in new[] { "udp echo (C)", "libtorrent 2.0.8" })
                         {
-                            if (rates.TryGetValue(reference, out double baseline) && baseline > 0)
+                            if (rates.TryGetValue(ours, out double rate) && rates.TryGetValue(reference, out double baseline) && baseline > 0)
                             {
                                 string key = $"{kind,-10} {ours} / {reference}";
-                                double ratio = rates[ours] / baseline;
+                                double ratio = rate / baseline;
                                 (ratios.TryGetValue(key, out List<double>? list) ? list : ratios[key] = []).Add(ratio);
                                 Console.WriteLine($"  {ours} / {reference}: {ratio:F2}");
                             }
@@ -207,7 +220,7 @@ internal static class LoadBenchmark
             ? string.Empty
             : $"answered {after.QueriesAnswered - before.QueriesAnswered:N0}, rate-limited {after.QueriesRateLimited - before.QueriesRateLimited:N0}, "
               + $"banned {after.QueriesFromBannedIps - before.QueriesFromBannedIps:N0}, over budget {after.RepliesOverBudget - before.RepliesOverBudget:N0}, "
-              + $"withheld {after.RepliesWithheld - before.RepliesWithheld:N0}";
+              + $"withheld {after.RepliesWithheld - before.RepliesWithheld:N0}, own queries timed out {after.Timeouts - before.Timeouts:N0}";
 
     private static bool OnlyLoopback() =>
         NetworkInterface.GetAllNetworkInterfaces().All(i => i.NetworkInterfaceType == NetworkInterfaceType.Loopback);

@@ -6,17 +6,20 @@ namespace MainlineDht.Transport;
 
 /// <summary>
 /// The endpoints of recent senders, so that a datagram from a known sender hands the node the same
-/// <see cref="IPEndPoint"/> again instead of a new one: a direct-mapped table of
-/// <see cref="Slots"/> entries keyed by the raw socket address (address, port and IPv6 scope), so it
-/// holds up to that many senders (two that share a slot take turns) and its memory is fixed. Used by
-/// one receive thread only.
+/// <see cref="IPEndPoint"/> again instead of a new one: a table of <see cref="Slots"/> entries in
+/// sets of eight, keyed by the raw socket address (address, port and IPv6 scope), so it holds up to
+/// that many senders (a ninth sender in a set takes the oldest one's place) and its memory is fixed. The
+/// receiving threads share it: a slot holds an immutable entry, replaced whole.
 /// </summary>
 internal sealed class SourceEndPoints
 {
     /// <summary>How many senders the table can hold.</summary>
-    public const int Slots = 4096;
+    public const int Slots = 8192;
 
-    private readonly Entry[] _entries = new Entry[Slots];
+    /// <summary>Entries per set: a sender's set is scanned whole, and a set of eight rarely overflows while the table is at most an eighth full.</summary>
+    private const int Ways = 8;
+
+    private readonly Entry?[] _entries = new Entry?[Slots];
     private readonly IPEndPoint _template;
 
     /// <param name="template">An endpoint of the socket's family (<see cref="EndPoint.Create"/> builds the new ones).</param>
@@ -30,15 +33,28 @@ internal sealed class SourceEndPoints
             return (IPEndPoint)_template.Create(address); // a family we do not expect: not cached
         }
 
-        ulong mixed = (key.A * 0x9E3779B97F4A7C15UL) ^ (key.B * 0xC2B2AE3D27D4EB4FUL) ^ (key.C * 0x165667B19E3779F9UL);
-        ref Entry entry = ref _entries[(int)(mixed >> 52) & (Slots - 1)];
-        if (entry.EndPoint is IPEndPoint known && entry.Key == key)
+        int set = (int)(Mix(key) % (Slots / Ways)) * Ways;
+        for (int i = set; i < set + Ways; i++)
         {
-            return known;
+            if (Volatile.Read(ref _entries[i]) is not Entry entry)
+            {
+                break; // a set fills from its start: nothing further
+            }
+
+            if (entry.Key == key)
+            {
+                return entry.EndPoint;
+            }
         }
 
+        // The newest sender of the set goes first; the oldest gives way.
         var endPoint = (IPEndPoint)_template.Create(address);
-        entry = new Entry(key, endPoint);
+        for (int i = set + Ways - 1; i > set; i--)
+        {
+            Volatile.Write(ref _entries[i], Volatile.Read(ref _entries[i - 1]));
+        }
+
+        Volatile.Write(ref _entries[set], new Entry(key, endPoint));
         return endPoint;
     }
 
@@ -70,7 +86,18 @@ internal sealed class SourceEndPoints
         return false;
     }
 
+    /// <summary>A 64-bit hash of the key whose top bits pick the set (MurmurHash3's finalizer).</summary>
+    private static ulong Mix(Key key)
+    {
+        ulong h = key.A ^ (key.B * 0xC2B2AE3D27D4EB4FUL) ^ (key.C * 0x165667B19E3779F9UL);
+        h ^= h >> 33;
+        h *= 0xFF51AFD7ED558CCDUL;
+        h ^= h >> 33;
+        h *= 0xC4CEB9FE1A85EC53UL;
+        return h ^ (h >> 33);
+    }
+
     private readonly record struct Key(ulong A, ulong B, ulong C);
 
-    private readonly record struct Entry(Key Key, IPEndPoint? EndPoint);
+    private sealed record Entry(Key Key, IPEndPoint EndPoint);
 }

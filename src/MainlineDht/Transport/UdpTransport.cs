@@ -81,9 +81,10 @@ public sealed class UdpTransport : IDatagramTransport
     {
         ArgumentNullException.ThrowIfNull(receiver);
         var receivers = new ReceiveThread[_receiverCount];
+        var sources = new SourceEndPoints(LocalEndPoint);
         for (int i = 0; i < receivers.Length; i++)
         {
-            receivers[i] = new ReceiveThread(this, receiver);
+            receivers[i] = new ReceiveThread(this, receiver, sources);
         }
 
         if (Interlocked.CompareExchange(ref _receivers, receivers, null) is not null)
@@ -171,20 +172,22 @@ public sealed class UdpTransport : IDatagramTransport
     }
 
     /// <summary>
-    /// One receiving thread: its buffer, socket address and sender table, and the datagram it is
+    /// One receiving thread: its buffer and socket address, and the datagram it is
     /// handing to the receiver (so that a reply to its source is sent to the raw address).
     /// </summary>
     private sealed class ReceiveThread
     {
         private readonly UdpTransport _transport;
         private readonly IDatagramReceiver _receiver;
+        private readonly SourceEndPoints _sources;
         private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private readonly Thread _thread;
 
-        public ReceiveThread(UdpTransport transport, IDatagramReceiver receiver)
+        public ReceiveThread(UdpTransport transport, IDatagramReceiver receiver, SourceEndPoints sources)
         {
             _transport = transport;
             _receiver = receiver;
+            _sources = sources;
             Address = new SocketAddress(transport._socket.AddressFamily);
             _thread = new Thread(Run, maxStackSize: 256 * 1024)
             {
@@ -226,7 +229,6 @@ public sealed class UdpTransport : IDatagramTransport
         {
             Socket socket = _transport._socket;
             byte[] buffer = GC.AllocateUninitializedArray<byte>(ReceiveBufferSize, pinned: true);
-            var sources = new SourceEndPoints(_transport.LocalEndPoint);
             int thread = Environment.CurrentManagedThreadId;
             while (Volatile.Read(ref _transport._disposed) == 0)
             {
@@ -255,7 +257,7 @@ public sealed class UdpTransport : IDatagramTransport
                     return; // the socket was shut down: what it returns now is no datagram
                 }
 
-                Source = sources.Get(Address);
+                Source = _sources.Get(Address);
                 HandlingOn = thread;
                 try
                 {

@@ -22,7 +22,8 @@ internal enum QueryAdmission
 /// were dropped <c>banThreshold</c> times without its bucket ever filling up again in between — is
 /// banned for <c>banDuration</c>: its queries are dropped without a look (libtorrent's
 /// <c>dht_block_ratelimit</c> and <c>dht_block_timeout</c>). At most <see cref="MaxBans"/> addresses
-/// are banned at once. Not thread-safe: the node serializes access.
+/// are banned at once. Thread-safe under its own lock, so that the node decides about a query
+/// before it takes its gate (the buckets are the limiter's alone).
 /// </summary>
 internal sealed class QueryRateLimiter
 {
@@ -36,6 +37,7 @@ internal sealed class QueryRateLimiter
     private readonly int _banThreshold;
     private readonly TimeSpan _banDuration;
     private readonly TimeProvider _time;
+    private readonly Lock _lock = new();
 
     // Allocated at the first query: a node with the limit off (simulations) pays nothing.
     private double[]? _tokens;
@@ -67,10 +69,30 @@ internal sealed class QueryRateLimiter
     public bool Enabled => _ratePerSecond > 0;
 
     /// <summary>Bans started since the node started.</summary>
-    public long BansStarted { get; private set; }
+    public long BansStarted
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _bansStarted;
+            }
+        }
+    }
+
+    private long _bansStarted;
 
     /// <summary>Addresses banned now (some of them may have just expired).</summary>
-    public int Banned => _bannedUntil?.Count ?? 0;
+    public int Banned
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _bannedUntil?.Count ?? 0;
+            }
+        }
+    }
 
     /// <summary>Takes one token for <paramref name="address"/>; false when its bucket is empty or it is banned.</summary>
     public bool TryAcquire(IPAddress address) => Admit(address) == QueryAdmission.Allowed;
@@ -83,6 +105,14 @@ internal sealed class QueryRateLimiter
             return QueryAdmission.Allowed;
         }
 
+        lock (_lock)
+        {
+            return AdmitLocked(address);
+        }
+    }
+
+    private QueryAdmission AdmitLocked(IPAddress address)
+    {
         long now = _time.GetTimestamp();
         if (_bannedUntil is { Count: > 0 } bans && bans.TryGetValue(address, out long until))
         {
@@ -151,7 +181,7 @@ internal sealed class QueryRateLimiter
         }
 
         bans[address] = now + (long)(_banDuration.TotalSeconds * _time.TimestampFrequency);
-        BansStarted++;
+        _bansStarted++;
         return true;
     }
 

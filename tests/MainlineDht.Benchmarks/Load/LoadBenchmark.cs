@@ -14,7 +14,8 @@ namespace MainlineDht.Benchmarks.Load;
 /// network namespace (see the README's "Load" section).
 /// </summary>
 /// <remarks>
-/// <c>dotnet run -c Release --project tests/MainlineDht.Benchmarks -- load [--seconds N] [--rounds N] [--sources N] [--window N] [--query ping|find_node|get_peers|all] [--targets echo,libtorrent,defaults,lifted]</c>
+/// <c>dotnet run -c Release --project tests/MainlineDht.Benchmarks -- load [--seconds N] [--rounds N] [--sources N] [--window N] [--query ping|find_node|get_peers|all] [--targets echo,libtorrent,defaults,lifted] [--receivers 1,2]</c>
+/// (<c>--receivers</c>: also our node, budget lifted, with that many receiving threads each, instead of the transport's default).
 /// </remarks>
 internal static class LoadBenchmark
 {
@@ -33,6 +34,7 @@ internal static class LoadBenchmark
         int window = int.Parse(Option(args, "--window") ?? "128", CultureInfo.InvariantCulture);
         string[] kinds = query == "all" ? ["ping", "find_node", "get_peers"] : [query];
         string[] only = (Option(args, "--targets") ?? "echo,libtorrent,defaults,lifted").Split(',');
+        int[] receivers = Option(args, "--receivers")?.Split(',').Select(r => int.Parse(r, CultureInfo.InvariantCulture)).ToArray() ?? [];
 
         if (!OnlyLoopback())
         {
@@ -47,8 +49,14 @@ internal static class LoadBenchmark
         // Our node twice: as it ships, and with the one default that caps a flood by design lifted.
         await using DhtNode defaults = await StartOursAsync("127.0.0.1", replyBytesPerSecond: null).ConfigureAwait(false);
         await using DhtNode lifted = await StartOursAsync("127.0.0.2", replyBytesPerSecond: 0).ConfigureAwait(false);
+        var threaded = new List<(int Receivers, DhtNode Node)>();
+        foreach (int count in receivers)
+        {
+            threaded.Add((count, await StartOursAsync($"127.0.0.{10 + threaded.Count}", replyBytesPerSecond: 0, count).ConfigureAwait(false)));
+        }
+
         var libtorrentEndPoint = new IPEndPoint(IPAddress.Parse(LibtorrentAddress), LibtorrentPort);
-        List<DhtNode> helpers = await FillRoutingTablesAsync([defaults, lifted], libtorrent).ConfigureAwait(false);
+        List<DhtNode> helpers = await FillRoutingTablesAsync([defaults, lifted, .. threaded.Select(t => t.Node)], libtorrent).ConfigureAwait(false);
         try
         {
             Console.WriteLine($"uptime: {Uptime()}");
@@ -79,6 +87,11 @@ internal static class LoadBenchmark
                 targets.Add(("ours, budget lifted", lifted.LocalEndPoint, false, lifted));
             }
 
+            foreach ((int count, DhtNode node) in threaded)
+            {
+                targets.Add(($"ours, lifted, {count} thr", node.LocalEndPoint, false, node));
+            }
+
             var ratios = new Dictionary<string, List<double>>();
             for (int round = 1; round <= rounds; round++)
             {
@@ -99,7 +112,7 @@ internal static class LoadBenchmark
                         Console.WriteLine($"{kind,-10} {name,-20} {r.PerSecond,11:N0} {r.P50Micros,8:N0} {r.P99Micros,8:N0} {r.Lost,8:N0}  {perQuery}{Counters(before, node?.GetStatistics())}");
                     }
 
-                    foreach (string ours in new[] { "ours, defaults", "ours, budget lifted" })
+                    foreach (string ours in new[] { "ours, defaults", "ours, budget lifted" }.Concat(threaded.Select(t => $"ours, lifted, {t.Receivers} thr")))
                     {
                         foreach (string reference in new[] { "udp echo (C)", "libtorrent 2.0.8" })
                         {
@@ -122,7 +135,8 @@ internal static class LoadBenchmark
                 foreach ((string key, List<double> values) in ratios)
                 {
                     values.Sort();
-                    Console.WriteLine($"  {key}: {values[values.Count / 2]:F2} ({values[0]:F2}–{values[^1]:F2})");
+                    double median = values.Count % 2 == 1 ? values[values.Count / 2] : (values[(values.Count / 2) - 1] + values[values.Count / 2]) / 2;
+                    Console.WriteLine($"  {key}: {median:F2} ({values[0]:F2}–{values[^1]:F2})");
                 }
             }
 
@@ -130,6 +144,11 @@ internal static class LoadBenchmark
         }
         finally
         {
+            foreach (DhtNode node in threaded.Select(t => t.Node))
+            {
+                await node.DisposeAsync().ConfigureAwait(false);
+            }
+
             foreach (DhtNode helper in helpers)
             {
                 await helper.DisposeAsync().ConfigureAwait(false);
@@ -139,7 +158,7 @@ internal static class LoadBenchmark
         return 0;
     }
 
-    private static Task<DhtNode> StartOursAsync(string address, int? replyBytesPerSecond)
+    private static Task<DhtNode> StartOursAsync(string address, int? replyBytesPerSecond, int receivers = 0)
     {
         var options = new DhtNodeOptions
         {
@@ -152,7 +171,9 @@ internal static class LoadBenchmark
             options = options with { ReplyBytesPerSecond = rate };
         }
 
-        return DhtNode.StartAsync(options);
+        return receivers == 0
+            ? DhtNode.StartAsync(options)
+            : DhtNode.BindAndStartAsync(options, (endPoint, policy) => Transport.UdpTransport.Bind(endPoint, policy, receivers), CancellationToken.None);
     }
 
     /// <summary>

@@ -131,7 +131,7 @@ internal sealed class CommonOptions
             UsePublicRouters = NoPublicRouters is null || !parse.GetValue(NoPublicRouters),
             ReadOnly = FullNode is not null && !parse.GetValue(FullNode),
             ItemSignatureVerifier = Items.Ed25519ItemSignatureVerifier.Instance, // serves and reads BEP 44 mutable items
-            OnWarning = warnings.Report,
+            LoggerFactory = new WarningLogger(warnings),
         };
     }
 

@@ -120,7 +120,7 @@ internal static class NodeCommand
 
     /// <summary>
     /// Joins; a join that reached no node is a warning (the node says so through
-    /// <see cref="DhtNodeOptions.OnWarning"/>, and keeps serving and bootstrapping again by itself);
+    /// its log, <see cref="WarningLogger"/>, and keeps serving and bootstrapping again by itself);
     /// a stop during it is not a failure.
     /// </summary>
     private static async Task JoinAsync(DhtNode node, CancellationToken stop)

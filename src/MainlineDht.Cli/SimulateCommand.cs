@@ -20,6 +20,7 @@ internal static partial class SimulateCommand
         var churn = new Option<double>("--churn") { Description = "Fraction of nodes that leave at once after the announces (announcers then announce again)." };
         var sybil = new Option<double>("--sybil") { Description = "Fraction of nodes that are Sybils: from a few /24s, ids next to the infohashes looked up, answering with each other (implies --public-addresses)." };
         var poison = new Option<double>("--poison") { Description = "Fraction of nodes that answer every lookup query with junk or unreachable addresses (implies --public-addresses)." };
+        var directJoin = new Option<bool>("--direct-join") { Description = "Fill the nodes' routing tables straight from the known population instead of joining them by lookups (no join traffic): for 100,000 nodes and more." };
         var publicAddresses = new Option<bool>("--public-addresses") { Description = "Give nodes public-looking virtual addresses, one /24 each (in memory only), so IP diversity and BEP 42 apply as on the internet." };
         var json = new Option<bool>("--json") { Description = "Print one JSON document on stdout and nothing else." };
         var plot = new Option<string?>("--plot") { Description = "Also draw the lookup-time distribution (CDF) and the round-trips histogram into FILE: PNG, or SVG when FILE ends in .svg." };
@@ -39,6 +40,7 @@ internal static partial class SimulateCommand
         command.Options.Add(sybil);
         command.Options.Add(poison);
         command.Options.Add(publicAddresses);
+        command.Options.Add(directJoin);
         command.Options.Add(json);
         command.Options.Add(plot);
         command.Options.Add(crawl);
@@ -90,6 +92,7 @@ internal static partial class SimulateCommand
                 Sybil = parse.GetValue(sybil),
                 Poison = parse.GetValue(poison),
                 PublicAddresses = parse.GetValue(publicAddresses),
+                DirectJoin = parse.GetValue(directJoin),
             };
             try
             {

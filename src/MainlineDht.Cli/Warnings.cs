@@ -3,7 +3,7 @@ namespace MainlineDht.Cli;
 /// <summary>
 /// The warnings of one command run: each is printed at once as one line on stderr
 /// (<c>warning: …</c>) and kept for the command's JSON document. The node calls
-/// <see cref="Report"/> from any thread (<see cref="DhtNodeOptions.OnWarning"/>), so both happen under a lock.
+/// <see cref="Report"/> from any thread (through <see cref="WarningLogger"/>), so both happen under a lock.
 /// </summary>
 internal sealed class Warnings
 {

@@ -116,9 +116,49 @@ public sealed class MainlineDhtOptions
     /// </summary>
     public TimeSpan MaxJoinRetryDelay { get; set; } = TimeSpan.FromMinutes(5);
 
-    /// <summary>The library's options for these settings, with the clock and warning sink given.</summary>
+    /// <summary>
+    /// An IP whose queries the per-IP limit dropped this many times without its bucket filling up
+    /// again is ignored for <see cref="IpBanDuration"/>; 0 bans nobody
+    /// (<see cref="DhtNodeOptions.IpBanThreshold"/>). Default 400.
+    /// </summary>
+    public int IpBanThreshold { get; set; } = Defaults.IpBanThreshold;
+
+    /// <summary>How long a ban lasts, up to one day; default 5 minutes (<see cref="DhtNodeOptions.IpBanDuration"/>).</summary>
+    public TimeSpan IpBanDuration { get; set; } = Defaults.IpBanDuration;
+
+    /// <summary>
+    /// A reply to a source that never answered a query of ours is at most this many times its query
+    /// (0 to 100; 0: no limit); see <see cref="DhtNodeOptions.AmplificationLimit"/> for what is cut. Default 4.
+    /// </summary>
+    public int AmplificationLimit { get; set; } = Defaults.AmplificationLimit;
+
+    /// <summary>
+    /// The bytes per second all replies may take (unverified sources only the first half of the
+    /// bucket); 0: no budget (<see cref="DhtNodeOptions.ReplyBytesPerSecond"/>). Default 100,000.
+    /// </summary>
+    public int ReplyBytesPerSecond { get; set; } = Defaults.ReplyBytesPerSecond;
+
+    /// <summary>
+    /// Which addresses the IP-diversity rules apply to (<see cref="DhtNodeOptions.IpDiversity"/>):
+    /// <c>Public</c> (default), <c>All</c> or <c>Off</c>.
+    /// </summary>
+    public IpDiversity IpDiversity { get; set; } = Defaults.IpDiversity;
+
+    /// <summary>BEP 42: refuse nodes whose id their address does not allow (<see cref="DhtNodeOptions.EnforceNodeIds"/>); default false.</summary>
+    public bool EnforceNodeIds { get; set; } = Defaults.EnforceNodeIds;
+
+    /// <summary>
+    /// How long a joined node may go without any query reaching it before it counts as firewalled
+    /// (<see cref="DhtNodeOptions.FirewalledAfter"/>), above 0 and up to one day; default 5 minutes.
+    /// </summary>
+    public TimeSpan FirewalledAfter { get; set; } = Defaults.FirewalledAfter;
+
+    /// <summary>A firewalled node runs BEP 43 read-only until a query reaches it (<see cref="DhtNodeOptions.ReadOnlyWhenFirewalled"/>); default true.</summary>
+    public bool ReadOnlyWhenFirewalled { get; set; } = Defaults.ReadOnlyWhenFirewalled;
+
+    /// <summary>The library's options for these settings, with the clock, the loggers and the meter factory given.</summary>
     /// <remarks>Call only on validated options: a malformed address or id throws here.</remarks>
-    internal DhtNodeOptions ToNodeOptions(TimeProvider timeProvider, Action<string>? onWarning) => new()
+    internal DhtNodeOptions ToNodeOptions(TimeProvider timeProvider, Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory, System.Diagnostics.Metrics.IMeterFactory? meterFactory) => new()
     {
         NodeId = string.IsNullOrEmpty(NodeId) ? null : Protocol.NodeId.Parse(NodeId),
         BindEndPoint = string.IsNullOrEmpty(BindAddress) ? null : new IPEndPoint(IPAddress.Parse(BindAddress), Port),
@@ -131,6 +171,14 @@ public sealed class MainlineDhtOptions
         MaxOutstandingQueries = MaxOutstandingQueries,
         QueriesPerSecondPerIp = QueriesPerSecondPerIp,
         QueryBurstPerIp = QueryBurstPerIp,
+        IpBanThreshold = IpBanThreshold,
+        IpBanDuration = IpBanDuration,
+        AmplificationLimit = AmplificationLimit,
+        ReplyBytesPerSecond = ReplyBytesPerSecond,
+        IpDiversity = IpDiversity,
+        EnforceNodeIds = EnforceNodeIds,
+        FirewalledAfter = FirewalledAfter,
+        ReadOnlyWhenFirewalled = ReadOnlyWhenFirewalled,
         ReadOnly = ReadOnly,
         MaxPeersPerInfoHash = MaxPeersPerInfoHash,
         MaxInfoHashes = MaxInfoHashes,
@@ -141,6 +189,7 @@ public sealed class MainlineDhtOptions
         BootstrapRetryDelay = JoinRetryDelay,
         MaxBootstrapRetryDelay = MaxJoinRetryDelay,
         TimeProvider = timeProvider,
-        OnWarning = onWarning,
+        LoggerFactory = loggerFactory,
+        MeterFactory = meterFactory,
     };
 }

@@ -13,7 +13,11 @@ public static class MainlineDhtServiceCollectionExtensions
     /// <summary>
     /// Adds a DHT node that starts with the host and stops with it, configured in code. The
     /// options are validated when the host starts; the node is reached through
-    /// <see cref="IDhtNodeAccessor"/>. Calling this more than once configures the same node.
+    /// <see cref="IDhtNodeAccessor"/>. Calling this more than once configures the same node. The
+    /// node logs through the host's <see cref="Microsoft.Extensions.Logging.ILoggerFactory"/> and
+    /// creates its <c>MainlineDht</c> meter through the host's
+    /// <see cref="System.Diagnostics.Metrics.IMeterFactory"/>; <c>AddHealthChecks().AddMainlineDht()</c>
+    /// adds its health check.
     /// </summary>
     /// <param name="services">The service collection.</param>
     /// <param name="configure">Sets the options.</param>
@@ -50,7 +54,6 @@ public static class MainlineDhtServiceCollectionExtensions
         services.AddMetrics();
         services.TryAddSingleton<DhtNodeAccessor>();
         services.TryAddSingleton<IDhtNodeAccessor>(static provider => provider.GetRequiredService<DhtNodeAccessor>());
-        services.TryAddSingleton<DhtMetrics>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, DhtNodeHostedService>());
         return services;
     }

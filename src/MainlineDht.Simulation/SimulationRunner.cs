@@ -43,7 +43,10 @@ public static partial class SimulationRunner
         Random random = network.Random;
         Say(progress, wall, $"building a network of {options.Nodes:N0} nodes");
         (int sybilCount, int poisonCount) = options.AdversaryCounts;
-        PopulateReport populate = network.Populate(options.Nodes - sybilCount - poisonCount, unresponsive: options.Dead, progress: progress is null ? null : line => Say(progress, wall, line), cancellationToken: cancellationToken);
+        Action<string>? joinProgress = progress is null ? null : line => Say(progress, wall, line);
+        PopulateReport populate = options.DirectJoin
+            ? network.PopulateDirect(options.Nodes - sybilCount - poisonCount, unresponsive: options.Dead, progress: joinProgress, cancellationToken: cancellationToken)
+            : network.Populate(options.Nodes - sybilCount - poisonCount, unresponsive: options.Dead, progress: joinProgress, cancellationToken: cancellationToken);
         Say(progress, wall, string.Create(CultureInfo.InvariantCulture, $"built in {populate.Waves} waves: {populate.VirtualTime.TotalSeconds:N0} s virtual, {populate.DatagramsSent:N0} datagrams, {populate.BytesPerIdleNode:N0} B per idle node, {populate.BytesPerJoinedNode:N0} B per joined node"));
         cancellationToken.ThrowIfCancellationRequested();
 

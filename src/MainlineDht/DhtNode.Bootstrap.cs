@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using MainlineDht.Diagnostics;
 using MainlineDht.Lookups;
 using MainlineDht.Protocol;
 using MainlineDht.Rpc;
@@ -30,7 +31,7 @@ public sealed partial class DhtNode
     /// node (this join found none, or every node later failed), it bootstraps again by itself after
     /// <see cref="DhtNodeOptions.BootstrapRetryDelay"/>, doubling up to
     /// <see cref="DhtNodeOptions.MaxBootstrapRetryDelay"/>. A join that finds no node, and a name
-    /// that cannot be resolved, are reported to <see cref="DhtNodeOptions.OnWarning"/>.
+    /// that cannot be resolved, are logged as warnings (<see cref="DhtNodeOptions.LoggerFactory"/>).
     /// </remarks>
     public async Task<LookupReport> JoinAsync(CancellationToken cancellationToken = default)
     {
@@ -126,10 +127,17 @@ public sealed partial class DhtNode
         }
         else if (warn && tried.Count > 0 && !cancellationToken.IsCancellationRequested)
         {
-            string again = retryIn is TimeSpan delay
-                ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"; bootstrapping again in {delay.TotalSeconds:0.#} s, then at growing intervals up to {_options.MaxBootstrapRetryDelay.TotalMinutes:0.#} min")
-                : string.Empty;
-            _options.OnWarning?.Invoke($"join found no node: none answered ({string.Join("; then ", tried)}){again}");
+            if (_context.Logger.IsEnabled(Microsoft.Extensions.Logging.LogLevel.Warning))
+            {
+                string again = retryIn is TimeSpan delay
+                    ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"; bootstrapping again in {delay.TotalSeconds:0.#} s, then at growing intervals up to {_options.MaxBootstrapRetryDelay.TotalMinutes:0.#} min")
+                    : string.Empty;
+                Log.JoinFoundNoNode(_context.Logger, string.Join("; then ", tried), again);
+            }
+        }
+        else if (!warn && !cancellationToken.IsCancellationRequested)
+        {
+            Log.RebootstrapFoundNoNode(_context.Logger, report.NodesQueried, report.Timeouts, retryIn);
         }
 
         return report;
@@ -209,7 +217,7 @@ public sealed partial class DhtNode
 
             if (report)
             {
-                _options.OnWarning?.Invoke($"could not resolve bootstrap node {name}: {problem}");
+                Log.BootstrapNameUnresolved(_context.Logger, name, problem!);
             }
         }
 

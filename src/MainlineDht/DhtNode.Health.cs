@@ -16,6 +16,7 @@ public sealed partial class DhtNode
     private static readonly TimeSpan HealthCheckInterval = TimeSpan.FromSeconds(1);
 
     private DhtHealth _health = DhtHealth.Bootstrapping;
+    private string _healthReason = "no live node in the routing table"; // what Bootstrapping means until the first evaluation
     private long _joinedAt;
     private long _leftReadOnlyAt;
     private long _readOnlySince;
@@ -34,9 +35,26 @@ public sealed partial class DhtNode
     }
 
     /// <summary>
+    /// Why <see cref="Health"/> is what it is, in one line, as of its last evaluation (for example
+    /// "12 good nodes", or "no live node in the routing table"): what <see cref="DhtHealthChange.Reason"/>
+    /// said, kept up to date between changes.
+    /// </summary>
+    public string HealthReason
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _healthReason;
+            }
+        }
+    }
+
+    /// <summary>
     /// Raised when <see cref="Health"/> changes, outside the node's gate, on the thread that noticed
     /// (the upkeep timer's, a receive loop's, a bootstrap's, or the one that disposed the node). A
-    /// handler that throws is reported through <see cref="DhtNodeOptions.OnWarning"/>.
+    /// handler that throws is logged as a warning (<see cref="DhtNodeOptions.LoggerFactory"/>); every
+    /// change is logged too (Information).
     /// </summary>
     public event EventHandler<DhtHealthChange>? HealthChanged;
 
@@ -46,6 +64,7 @@ public sealed partial class DhtNode
         long now = _time.GetTimestamp();
         Volatile.Write(ref _lastHealthCheck, now);
         (DhtHealth next, string reason) = _context.Disposed ? (DhtHealth.Stopped, "stopped") : Rules(now);
+        _healthReason = reason;
         if (next == _health)
         {
             return null;
@@ -150,13 +169,14 @@ public sealed partial class DhtNode
             return;
         }
 
+        Diagnostics.Log.HealthChanged(_context.Logger, change.Previous, change.Current, change.Reason);
         try
         {
             HealthChanged?.Invoke(this, change);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            _context.Warn($"a HealthChanged handler failed: {e.Message}");
+            Diagnostics.Log.HealthHandlerFailed(_context.Logger, e, e.Message);
         }
     }
 }

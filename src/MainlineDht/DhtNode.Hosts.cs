@@ -41,7 +41,7 @@ public sealed partial class DhtNode
 
     private sealed class EngineHost(DhtNode node) : IEngineHost
     {
-        public int FindClosestToShare(AddressFamily family, NodeId target, Span<NodeEntry> destination) =>
+        public int FindClosestToShare(AddressFamily family, NodeId target, Span<RoutingNode> destination) =>
             node.EngineOf(family)?.FindOwnClosestToShare(target, destination) ?? 0;
 
         public IEnumerable<(NodeId? Id, IPEndPoint EndPoint)> BootstrapCandidates(AddressFamily family) => node.BootstrapCandidates(family);
@@ -70,8 +70,8 @@ public sealed partial class DhtNode
 
         public Action? KeepJoined()
         {
-            Joined joined = node.KeepJoined(out string? warning);
-            if (joined == default && warning is null)
+            Joined joined = node.KeepJoined(out bool noLiveNodeLeft);
+            if (joined == default && !noLiveNodeLeft)
             {
                 return null;
             }
@@ -79,9 +79,9 @@ public sealed partial class DhtNode
             return () =>
             {
                 joined.Deliver(node);
-                if (warning is not null)
+                if (noLiveNodeLeft)
                 {
-                    node._options.OnWarning?.Invoke(warning);
+                    Diagnostics.Log.NoLiveNodeLeft(node._context.Logger);
                 }
             };
         }

@@ -105,7 +105,7 @@ public sealed partial class DhtNode
     private LookupRunner Runner(LookupOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return options.Trace ? new LookupRunner(_engines, _time) { Trace = true } : _lookups;
+        return options.Trace ? new LookupRunner(_engines, _time) { Trace = true, Diagnostics = _context.Diagnostics } : _lookups;
     }
 
     /// <summary>

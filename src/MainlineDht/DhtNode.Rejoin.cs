@@ -173,7 +173,7 @@ public sealed partial class DhtNode
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             // Nobody awaits this task: a failure is reported, and the next try is scheduled below.
-            _options.OnWarning?.Invoke($"bootstrapping again failed: {e.Message}");
+            Diagnostics.Log.RebootstrapFailed(_context.Logger, e, e.Message);
         }
         finally
         {
@@ -183,11 +183,11 @@ public sealed partial class DhtNode
 
     /// <summary>
     /// Upkeep, under the gate: notices a routing table that gained or lost its live nodes. Returns
-    /// the news to deliver, and a warning the first time the table is found with no live node left.
+    /// the news to deliver, and whether to warn that the table was found with no live node left (the first time).
     /// </summary>
-    private Joined KeepJoined(out string? warning)
+    private Joined KeepJoined(out bool noLiveNodeLeft)
     {
-        warning = null;
+        noLiveNodeLeft = false;
         if (!_joinRequested)
         {
             return default;
@@ -200,7 +200,7 @@ public sealed partial class DhtNode
 
         if (_hadLiveNode && CanBootstrap && _bootstrapsRunning == 0)
         {
-            warning = "no live node left in the routing table: bootstrapping again";
+            noLiveNodeLeft = true;
         }
 
         OnNotLive();

@@ -22,8 +22,8 @@ public sealed partial class DhtNode
     /// <summary>
     /// Raised after the node took a new id (BEP 42: the id its external address allows; see
     /// <see cref="Id"/>), on the thread that received the reply that settled the vote; the state file,
-    /// when there is one, has been written with it. A handler that throws is reported through
-    /// <see cref="DhtNodeOptions.OnWarning"/>.
+    /// when there is one, has been written with it. The change is logged (Information); a handler
+    /// that throws is logged as a warning (<see cref="DhtNodeOptions.LoggerFactory"/>).
     /// </summary>
     public event EventHandler<NodeIdChange>? IdChanged;
 
@@ -65,6 +65,11 @@ public sealed partial class DhtNode
             return;
         }
 
+        if (_context.Logger.IsEnabled(Microsoft.Extensions.Logging.LogLevel.Information))
+        {
+            Diagnostics.Log.NodeIdChanged(_context.Logger, change.OldId.ToString(), change.NewId.ToString(), change.ExternalAddress);
+        }
+
         SaveState();
         _ = _lookups.FindNodeAsync(change.NewId, null, _lifetime.Token);
         try
@@ -73,7 +78,7 @@ public sealed partial class DhtNode
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            _context.Warn($"an IdChanged handler failed: {e.Message}");
+            Diagnostics.Log.IdHandlerFailed(_context.Logger, e, e.Message);
         }
     }
 }

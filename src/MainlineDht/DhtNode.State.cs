@@ -19,7 +19,7 @@ public sealed partial class DhtNode
     /// <summary>
     /// Writes the node id and routing tables to <see cref="DhtNodeOptions.StateFile"/> now (it is
     /// also written every 5 minutes and when the node stops). False when no state file is set or
-    /// it could not be written (the reason goes to <see cref="DhtNodeOptions.OnWarning"/>).
+    /// it could not be written (the reason is logged as a warning, <see cref="DhtNodeOptions.LoggerFactory"/>).
     /// </summary>
     public bool SaveState() => _stateFile?.TrySave(GetState()) ?? false;
 

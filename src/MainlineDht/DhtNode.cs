@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using MainlineDht.Diagnostics;
 using MainlineDht.Node;
 using MainlineDht.Persistence;
 using MainlineDht.Protocol;
@@ -43,8 +44,8 @@ public sealed partial class DhtNode : IAsyncDisposable
     private readonly List<DhtAnnouncement> _announcements = [];
     private bool _started;
 
-    /// <summary>A warning for <see cref="Start"/> to give (IPv6 could not be bound).</summary>
-    private readonly string? _startWarning;
+    /// <summary>Why IPv6 could not be bound, for <see cref="Start"/> to log; null when it was, or was not asked for.</summary>
+    private readonly string? _ipv6Problem;
 
     /// <summary>
     /// Creates a node on <paramref name="transport"/> (UDP, or an in-memory network for tests): one
@@ -53,7 +54,7 @@ public sealed partial class DhtNode : IAsyncDisposable
     /// </summary>
     /// <exception cref="ArgumentException">An option is invalid; the message names it.</exception>
     public DhtNode(DhtNodeOptions options, IDatagramTransport transport)
-        : this(options, [transport ?? throw new ArgumentNullException(nameof(transport))], warning: null)
+        : this(options, [transport ?? throw new ArgumentNullException(nameof(transport))], ipv6Problem: null)
     {
     }
 
@@ -63,11 +64,11 @@ public sealed partial class DhtNode : IAsyncDisposable
     /// </summary>
     /// <exception cref="ArgumentException">An option is invalid, or a transport's endpoint is not of its family.</exception>
     public DhtNode(DhtNodeOptions options, IDatagramTransport transportV4, IDatagramTransport transportV6)
-        : this(options, [Checked(transportV4, AddressFamily.InterNetwork), Checked(transportV6, AddressFamily.InterNetworkV6)], warning: null)
+        : this(options, [Checked(transportV4, AddressFamily.InterNetwork), Checked(transportV6, AddressFamily.InterNetworkV6)], ipv6Problem: null)
     {
     }
 
-    private DhtNode(DhtNodeOptions options, IDatagramTransport[] transports, string? warning)
+    private DhtNode(DhtNodeOptions options, IDatagramTransport[] transports, string? ipv6Problem)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
@@ -75,7 +76,9 @@ public sealed partial class DhtNode : IAsyncDisposable
         _time = options.TimeProvider;
         // Generators of the node's own, never shared: options may start many nodes, and Random is not thread-safe.
         _random = options.RandomSeed is int seed ? new Random(seed) : new Random();
-        _stateFile = options.StateFile is { } path ? new StateFile(path, options.OnWarning) : null;
+        // The context (and with it the logger and the meter) comes first: loading the state file may log.
+        var diagnostics = new NodeDiagnostics(options.LoggerFactory, options.MeterFactory, options.TimeProvider);
+        _stateFile = options.StateFile is { } path ? new StateFile(path, diagnostics.Logger) : null;
         DhtNodeState? saved = _stateFile?.Load(_time.GetUtcNow());
         NodeId id = options.NodeId ?? saved?.NodeId ?? NodeId.CreateRandom(_random);
         _savedNodes = saved is null ? [] : [.. saved.Nodes.Concat(saved.Nodes6).Where(n => n.Id != id).Select(n => new NodeInfo(n.Id, n.EndPoint))];
@@ -93,14 +96,14 @@ public sealed partial class DhtNode : IAsyncDisposable
             MaxPeersPerInfoHash = options.MaxPeersPerInfoHash,
             PeerLifetime = options.PeerLifetime,
         }, _random);
-        _context = new NodeContext(options, id, _random, tokens, _peers);
+        _context = new NodeContext(options, id, _random, tokens, _peers, diagnostics);
         _gate = _context.Gate;
         var host = new EngineHost(this);
         _engines = [.. transports.Select(t => new DhtEngine(_context, t, host)).OrderBy(e => e.Family == AddressFamily.InterNetwork ? 0 : 1)];
         _upkeep = new Upkeep(_context, new UpkeepHost(this));
         _rebootstrapDelay = options.BootstrapRetryDelay;
-        _startWarning = warning;
-        _lookups = new Lookups.LookupRunner(_engines, _time);
+        _ipv6Problem = ipv6Problem;
+        _lookups = new Lookups.LookupRunner(_engines, _time) { Diagnostics = _context.Diagnostics };
     }
 
     /// <summary>
@@ -135,8 +138,8 @@ public sealed partial class DhtNode : IAsyncDisposable
     /// <summary>
     /// Binds the UDP sockets <paramref name="options"/> ask for (<see cref="DhtNodeOptions.BindEndPoint"/>
     /// and <see cref="DhtNodeOptions.BindEndPointV6"/>) and starts a node on them. On a machine without
-    /// IPv6, a node asked for both families runs IPv4 alone and says so once through
-    /// <see cref="DhtNodeOptions.OnWarning"/>.
+    /// IPv6, a node asked for both families runs IPv4 alone and says so once, as a warning logged
+    /// through <see cref="DhtNodeOptions.LoggerFactory"/>.
     /// </summary>
     /// <exception cref="SocketException">An address cannot be bound (for example the port is in use).</exception>
     public static Task<DhtNode> StartAsync(DhtNodeOptions options, CancellationToken cancellationToken = default) =>
@@ -150,7 +153,7 @@ public sealed partial class DhtNode : IAsyncDisposable
         options.Validate();
         (IPEndPoint? v4, IPEndPoint? v6) = options.EndPoints;
         var transports = new List<IDatagramTransport>(2);
-        string? warning = null;
+        string? ipv6Problem = null;
         try
         {
             if (v4 is not null)
@@ -166,7 +169,7 @@ public sealed partial class DhtNode : IAsyncDisposable
                 }
                 catch (SocketException e) when (transports.Count > 0 && e.SocketErrorCode is SocketError.AddressFamilyNotSupported or SocketError.AddressNotAvailable)
                 {
-                    warning = $"IPv6 is not available here ({e.Message}): the node runs on IPv4 only";
+                    ipv6Problem = e.Message;
                 }
             }
         }
@@ -180,7 +183,7 @@ public sealed partial class DhtNode : IAsyncDisposable
             throw;
         }
 
-        var node = new DhtNode(options, [.. transports], warning);
+        var node = new DhtNode(options, [.. transports], ipv6Problem);
         node.Start();
         return node;
     }
@@ -188,7 +191,6 @@ public sealed partial class DhtNode : IAsyncDisposable
     /// <summary>Starts receiving and the node's upkeep timer.</summary>
     public void Start()
     {
-        string? warning;
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_context.Disposed, this);
@@ -199,7 +201,6 @@ public sealed partial class DhtNode : IAsyncDisposable
 
             _started = true;
             _upkeep.Start();
-            warning = _startWarning;
         }
 
         foreach (DhtEngine engine in _engines)
@@ -207,11 +208,19 @@ public sealed partial class DhtNode : IAsyncDisposable
             engine.Start();
         }
 
-        if (warning is not null)
+        if (_ipv6Problem is not null)
         {
-            _options.OnWarning?.Invoke(warning);
+            Log.Ipv6Unavailable(_context.Logger, _ipv6Problem);
+        }
+
+        if (_context.Logger.IsEnabled(Microsoft.Extensions.Logging.LogLevel.Information))
+        {
+            Log.NodeStarted(_context.Logger, Id.ToString(), EndPointsText());
         }
     }
+
+    /// <summary>The node's endpoints for a log message: one, or both families' (<c>A and [B]</c>).</summary>
+    private string EndPointsText() => string.Join(" and ", _engines.Select(e => e.Transport.LocalEndPoint));
 
     /// <summary>A snapshot of the node's counters (over both families).</summary>
     public DhtNodeStatistics GetStatistics()
@@ -228,6 +237,7 @@ public sealed partial class DhtNode : IAsyncDisposable
                 IpsBannedNow = _context.RateLimiter.Banned,
                 Health = _health,
                 ReadOnlyNow = _context.ReadOnly,
+                InternalErrors = _context.Counters.HandlerFaults + _context.Diagnostics.LoggerFaults,
             };
         }
     }
@@ -290,6 +300,27 @@ public sealed partial class DhtNode : IAsyncDisposable
         }
 
         DeliverHealth(stopped);
+        if (_context.Logger.IsEnabled(Microsoft.Extensions.Logging.LogLevel.Information))
+        {
+            Log.NodeStopped(_context.Logger, Id.ToString());
+        }
+
+        _context.Diagnostics.Dispose();
+    }
+
+    /// <summary>
+    /// For the simulator's direct join: runs <paramref name="update"/> on this node's routing table of
+    /// <paramref name="family"/> under the node's gate; nothing when that family does not run.
+    /// </summary>
+    internal void UpdateRouting(AddressFamily family, Action<Routing.RoutingTable> update)
+    {
+        if (EngineOf(family) is { } engine)
+        {
+            lock (_gate)
+            {
+                update(engine.Routing);
+            }
+        }
     }
 
     /// <summary>The engine of <paramref name="family"/>, or null when that family does not run.</summary>

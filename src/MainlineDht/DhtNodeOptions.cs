@@ -1,8 +1,10 @@
+using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Sockets;
 using MainlineDht.Items;
 using MainlineDht.Protocol;
 using MainlineDht.Transport;
+using Microsoft.Extensions.Logging;
 
 namespace MainlineDht;
 
@@ -22,7 +24,7 @@ public sealed record DhtNodeOptions
     /// <summary>
     /// The IPv6 UDP endpoint to bind (BEP 32: the node then runs on both families, one routing table
     /// each, one node id), for example <c>[::]:6881</c>; default null: no IPv6. A machine without
-    /// IPv6 runs the IPv4 side alone and says so once through <see cref="OnWarning"/>.
+    /// IPv6 runs the IPv4 side alone and says so once, as a warning through <see cref="LoggerFactory"/>.
     /// </summary>
     public IPEndPoint? BindEndPointV6 { get; init; }
 
@@ -86,13 +88,14 @@ public sealed record DhtNodeOptions
 
     /// <summary>
     /// A reply to a source that has never been verified (not in our routing table: it never answered
-    /// a query of ours) is at most this many times the size of its query: <c>values</c>,
-    /// <c>samples</c>, <c>nodes6</c> and <c>nodes</c> are cut to fit (in that order of sacrifice: the
-    /// fields added last), and a reply that still does not fit is not sent. A BEP 44 item and BEP 33
-    /// scrape filters, whole or nothing, are held to the 1,200-byte budget instead (the nodes and
-    /// values beside them get only what the factor leaves), and so is a BEP 51 <c>sample_infohashes</c>
-    /// reply as a whole (crawlers are read-only: nobody ever verifies them). A spoofed source then cannot use us to amplify traffic at a victim. 0 lifts the limit (replies
-    /// are still kept under 1,200 bytes). Default 4; the factors measured are in the README.
+    /// a query of ours) is at most this many times the size of its query, whatever it asks:
+    /// <c>values</c>, <c>samples</c>, <c>nodes6</c> and <c>nodes</c> are cut to fit (in that order of
+    /// sacrifice: the fields added last); a BEP 44 item and BEP 33 scrape filters, whole or nothing,
+    /// are left out when they do not fit; a reply that still does not fit is not sent. A spoofed
+    /// source then cannot use us to amplify traffic at a victim. A querier that needs a large reply
+    /// pads its query (<see cref="Protocol.KrpcQuery.Padding"/>; our crawler, scraper and item lookups
+    /// do). 0 lifts the limit (replies are still kept under 1,200 bytes). Default 4; the factors
+    /// measured are in the README.
     /// </summary>
     public int AmplificationLimit { get; init; } = 4;
 
@@ -202,10 +205,21 @@ public sealed record DhtNodeOptions
     public TimeSpan ItemLifetime { get; init; } = TimeSpan.FromHours(2);
 
     /// <summary>
-    /// Called with a one-line message when something needs a person's attention but does not stop
-    /// the node (for example a state file that could not be read and was set aside). Default none.
+    /// Where the node logs (category <see cref="DhtDiagnostics.LoggerCategory"/>): Warning and Error
+    /// for what needs a person's attention but does not stop the node (a state file set aside, a
+    /// bootstrap name that did not resolve, a join that found no node, an internal error),
+    /// Information for its life (started, stopped, health changes, a new BEP 42 id, an IP banned),
+    /// Debug for detail. The README lists every event and its id. A factory rather than a logger, as
+    /// .NET libraries take it: a host passes its own. Default null: the node logs nothing.
     /// </summary>
-    public Action<string>? OnWarning { get; init; }
+    public ILoggerFactory? LoggerFactory { get; init; }
+
+    /// <summary>
+    /// Creates the node's <see cref="DhtDiagnostics.MeterName"/> meter (a host passes its own, so that
+    /// its listeners and OpenTelemetry see the node's instruments in the host's scope). Default null:
+    /// the node creates a meter of its own and disposes it when it stops. The README lists the instruments.
+    /// </summary>
+    public IMeterFactory? MeterFactory { get; init; }
 
     /// <summary>
     /// Completes query tasks inline on the thread that received the reply instead of on the thread

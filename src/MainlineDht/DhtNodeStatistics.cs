@@ -36,6 +36,12 @@ public sealed record DhtNodeStatistics
     /// <summary>Replies to unverified sources not sent because even cut down they exceeded <see cref="DhtNodeOptions.AmplificationLimit"/> times their query.</summary>
     public long RepliesWithheld { get; init; }
 
+    /// <summary>
+    /// Replies to unverified sources sent without a field that did not fit <see cref="DhtNodeOptions.AmplificationLimit"/>
+    /// times their query: part of a sample, or a BEP 44 item or scrape filters left out whole.
+    /// </summary>
+    public long RepliesCut { get; init; }
+
     /// <summary>Replies not sent because the reply byte budget (<see cref="DhtNodeOptions.ReplyBytesPerSecond"/>) was spent.</summary>
     public long RepliesOverBudget { get; init; }
 
@@ -100,7 +106,7 @@ public sealed record DhtNodeStatistics
 
     /// <summary>
     /// Datagrams whose handling failed inside the node (a bug: it is counted, never thrown into the
-    /// receive loop; the first fault at each site is also reported through <see cref="DhtNodeOptions.OnWarning"/>).
+    /// receive loop; the first fault at each site is also logged as an error, <see cref="DhtNodeOptions.LoggerFactory"/>; a logger that throws counts here too).
     /// </summary>
     public long InternalErrors { get; init; }
 

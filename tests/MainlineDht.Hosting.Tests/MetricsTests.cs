@@ -25,6 +25,11 @@ public sealed class MetricsTests : LoopbackTest
         "dht.announces.accepted",
         "dht.datagrams.received",
         "dht.datagrams.malformed",
+        "dht.replies.sent",
+        "dht.ip_bans",
+        "dht.internal_errors",
+        "dht.lookups",
+        "dht.lookup.duration",
     ];
 
     [Test]
@@ -57,14 +62,14 @@ public sealed class MetricsTests : LoopbackTest
             Assert.That(Value(measured, "dht.peers.stored"), Is.EqualTo(1));
             Assert.That(Value(measured, "dht.infohashes.stored"), Is.EqualTo(1));
             Assert.That(Value(measured, "dht.announces.accepted"), Is.EqualTo(1));
-            Assert.That(Value(measured, "dht.timeouts"), Is.GreaterThanOrEqualTo(0), "reported (a loaded machine may time a query out)");
+            Assert.That(Value(measured, "dht.timeouts"), Is.GreaterThanOrEqualTo(0), "counted as they happen (a loaded machine may time a query out)");
             Assert.That(Value(measured, "dht.datagrams.received"), Is.GreaterThan(0));
             Assert.That(Value(measured, "dht.datagrams.malformed"), Is.Zero);
             Assert.That(measured.Where(m => m.Instrument == "dht.queries.received").Select(m => m.Tags.Single().Key), Is.All.EqualTo("method"));
         });
 
         await host.StopAsync().WaitAsync(TestHosts.Patience);
-        Assert.That(meter.Collect(), Is.Empty, "a stopped host reports nothing");
+        Assert.That(meter.CollectGauges(), Is.Empty, "a stopped host's gauges report nothing");
     }
 
     [Test]
@@ -90,32 +95,41 @@ public sealed class MetricsTests : LoopbackTest
     }
 
     [Test]
-    public void InstrumentsExistBeforeTheNodeAndReportNothing()
+    public async Task InstrumentsArePublishedOnTheHostsMeterWhenTheNodeStarts()
     {
-        using IHost host = TestHosts.Build(TestHosts.Loopback("127.0.0.1"));
+        using IHost host = TestHosts.Build(TestHosts.Loopback("127.0.0.14"));
         using var meter = new MeterRecorder(host.Services.GetRequiredService<IMeterFactory>());
-
-        // Resolving the hosted services creates the meter, as the host does when it starts.
         _ = host.Services.GetServices<IHostedService>().ToList();
+        Assert.That(meter.Published, Is.Empty, "the node creates its instruments");
 
-        Assert.That(meter.Published, Is.EquivalentTo(Instruments));
-        Assert.That(meter.Collect(), Is.Empty);
+        await host.StartAsync();
+        await host.Services.GetRequiredService<IDhtNodeAccessor>().GetNodeAsync().WaitAsync(TestHosts.Patience);
+        Assert.That(meter.Published, Is.EquivalentTo(Instruments), "on the meter of the host's factory");
+        List<Measured> gauges = meter.CollectGauges();
+        Assert.That(gauges.Where(m => m.Instrument == "dht.routing.nodes").Select(m => (m.Value, m.Tags.Single().Key, m.Tags.Single().Value)),
+            Is.EqualTo(new[] { (0L, "family", (object?)"ipv4") }), "an empty table, by family");
+        await host.StopAsync().WaitAsync(TestHosts.Patience);
     }
 
     private static long Value(List<Measured> measured, string instrument, (string Key, string Value)? tag = null) =>
         measured.Where(m => m.Instrument == instrument
                 && (tag is null || m.Tags.Any(t => t.Key == tag.Value.Key && Equals(t.Value, tag.Value.Value))))
             .Select(m => m.Value)
-            .DefaultIfEmpty(-1)
+            .DefaultIfEmpty(0)
             .Sum();
 
     private sealed record Measured(string Instrument, long Value, KeyValuePair<string, object?>[] Tags);
 
-    /// <summary>Listens to the <c>MainlineDht</c> meter of one host only (its <see cref="IMeterFactory"/> is the meter's scope).</summary>
+    /// <summary>
+    /// Listens to the <c>MainlineDht</c> meter of one host only (its <see cref="IMeterFactory"/> is the
+    /// meter's scope): counters and histograms as they are added to, gauges when collected.
+    /// </summary>
     private sealed class MeterRecorder : IDisposable
     {
         private readonly MeterListener _listener = new();
-        private readonly List<Measured> _measured = [];
+        private readonly Lock _gate = new();
+        private readonly List<Measured> _events = [];
+        private readonly List<Measured> _observed = [];
 
         public MeterRecorder(IMeterFactory scope)
         {
@@ -123,13 +137,18 @@ public sealed class MetricsTests : LoopbackTest
             {
                 if (instrument.Meter.Name == "MainlineDht" && ReferenceEquals(instrument.Meter.Scope, scope))
                 {
-                    Published.Add(instrument.Name);
-                    Units[instrument.Name] = instrument.Unit;
+                    lock (_gate)
+                    {
+                        Published.Add(instrument.Name);
+                        Units[instrument.Name] = instrument.Unit;
+                    }
+
                     listener.EnableMeasurementEvents(instrument);
                 }
             };
-            _listener.SetMeasurementEventCallback<int>((instrument, value, tags, _) => _measured.Add(new Measured(instrument.Name, value, tags.ToArray())));
-            _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) => _measured.Add(new Measured(instrument.Name, value, tags.ToArray())));
+            _listener.SetMeasurementEventCallback<int>((instrument, value, tags, _) => Add(instrument, value, tags));
+            _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) => Add(instrument, value, tags));
+            _listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) => Add(instrument, (long)Math.Ceiling(value), tags));
             _listener.Start();
         }
 
@@ -137,13 +156,40 @@ public sealed class MetricsTests : LoopbackTest
 
         public Dictionary<string, string?> Units { get; } = [];
 
+        /// <summary>Every counter measurement since the start, and the gauges now.</summary>
         public List<Measured> Collect()
         {
-            _measured.Clear();
+            List<Measured> gauges = CollectGauges();
+            lock (_gate)
+            {
+                return [.. _events, .. gauges];
+            }
+        }
+
+        /// <summary>The gauges now.</summary>
+        public List<Measured> CollectGauges()
+        {
+            lock (_gate)
+            {
+                _observed.Clear();
+            }
+
             _listener.RecordObservableInstruments();
-            return [.. _measured];
+            lock (_gate)
+            {
+                return [.. _observed];
+            }
         }
 
         public void Dispose() => _listener.Dispose();
+
+        private void Add(Instrument instrument, long value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            var measured = new Measured(instrument.Name, value, tags.ToArray());
+            lock (_gate)
+            {
+                (instrument.IsObservable ? _observed : _events).Add(measured);
+            }
+        }
     }
 }

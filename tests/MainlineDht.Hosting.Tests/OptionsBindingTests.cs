@@ -35,6 +35,14 @@ public sealed class OptionsBindingTests
             Assert.That(options.MaxOutstandingQueries, Is.EqualTo(100));
             Assert.That(options.QueriesPerSecondPerIp, Is.EqualTo(50));
             Assert.That(options.QueryBurstPerIp, Is.EqualTo(75));
+            Assert.That(options.IpBanThreshold, Is.EqualTo(60));
+            Assert.That(options.IpBanDuration, Is.EqualTo(TimeSpan.FromMinutes(1)));
+            Assert.That(options.AmplificationLimit, Is.EqualTo(3));
+            Assert.That(options.ReplyBytesPerSecond, Is.EqualTo(50_000));
+            Assert.That(options.IpDiversity, Is.EqualTo(IpDiversity.All));
+            Assert.That(options.EnforceNodeIds, Is.True);
+            Assert.That(options.FirewalledAfter, Is.EqualTo(TimeSpan.FromMinutes(2)));
+            Assert.That(options.ReadOnlyWhenFirewalled, Is.False);
             Assert.That(options.ReadOnly, Is.True);
             Assert.That(options.MaxPeersPerInfoHash, Is.EqualTo(20));
             Assert.That(options.MaxInfoHashes, Is.EqualTo(30));
@@ -54,7 +62,7 @@ public sealed class OptionsBindingTests
             .Build();
         var clock = new TestClock();
 
-        DhtNodeOptions node = Resolve(configuration).ToNodeOptions(clock, null);
+        DhtNodeOptions node = Resolve(configuration).ToNodeOptions(clock, null, null);
 
         Assert.Multiple(() =>
         {
@@ -70,6 +78,14 @@ public sealed class OptionsBindingTests
             Assert.That(node.MaxOutstandingQueries, Is.EqualTo(100));
             Assert.That(node.QueriesPerSecondPerIp, Is.EqualTo(50));
             Assert.That(node.QueryBurstPerIp, Is.EqualTo(75));
+            Assert.That(node.IpBanThreshold, Is.EqualTo(60));
+            Assert.That(node.IpBanDuration, Is.EqualTo(TimeSpan.FromMinutes(1)));
+            Assert.That(node.AmplificationLimit, Is.EqualTo(3));
+            Assert.That(node.ReplyBytesPerSecond, Is.EqualTo(50_000));
+            Assert.That(node.IpDiversity, Is.EqualTo(IpDiversity.All));
+            Assert.That(node.EnforceNodeIds, Is.True);
+            Assert.That(node.FirewalledAfter, Is.EqualTo(TimeSpan.FromMinutes(2)));
+            Assert.That(node.ReadOnlyWhenFirewalled, Is.False);
             Assert.That(node.ReadOnly, Is.True);
             Assert.That(node.MaxPeersPerInfoHash, Is.EqualTo(20));
             Assert.That(node.MaxInfoHashes, Is.EqualTo(30));
@@ -138,7 +154,7 @@ public sealed class OptionsBindingTests
     [Test]
     public void DefaultsAreTheLibrarysDefaults()
     {
-        DhtNodeOptions fromHosting = new MainlineDhtOptions().ToNodeOptions(TimeProvider.System, null);
+        DhtNodeOptions fromHosting = new MainlineDhtOptions().ToNodeOptions(TimeProvider.System, null, null);
         var library = new DhtNodeOptions();
 
         Assert.Multiple(() =>

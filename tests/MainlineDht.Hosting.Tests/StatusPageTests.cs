@@ -46,6 +46,13 @@ public sealed partial class StatusPageTests : LoopbackTest
                 JsonElement status = await WaitForJoinedAsync(client);
                 string id = status.GetProperty("id").GetString()!;
 
+                // The health check at /health: two nodes known, fewer than the 8 good ones Ready needs.
+                using (HttpResponseMessage health = await client.GetAsync("/health"))
+                {
+                    Assert.That(health.StatusCode, Is.EqualTo(HttpStatusCode.OK), "Degraded still answers 200");
+                    Assert.That(await health.Content.ReadAsStringAsync(), Is.EqualTo("Degraded"));
+                }
+
                 // A lookup through the page's form, with the antiforgery token the page gave.
                 string form = await client.GetStringAsync("/");
                 string token = FormToken().Match(form).Groups["token"].Value;

@@ -153,6 +153,30 @@ public sealed class SimulatedNetworkTests
     }
 
     [Test]
+    public async Task PopulateDirect_FillsTablesWithoutTraffic_AndALookupFindsAnAnnouncedPeer()
+    {
+        await using var network = new SimulatedNetwork(new SimulatedNetworkOptions { Seed = 11 });
+        PopulateReport populate = network.PopulateDirect(300, unresponsive: 0.1);
+        SimulatedNode announcer = network.Nodes.First(n => n.IsResponsive);
+        SimulatedNode looker = network.Nodes.Last(n => n.IsResponsive);
+        NodeId infoHash = NodeId.CreateRandom(network.Random);
+        var unresponsive = network.Nodes.Where(n => !n.IsResponsive).Select(n => n.Node.Id).ToHashSet();
+
+        network.Run(announcer.Node.AnnounceAsync(infoHash, 5000));
+        PeerLookupResult found = network.Run(looker.Node.LookupPeersAsync(infoHash));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That((populate.Nodes, populate.DatagramsSent), Is.EqualTo((300, 0L)));
+            Assert.That(network.Nodes.All(n => n.HasJoined), Is.True);
+            Assert.That(network.Nodes.Min(n => n.Node.GetStatistics().RoutingTableSize), Is.GreaterThan(8));
+            Assert.That(network.Nodes.Take(50).SelectMany(n => n.Node.GetRoutingTable()).Any(e => unresponsive.Contains(e.Id)), Is.False, "a node that never answers is in nobody's table");
+            Assert.That(found.Peers, Does.Contain(new IPEndPoint(announcer.EndPoint.Address, 5000)));
+            Assert.That(network.Statistics.ForeignThreadCalls, Is.Zero);
+        });
+    }
+
+    [Test]
     public void Options_AreValidated()
     {
         Assert.That(() => new SimulatedNetwork(new SimulatedNetworkOptions { LossRate = 1.5 }), Throws.ArgumentException.With.Message.Contains("LossRate"));

@@ -7,8 +7,12 @@ internal sealed class DhtNodeAccessor : IDhtNodeAccessor
     private readonly TaskCompletionSource<DhtNode> _joined = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile DhtNode? _node;
     private volatile bool _stopped;
+    private volatile Exception? _startFailure;
 
     public DhtNode? Node => _node;
+
+    /// <summary>Why the node could not start, when it could not (for the health check).</summary>
+    public Exception? StartFailure => _startFailure;
 
     public Task<DhtNode> GetNodeAsync(CancellationToken cancellationToken = default) => Wait(_started.Task, cancellationToken);
 
@@ -24,6 +28,7 @@ internal sealed class DhtNodeAccessor : IDhtNodeAccessor
 
     public void OnStartFailed(Exception exception)
     {
+        _startFailure = exception;
         _started.TrySetException(exception);
         _joined.TrySetException(exception);
 

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using MainlineDht.Lookups;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -18,28 +19,33 @@ internal sealed class DhtNodeHostedService : BackgroundService, IAsyncDisposable
     private readonly MainlineDhtOptions _options;
     private readonly DhtNodeAccessor _accessor;
     private readonly ILogger _logger;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly IMeterFactory _meterFactory;
     private readonly TimeProvider _time;
     private DhtNode? _node;
 
     public DhtNodeHostedService(
         IOptions<MainlineDhtOptions> options,
         DhtNodeAccessor accessor,
-        DhtMetrics metrics,
-        ILogger<DhtNodeHostedService> logger,
+        IMeterFactory meterFactory,
+        ILoggerFactory loggerFactory,
         TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        // The metrics are taken only so that the meter exists from the host's start on.
-        ArgumentNullException.ThrowIfNull(metrics);
+        ArgumentNullException.ThrowIfNull(meterFactory);
+        ArgumentNullException.ThrowIfNull(loggerFactory);
         _options = options.Value;
         _accessor = accessor;
-        _logger = logger;
+        _loggerFactory = loggerFactory;
+        _meterFactory = meterFactory;
+        _logger = loggerFactory.CreateLogger<DhtNodeHostedService>();
         _time = timeProvider ?? TimeProvider.System;
     }
 
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
-        DhtNodeOptions nodeOptions = _options.ToNodeOptions(_time, warning => Log.NodeWarning(_logger, warning));
+        // The node logs through the host's loggers (category MainlineDht.DhtNode) and measures through its meter factory.
+        DhtNodeOptions nodeOptions = _options.ToNodeOptions(_time, _loggerFactory, _meterFactory);
         DhtNode node;
         try
         {

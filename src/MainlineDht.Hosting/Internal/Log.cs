@@ -15,7 +15,7 @@ internal static partial class Log
     public const int StateSavedId = 6;
     public const int StartFailedId = 7;
     public const int StopFailedId = 8;
-    public const int NodeWarningId = 9;
+    // 9 was NodeWarning: the node now logs its warnings itself (category MainlineDht.DhtNode, ids 100 and up).
     public const int StateFileStatusId = 10;
     public const int AwaitingContactId = 11;
 
@@ -50,10 +50,6 @@ internal static partial class Log
     [LoggerMessage(EventId = StopFailedId, EventName = "StopFailed", Level = LogLevel.Error,
         Message = "DHT node {NodeId} did not stop cleanly")]
     public static partial void StopFailed(ILogger logger, Exception exception, string nodeId);
-
-    [LoggerMessage(EventId = NodeWarningId, EventName = "NodeWarning", Level = LogLevel.Warning,
-        Message = "DHT node: {Warning}")]
-    public static partial void NodeWarning(ILogger logger, string warning);
 
     [LoggerMessage(EventId = StateFileStatusId, EventName = "StateFileStatus", Level = LogLevel.Information,
         Message = "DHT state file: {Status}")]

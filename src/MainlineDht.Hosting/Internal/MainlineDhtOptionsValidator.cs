@@ -79,7 +79,7 @@ internal sealed class MainlineDhtOptionsValidator : IValidateOptions<MainlineDht
             // The library has the last word: a rule it gains later still stops the host here, not at bind time.
             try
             {
-                options.ToNodeOptions(TimeProvider.System, null).Validate();
+                options.ToNodeOptions(TimeProvider.System, null, null).Validate();
             }
             catch (ArgumentException e)
             {

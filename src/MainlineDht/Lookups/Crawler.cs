@@ -232,6 +232,9 @@ internal sealed partial class Crawler
             Want = network.Family == AddressFamily.InterNetworkV6 ? WantFamilies.IPv6 : WantFamilies.IPv4,
             ReadOnly = network.ReadOnly,
             Version = network.Version,
+            // A node that never verified us (a crawler is read-only: none ever does) answers with at
+            // most 4 times the query: padded, the query earns a whole sample and its nodes.
+            Padding = KrpcQuery.LargeReplyPadding,
         };
 
         // Not asked again while this query is out, nor for a while if it goes unanswered.

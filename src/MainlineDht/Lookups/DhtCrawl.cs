@@ -1,3 +1,5 @@
+using MainlineDht.Diagnostics;
+
 namespace MainlineDht.Lookups;
 
 /// <summary>
@@ -17,13 +19,15 @@ public sealed class DhtCrawl : IAsyncEnumerable<CrawledInfoHash>
     private readonly Crawler _crawler;
     private readonly CancellationToken _cancellationToken;
     private readonly CancellationToken _nodeStopping;
+    private readonly NodeDiagnostics? _diagnostics;
     private int _enumerated;
 
-    internal DhtCrawl(Crawler crawler, CancellationToken cancellationToken, CancellationToken nodeStopping)
+    internal DhtCrawl(Crawler crawler, CancellationToken cancellationToken, CancellationToken nodeStopping, NodeDiagnostics? diagnostics = null)
     {
         _crawler = crawler;
         _cancellationToken = cancellationToken;
         _nodeStopping = nodeStopping;
+        _diagnostics = diagnostics;
     }
 
     /// <summary>The crawl's figures so far: nodes asked, nodes with samples, samples, new infohashes, queries per second.</summary>
@@ -47,9 +51,36 @@ public sealed class DhtCrawl : IAsyncEnumerable<CrawledInfoHash>
     private async IAsyncEnumerable<CrawledInfoHash> RunAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _cancellationToken, _nodeStopping);
-        await foreach (CrawledInfoHash found in _crawler.RunAsync(stop.Token).ConfigureAwait(false))
+        CrawlScope scope = CrawlScope.Start(_diagnostics); // one activity for the whole crawl
+        Exception? failure = null;
+        IAsyncEnumerator<CrawledInfoHash> found = _crawler.RunAsync(stop.Token).GetAsyncEnumerator(stop.Token);
+        try
         {
-            yield return found;
+            while (true)
+            {
+                bool more;
+                try
+                {
+                    more = await found.MoveNextAsync().ConfigureAwait(false);
+                }
+                catch (Exception e)
+                {
+                    failure = e;
+                    throw;
+                }
+
+                if (!more)
+                {
+                    break;
+                }
+
+                yield return found.Current;
+            }
+        }
+        finally
+        {
+            await found.DisposeAsync().ConfigureAwait(false);
+            scope.End(_crawler.Statistics, failure);
         }
     }
 }

@@ -19,7 +19,7 @@ internal class GetItemOperation(ILookupNetwork network, NodeId target, ItemColle
 
     /// <summary>The same query for every candidate (the node picks each transaction id): built once.</summary>
     public sealed override KrpcQuery CreateQuery(Traversal.Candidate candidate) =>
-        _query ??= new GetQuery { Id = Network.LocalId, Target = Target, Want = Want, ReadOnly = Network.ReadOnly, Version = Network.Version };
+        _query ??= new GetQuery { Id = Network.LocalId, Target = Target, Want = Want, ReadOnly = Network.ReadOnly, Version = Network.Version, Padding = KrpcQuery.LargeReplyPadding };
 
     /// <summary>Offers the item a reply carries, if any, to the collector.</summary>
     public sealed override void OnResponse(Traversal.Candidate responder, KrpcResponse response) => items?.Offer(response);

@@ -1,3 +1,4 @@
+using MainlineDht.Diagnostics;
 using MainlineDht.Items;
 using MainlineDht.Protocol;
 
@@ -15,15 +16,26 @@ internal sealed partial class LookupRunner
     {
         ArgumentNullException.ThrowIfNull(items);
         NodeId target = items.Target;
-        long started = _time.GetTimestamp();
-        IReadOnlyList<FamilyTraversal<GetItemOperation>> runs =
-            await RunAsync(n => new GetItemOperation(n, target, items), null, cancellationToken).ConfigureAwait(false);
-        return new ItemLookupResult
+        LookupScope scope = LookupScope.Start(Diagnostics, LookupScope.GetItem, target);
+        try
         {
-            Item = items.Item,
-            Rejected = items.Rejected,
-            Report = Report(target, runs, started, cancellationToken.IsCancellationRequested),
-        };
+            long started = _time.GetTimestamp();
+            IReadOnlyList<FamilyTraversal<GetItemOperation>> runs =
+                await RunAsync(n => new GetItemOperation(n, target, items), null, cancellationToken).ConfigureAwait(false);
+            var result = new ItemLookupResult
+            {
+                Item = items.Item,
+                Rejected = items.Rejected,
+                Report = Report(target, runs, started, cancellationToken.IsCancellationRequested),
+            };
+            scope.Complete(result.Report, ("dht.item_found", result.Found));
+            return result;
+        }
+        catch (Exception e)
+        {
+            scope.Fail(e);
+            throw;
+        }
     }
 
     /// <summary>
@@ -33,16 +45,27 @@ internal sealed partial class LookupRunner
     public async Task<ItemPutResult> PutItemAsync(DhtItem item, long? compareAndSwap, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(item);
-        long started = _time.GetTimestamp();
-        IReadOnlyList<FamilyTraversal<PutItemOperation>> runs =
-            await RunAsync(n => new PutItemOperation(n, item, compareAndSwap), null, cancellationToken).ConfigureAwait(false);
-        return new ItemPutResult
+        LookupScope scope = LookupScope.Start(Diagnostics, LookupScope.PutItem, item.Target);
+        try
         {
-            Item = item,
-            Accepted = runs.SelectMany(r => r.Operation.Accepted).ToList(),
-            Refused = runs.SelectMany(r => r.Operation.Refused).ToList(),
-            Unanswered = runs.SelectMany(r => r.Operation.Unanswered).ToList(),
-            Report = Report(item.Target, runs, started, cancellationToken.IsCancellationRequested),
-        };
+            long started = _time.GetTimestamp();
+            IReadOnlyList<FamilyTraversal<PutItemOperation>> runs =
+                await RunAsync(n => new PutItemOperation(n, item, compareAndSwap), null, cancellationToken).ConfigureAwait(false);
+            var result = new ItemPutResult
+            {
+                Item = item,
+                Accepted = runs.SelectMany(r => r.Operation.Accepted).ToList(),
+                Refused = runs.SelectMany(r => r.Operation.Refused).ToList(),
+                Unanswered = runs.SelectMany(r => r.Operation.Unanswered).ToList(),
+                Report = Report(item.Target, runs, started, cancellationToken.IsCancellationRequested),
+            };
+            scope.Complete(result.Report, ("dht.stored_by", result.Accepted.Count));
+            return result;
+        }
+        catch (Exception e)
+        {
+            scope.Fail(e);
+            throw;
+        }
     }
 }

@@ -1,3 +1,4 @@
+using MainlineDht.Diagnostics;
 using MainlineDht.Protocol;
 using MainlineDht.Storage;
 
@@ -11,6 +12,22 @@ internal sealed partial class LookupRunner
     /// from the merged filters with the BEP's formula.
     /// </summary>
     public async Task<ScrapeResult> ScrapeAsync(NodeId infoHash, CancellationToken cancellationToken)
+    {
+        LookupScope scope = LookupScope.Start(Diagnostics, LookupScope.Scrape, infoHash);
+        try
+        {
+            ScrapeResult result = await RunScrapeAsync(infoHash, cancellationToken).ConfigureAwait(false);
+            scope.Complete(result.Report, ("dht.nodes_with_filters", result.NodesWithFilters));
+            return result;
+        }
+        catch (Exception e)
+        {
+            scope.Fail(e);
+            throw;
+        }
+    }
+
+    private async Task<ScrapeResult> RunScrapeAsync(NodeId infoHash, CancellationToken cancellationToken)
     {
         long started = _time.GetTimestamp();
         IReadOnlyList<FamilyTraversal<ScrapeOperation>> runs =

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Threading.Channels;
+using MainlineDht.Diagnostics;
 using MainlineDht.Protocol;
 
 namespace MainlineDht.Lookups;
@@ -32,16 +33,33 @@ internal sealed partial class LookupRunner
     public bool Trace { get; init; }
 
     /// <summary>
+    /// The node's instruments and activity source: each lookup of this runner is measured
+    /// (<c>dht.lookups</c>) and traced (one activity) through them. Null (tests, bucket refreshes): not measured.
+    /// </summary>
+    public NodeDiagnostics? Diagnostics { get; init; }
+
+    /// <summary>
     /// An iterative <c>find_node</c> toward <paramref name="target"/> on every family. Each traversal
     /// starts from its network's <see cref="ILookupNetwork.StartingCandidates"/>, or, when
     /// <paramref name="seeds"/> are given (a bootstrap step), from the seeds of its family only.
     /// </summary>
     public async Task<LookupReport> FindNodeAsync(NodeId target, IReadOnlyList<(NodeId? Id, IPEndPoint EndPoint)>? seeds, CancellationToken cancellationToken)
     {
-        long started = _time.GetTimestamp();
-        IReadOnlyList<FamilyTraversal<FindNodeOperation>> runs =
-            await RunAsync(n => new FindNodeOperation(n, target), seeds, cancellationToken).ConfigureAwait(false);
-        return Report(target, runs, started, cancellationToken.IsCancellationRequested);
+        LookupScope scope = LookupScope.Start(Diagnostics, LookupScope.FindNode, target);
+        try
+        {
+            long started = _time.GetTimestamp();
+            IReadOnlyList<FamilyTraversal<FindNodeOperation>> runs =
+                await RunAsync(n => new FindNodeOperation(n, target), seeds, cancellationToken).ConfigureAwait(false);
+            LookupReport report = Report(target, runs, started, cancellationToken.IsCancellationRequested);
+            scope.Complete(report);
+            return report;
+        }
+        catch (Exception e)
+        {
+            scope.Fail(e);
+            throw;
+        }
     }
 
     /// <summary>
@@ -65,13 +83,21 @@ internal sealed partial class LookupRunner
     public async Task<PeerLookupResult> LookupPeersAsync(NodeId infoHash, ChannelWriter<IPEndPoint>? sink, CancellationToken cancellationToken)
     {
         long started = _time.GetTimestamp();
+        LookupScope scope = LookupScope.Start(Diagnostics, LookupScope.GetPeers, infoHash);
         try
         {
             var peers = new PeerCollector(sink);
             IReadOnlyList<FamilyTraversal<GetPeersOperation>> runs =
                 await RunAsync(n => new GetPeersOperation(n, infoHash, peers), null, cancellationToken).ConfigureAwait(false);
             List<IPEndPoint> found = peers.ToList();
-            return new PeerLookupResult(found, Report(infoHash, runs, started, cancellationToken.IsCancellationRequested) with { PeersFound = found.Count });
+            LookupReport report = Report(infoHash, runs, started, cancellationToken.IsCancellationRequested) with { PeersFound = found.Count };
+            scope.Complete(report);
+            return new PeerLookupResult(found, report);
+        }
+        catch (Exception e)
+        {
+            scope.Fail(e);
+            throw;
         }
         finally
         {
@@ -96,16 +122,27 @@ internal sealed partial class LookupRunner
     public async Task<LookupReport> AnnounceAsync(NodeId infoHash, int port, bool impliedPort, Func<ILookupNetwork, int> sourcePort, CancellationToken cancellationToken, bool seed = false)
     {
         ArgumentNullException.ThrowIfNull(sourcePort);
-        long started = _time.GetTimestamp();
-        var peers = new PeerCollector();
-        IReadOnlyList<FamilyTraversal<AnnounceOperation>> runs = await RunAsync(
-            n => new AnnounceOperation(n, infoHash, impliedPort && port is < 1 or > 65535 ? sourcePort(n) : port, impliedPort, peers, seed),
-            null,
-            cancellationToken).ConfigureAwait(false);
-        return Report(infoHash, runs, started, cancellationToken.IsCancellationRequested) with
+        LookupScope scope = LookupScope.Start(Diagnostics, LookupScope.Announce, infoHash);
+        try
         {
-            AnnouncedTo = runs.SelectMany(r => r.Operation.AnnouncedTo).ToList(),
-        };
+            long started = _time.GetTimestamp();
+            var peers = new PeerCollector();
+            IReadOnlyList<FamilyTraversal<AnnounceOperation>> runs = await RunAsync(
+                n => new AnnounceOperation(n, infoHash, impliedPort && port is < 1 or > 65535 ? sourcePort(n) : port, impliedPort, peers, seed),
+                null,
+                cancellationToken).ConfigureAwait(false);
+            LookupReport report = Report(infoHash, runs, started, cancellationToken.IsCancellationRequested) with
+            {
+                AnnouncedTo = runs.SelectMany(r => r.Operation.AnnouncedTo).ToList(),
+            };
+            scope.Complete(report);
+            return report;
+        }
+        catch (Exception e)
+        {
+            scope.Fail(e);
+            throw;
+        }
     }
 
     /// <summary>

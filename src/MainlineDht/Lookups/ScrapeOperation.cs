@@ -28,7 +28,7 @@ internal sealed class ScrapeOperation(ILookupNetwork network, NodeId infoHash) :
 
     /// <summary>The same query for every candidate (the node picks each transaction id): built once.</summary>
     public override KrpcQuery CreateQuery(Traversal.Candidate candidate) =>
-        _query ??= new GetPeersQuery { Id = Network.LocalId, InfoHash = Target, Want = Want, Scrape = true, ReadOnly = Network.ReadOnly, Version = Network.Version };
+        _query ??= new GetPeersQuery { Id = Network.LocalId, InfoHash = Target, Want = Want, Scrape = true, ReadOnly = Network.ReadOnly, Version = Network.Version, Padding = KrpcQuery.LargeReplyPadding };
 
     /// <summary>Merges the responder's filters, when it sent both at their size (256 bytes); anything else is ignored.</summary>
     public override void OnResponse(Traversal.Candidate responder, KrpcResponse response)

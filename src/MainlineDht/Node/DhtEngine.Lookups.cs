@@ -51,14 +51,14 @@ internal sealed partial class DhtEngine : ILookupNetwork
     /// </summary>
     public IReadOnlyList<(NodeId? Id, IPEndPoint EndPoint)> StartingCandidates(NodeId target)
     {
-        NodeEntry[] closest;
+        RoutingNode[] closest;
         lock (_node.Gate)
         {
-            closest = Routing.FindClosest(target, StartingFromTable, includeQuestionable: true, _node.Time.GetUtcNow());
+            closest = Routing.FindClosestNodes(target, StartingFromTable, includeQuestionable: true, _node.Time.GetUtcNow());
         }
 
         var candidates = new List<(NodeId? Id, IPEndPoint EndPoint)>(closest.Length);
-        foreach (NodeEntry entry in closest)
+        foreach (RoutingNode entry in closest)
         {
             candidates.Add((entry.Id, entry.EndPoint));
         }

@@ -10,7 +10,7 @@ namespace MainlineDht.Node;
 // nodes replies hand out, and its upkeep. Everything here runs under the gate.
 internal sealed partial class DhtEngine : IRpcObserver, IQueryHost
 {
-    private readonly NodeEntry[] _liveProbe = new NodeEntry[1];
+    private readonly RoutingNode[] _liveProbe = new RoutingNode[1];
 
     /// <summary>Whether the table holds a node that is not bad (good or questionable).</summary>
     public bool HasLiveNode(DateTimeOffset now) =>
@@ -34,13 +34,15 @@ internal sealed partial class DhtEngine : IRpcObserver, IQueryHost
         {
             Verify(candidate.Id, candidate.EndPoint);
         }
+
+        _gauges.RoutingNodes = Routing.Count;
     }
 
     /// <summary>The nodes of this family's table our replies hand out: recently answering ones, never one with a failure outstanding.</summary>
-    public int FindOwnClosestToShare(NodeId target, Span<NodeEntry> destination) =>
+    public int FindOwnClosestToShare(NodeId target, Span<RoutingNode> destination) =>
         Routing.FindClosestToShare(target, destination, _node.Time.GetUtcNow());
 
-    int IQueryHost.FindClosestToShare(AddressFamily family, NodeId target, Span<NodeEntry> destination) =>
+    int IQueryHost.FindClosestToShare(AddressFamily family, NodeId target, Span<RoutingNode> destination) =>
         family == Family ? FindOwnClosestToShare(target, destination) : _host.FindClosestToShare(family, target, destination);
 
     bool IQueryHost.IsVerified(NodeId id, IPEndPoint source) => Routing.IsVerified(id, source);
@@ -70,6 +72,7 @@ internal sealed partial class DhtEngine : IRpcObserver, IQueryHost
         if (expectedId is NodeId known && !_node.Disposed)
         {
             Follow(Routing.OnFailure(known, endPoint, _node.Time.GetUtcNow()));
+            _gauges.RoutingNodes = Routing.Count;
         }
     }
 

@@ -28,6 +28,9 @@ internal sealed partial class DhtEngine : IDatagramReceiver
     private readonly QueryDispatcher _dispatcher;
     private readonly ExternalAddressVote _externalAddress = new();
 
+    /// <summary>This family's gauges (routing table size, queries in flight), written as they change.</summary>
+    private readonly Diagnostics.FamilyGauges _gauges;
+
     /// <summary>The vote's leader, for readers outside the gate (the junk filter).</summary>
     private volatile IPAddress? _externalSnapshot;
 
@@ -40,7 +43,13 @@ internal sealed partial class DhtEngine : IDatagramReceiver
             ? AddressFamily.InterNetworkV6
             : AddressFamily.InterNetwork;
         Routing = new RoutingTable(node.Id, Family, new RoutingTableOptions { IpDiversity = node.Options.IpDiversity, EnforceNodeIds = node.Options.EnforceNodeIds });
-        Rpc = new RpcClient(transport, node.Outbox, node.Gate, node.Time, node.Random, this, node.Options.MaxOutstandingQueries, node.Options.QueryTimeout, node.Options.RunContinuationsInline);
+        _gauges = Family == AddressFamily.InterNetworkV6 ? node.Metrics.V6 : node.Metrics.V4;
+        _gauges.Running = true;
+        Rpc = new RpcClient(transport, node.Outbox, node.Gate, node.Time, node.Random, this, node.Options.MaxOutstandingQueries, node.Options.QueryTimeout, node.Options.RunContinuationsInline)
+        {
+            Metrics = node.Metrics,
+            Gauges = _gauges,
+        };
         _dispatcher = new QueryDispatcher(node, this, transport);
     }
 
@@ -79,7 +88,7 @@ internal sealed partial class DhtEngine : IDatagramReceiver
 
         // So does the per-IP limit (its buckets are its own, under its own lock).
         QueryAdmission admission = decoded && message is KrpcQuery ? _dispatcher.Admit(source) : QueryAdmission.Allowed;
-        string? warning = null;
+        FaultReport? fault = null;
         RpcCompletion completion = default;
         lock (_node.Gate)
         {
@@ -89,6 +98,7 @@ internal sealed partial class DhtEngine : IDatagramReceiver
             }
 
             _node.Counters.DatagramsReceived++;
+            _node.Metrics.DatagramReceived();
             try
             {
                 if (!decoded)
@@ -108,17 +118,16 @@ internal sealed partial class DhtEngine : IDatagramReceiver
             {
                 // A bug in a handler must not stop the node: it is counted, and the first fault at each
                 // site is reported, once the gate is released (the callback must not run under it).
-                warning = _node.NoteFault(e, $"handling a datagram from {source}");
+                fault = _node.NoteFault(e, $"handling a datagram from {source}");
             }
+
+            _gauges.RoutingNodes = Routing.Count;
         }
 
         // What was sent from under the gate leaves now; then the awaiting caller of a reply hears of it.
         _node.Outbox.Flush();
         completion.Deliver();
-        if (warning is not null)
-        {
-            _node.Warn(warning);
-        }
+        _node.LogFault(fault);
 
         _host.AfterDatagram();
     }

@@ -12,7 +12,7 @@ internal interface IEngineHost
     /// Under the gate: the nodes of another family's table a reply hands out (BEP 32 <c>want</c>
     /// asked for a family the query did not come over); 0 when that family does not run.
     /// </summary>
-    int FindClosestToShare(AddressFamily family, NodeId target, Span<NodeEntry> destination);
+    int FindClosestToShare(AddressFamily family, NodeId target, Span<RoutingNode> destination);
 
     /// <summary>The saved nodes and bootstrap endpoints of <paramref name="family"/>, in the order a traversal tries them when the table is small.</summary>
     IEnumerable<(NodeId? Id, IPEndPoint EndPoint)> BootstrapCandidates(AddressFamily family);

@@ -13,7 +13,7 @@ internal interface IQueryHost
     /// first (from that family's routing table, whichever family the query came over; none when that
     /// family does not run).
     /// </summary>
-    int FindClosestToShare(AddressFamily family, NodeId target, Span<NodeEntry> destination);
+    int FindClosestToShare(AddressFamily family, NodeId target, Span<RoutingNode> destination);
 
     /// <summary>Whether <paramref name="id"/> at <paramref name="source"/> has answered a query of ours (it is in the routing table, live or waiting verified).</summary>
     bool IsVerified(NodeId id, IPEndPoint source);

@@ -1,3 +1,5 @@
+using System.Net;
+using MainlineDht.Diagnostics;
 using MainlineDht.Protocol;
 using MainlineDht.Rpc;
 using MainlineDht.Storage;
@@ -15,7 +17,7 @@ internal sealed class NodeContext
 {
     private readonly FaultSites _faultSites = new();
 
-    public NodeContext(DhtNodeOptions options, NodeId id, Random random, WriteTokenManager tokens, PeerStore peers)
+    public NodeContext(DhtNodeOptions options, NodeId id, Random random, WriteTokenManager tokens, PeerStore peers, NodeDiagnostics? diagnostics = null)
     {
         Options = options;
         _id = new IdHolder(id);
@@ -23,10 +25,27 @@ internal sealed class NodeContext
         Tokens = tokens;
         Peers = peers;
         Items = new ItemStore(new ItemStoreOptions { MaxItems = options.MaxItems, ItemLifetime = options.ItemLifetime }, options.ItemSignatureVerifier);
-        RateLimiter = new QueryRateLimiter(options.QueriesPerSecondPerIp, options.QueryBurstPerIp, options.IpBanThreshold, options.IpBanDuration, options.TimeProvider);
+        Diagnostics = diagnostics ?? new NodeDiagnostics(options.LoggerFactory, options.MeterFactory, options.TimeProvider);
+        RateLimiter = new QueryRateLimiter(options.QueriesPerSecondPerIp, options.QueryBurstPerIp, options.IpBanThreshold, options.IpBanDuration, options.TimeProvider)
+        {
+            // Under the limiter's lock, outside the gate (the limit is decided before it): a ban is rare (one per IP per ban length), and a logger does not call back into the node.
+            OnBanned = (address, duration) =>
+            {
+                Metrics.IpBanned();
+                Log.IpBanned(Logger, address, duration);
+            },
+        };
         Bandwidth = new ReplyBandwidth(options.ReplyBytesPerSecond, options.TimeProvider);
-        Outbox = new Outbox(Gate, (e, destination) => ReportFault(e, $"sending a datagram to {destination}"));
+        Outbox = new Outbox(Gate, (e, destination) => ReportFault(e, $"sending a datagram to {destination}"), OnNotSent);
     }
+
+    /// <summary>The node's logger, instruments and activity source.</summary>
+    public NodeDiagnostics Diagnostics { get; }
+
+    /// <summary>The node's logger (it never throws).</summary>
+    public Microsoft.Extensions.Logging.ILogger Logger => Diagnostics.Logger;
+
+    public DhtMetrics Metrics => Diagnostics.Metrics;
 
     /// <summary>The node's gate: routing, storage, transactions and counters are touched only under it.</summary>
     public Lock Gate { get; } = new();
@@ -116,44 +135,50 @@ internal sealed class NodeContext
     /// <summary>Set under the gate when the node stops.</summary>
     public bool Disposed { get; set; }
 
-    /// <summary>Under the gate: counts a fault and returns the warning to give (after the gate is released), if its site is new.</summary>
-    public string? NoteFault(Exception exception, string doing)
+    /// <summary>Under the gate: counts a fault and returns what to log (after the gate is released), if its site is new.</summary>
+    public FaultReport? NoteFault(Exception exception, string doing)
     {
         Counters.HandlerFaults++;
+        Metrics.InternalError();
         return _faultSites.FirstReport(exception, doing);
     }
 
-    /// <summary>Outside the gate: counts and reports a fault.</summary>
+    /// <summary>Outside the gate: counts and logs a fault.</summary>
     public void ReportFault(Exception exception, string doing)
     {
-        string? warning;
+        FaultReport? report;
         lock (Gate)
         {
-            warning = NoteFault(exception, doing);
+            report = NoteFault(exception, doing);
         }
 
-        if (warning is not null)
+        LogFault(report);
+    }
+
+    /// <summary>Logs a fault <see cref="NoteFault"/> returned (outside the gate: a logger may be slow).</summary>
+    public void LogFault(FaultReport? report)
+    {
+        if (report is not FaultReport fault)
         {
-            Warn(warning);
+            return;
+        }
+
+        if (fault.Saturated)
+        {
+            Log.InternalErrorsSaturated(Logger, FaultSites.MaxSites);
+        }
+        else
+        {
+            Log.InternalError(Logger, fault.Exception, fault.Doing, fault.Exception.GetType().FullName ?? fault.Exception.GetType().Name, fault.Exception.Message, fault.Site);
         }
     }
 
-    /// <summary>
-    /// Hands a warning to <see cref="DhtNodeOptions.OnWarning"/>; called outside the gate. A callback
-    /// that throws is counted as an internal error: it may run on the receive path, which nothing may escape.
-    /// </summary>
-    public void Warn(string warning)
+    /// <summary>Outside the gate: a datagram the transport did not send; logged when the send policy refused it.</summary>
+    private void OnNotSent(IPEndPoint destination)
     {
-        try
+        if (Logger.IsEnabled(Microsoft.Extensions.Logging.LogLevel.Debug) && !Options.SendPolicy.Permits(destination))
         {
-            Options.OnWarning?.Invoke(warning);
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            lock (Gate)
-            {
-                Counters.HandlerFaults++;
-            }
+            Log.SendRefused(Logger, destination);
         }
     }
 }

@@ -20,6 +20,7 @@ internal sealed class NodeCounters
     public long RateLimited;
     public long Banned;
     public long RepliesWithheld;
+    public long RepliesCut;
     public long RepliesOverBudget;
     public long AnnouncesAccepted;
     public long ItemsAccepted;
@@ -59,6 +60,7 @@ internal sealed class NodeCounters
             QueriesRateLimited = RateLimited,
             QueriesFromBannedIps = Banned,
             RepliesWithheld = RepliesWithheld,
+            RepliesCut = RepliesCut,
             RepliesOverBudget = RepliesOverBudget,
             ResponsesReceived = responses,
             ErrorsReceived = errors,

@@ -46,6 +46,7 @@ internal sealed class QueryDispatcher
         {
             case QueryAdmission.Limited:
                 _node.Counters.RateLimited++;
+                _node.Metrics.QueryRateLimited();
                 return;
             case QueryAdmission.Banned:
                 _node.Counters.Banned++;
@@ -53,6 +54,7 @@ internal sealed class QueryDispatcher
         }
 
         _node.Counters.QueriesReceived[(int)query.Method]++;
+        _node.Metrics.QueryReceived(query.Method);
         DateTimeOffset now = _node.Time.GetUtcNow();
         bool verified = _host.IsVerified(query.Id, source);
         _reply.Begin(query, source, now, ReplyLimit(verified, size), verified);
@@ -69,6 +71,7 @@ internal sealed class QueryDispatcher
     public void OnMalformed(in KrpcDecodeError error, IPEndPoint source, int size)
     {
         _node.Counters.Malformed++;
+        _node.Metrics.DatagramMalformed();
         if (error.ShouldReply && !_node.ReadOnly && _node.RateLimiter.TryAcquire(source.Address))
         {
             // A datagram that is not a valid query names no node id: its source counts as unverified.
@@ -77,12 +80,13 @@ internal sealed class QueryDispatcher
     }
 
     /// <summary>
-    /// How big a reply may be: the full budget for a verified node; for any other source at most
+    /// How big a reply may be, before the 1,200-byte budget (<see cref="ReplyBuilder.Begin"/> applies
+    /// it): unbounded for a verified node; for any other source at most
     /// <see cref="DhtNodeOptions.AmplificationLimit"/> times its query, so that it cannot turn us into an amplifier.
     /// </summary>
     private int ReplyLimit(bool verified, int querySize)
     {
         int factor = _node.Options.AmplificationLimit;
-        return verified || factor == 0 ? ReplyBuilder.Budget : (int)Math.Min(ReplyBuilder.Budget, (long)factor * querySize);
+        return verified || factor == 0 ? int.MaxValue : (int)Math.Min(int.MaxValue, (long)factor * querySize);
     }
 }

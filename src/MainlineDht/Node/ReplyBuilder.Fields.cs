@@ -17,7 +17,7 @@ internal sealed partial class ReplyBuilder
     /// <summary>BEP 51: the most infohashes one <c>sample_infohashes</c> reply returns.</summary>
     public const int MaxSamples = 40;
 
-    private readonly NodeEntry[] _closest = new NodeEntry[NodesPerReply];
+    private readonly RoutingNode[] _closest = new RoutingNode[NodesPerReply];
     private readonly byte[] _tokenBuffer = new byte[WriteTokenManager.TokenLength];
     private byte[]? _nodesBuffer;
     private byte[]? _nodes6Buffer;
@@ -119,12 +119,20 @@ internal sealed partial class ReplyBuilder
 
     /// <summary>
     /// BEP 33: adds the seeds' and downloaders' bloom filters of <paramref name="infoHash"/>, when any
-    /// peer is stored. Never cut: add them before the nodes and values, which fill what is left.
+    /// peer is stored. Whole or not at all: add them before the nodes and values, which fill what is
+    /// left. When they do not fit the reply's limit (a source we never verified that did not pad its
+    /// query) they are left out and the cut is counted.
     /// </summary>
     public void AddScrapeFilters(NodeId infoHash)
     {
-        if (_size + Entry("BFsd", ScrapeBloomFilter.Size) + Entry("BFpe", ScrapeBloomFilter.Size) > Budget)
+        int size = Entry("BFsd", ScrapeBloomFilter.Size) + Entry("BFpe", ScrapeBloomFilter.Size);
+        if (_size + size > _limit)
         {
+            if (_node.Peers.Holds(infoHash))
+            {
+                _node.Counters.RepliesCut++;
+            }
+
             return;
         }
 
@@ -158,6 +166,11 @@ internal sealed partial class ReplyBuilder
             room--;
         }
 
+        if (room < Math.Min(MaxSamples, stored))
+        {
+            _node.Counters.RepliesCut++;
+        }
+
         NodeId[] ids = _sampledIds ??= new NodeId[MaxSamples];
         byte[] buffer = _samplesBuffer ??= new byte[NodeId.Size * MaxSamples];
         int count = _node.Peers.SampleInfoHashes(room, _node.Random, Now, ids);
@@ -179,10 +192,10 @@ internal sealed partial class ReplyBuilder
         int written = 0;
         for (int i = 0; i < count; i++)
         {
-            NodeEntry node = _closest[i];
-            if (CompactFormat.IsV4(node.EndPoint.Address) == (family == AddressFamily.InterNetwork))
+            ref readonly RoutingNode node = ref _closest[i];
+            if (node.Address.IsV4OrMapped == (family == AddressFamily.InterNetwork))
             {
-                written += CompactFormat.WriteNode(new NodeInfo(node.Id, node.EndPoint), buffer.AsSpan(written));
+                written += node.WriteCompact(buffer.AsSpan(written));
             }
         }
 

@@ -43,6 +43,7 @@ internal sealed partial class ReplyBuilder
     private KrpcResponseKeys _keys;
     private int _size;
     private int _limit = Budget;
+    private int _itemLimit = Budget; // a BEP 44 item may take the reply past the budget, not past the amplification limit
     private bool _verified = true;
 
     public ReplyBuilder(NodeContext node, IQueryHost host, IDatagramTransport transport)
@@ -90,6 +91,7 @@ internal sealed partial class ReplyBuilder
         _source = source;
         Now = now;
         _limit = Math.Min(limit, Budget);
+        _itemLimit = limit;
         _verified = verified;
         _token = _nodes = _nodes6 = _seedsFilter = _peersFilter = _samples = default;
         _values = default;
@@ -104,23 +106,11 @@ internal sealed partial class ReplyBuilder
             + Entry("t", query.TransactionId.Length) + VersionEntry() + Entry("y", 1);
     }
 
-    /// <summary>
-    /// Holds this reply to <see cref="Budget"/> alone, whatever the source: for a reply whose
-    /// payload is the point of the query and is useless cut to a few entries (BEP 51 samples, which
-    /// read-only crawlers, never verified by anyone, ask for). The reply byte budget still applies,
-    /// with its share for unverified sources. Call before adding fields.
-    /// </summary>
-    public void HoldToBudget() => _limit = Budget;
-
     /// <summary>Sends the response with the fields added.</summary>
     public void SendResponse()
     {
         KrpcQuery query = _query!;
-        // A BEP 44 item and BEP 33 scrape filters are whole or nothing, and a get or a scrape without
-        // them is no answer: a reply carrying them is held to the 1,200-byte budget and the unverified
-        // share of the byte budget, not to the amplification factor (the README gives the figures);
-        // the nodes and values beside them still fill only what the factor leaves.
-        if (!MaySend(_size, _itemValue.IsEmpty && _seedsFilter.IsEmpty ? _limit : Budget, _verified))
+        if (!MaySend(_size, _itemValue.IsEmpty ? _limit : _itemLimit, _verified))
         {
             _query = null;
             _itemValue = _itemKey = _itemSignature = default;
@@ -229,9 +219,11 @@ internal sealed partial class ReplyBuilder
 
     private int VersionEntry() => _node.Options.Version.IsEmpty ? 0 : Entry("v", _node.Options.Version.Length);
 
-    /// <summary>Takes back the count of a reply the transport did not send (counted when it was queued).</summary>
+    /// <summary>Takes back the count of a reply the transport did not send (counted when it was queued); a reply that left is measured.</summary>
     private sealed class NotSent(NodeContext node) : IOutboxSender
     {
+        public void OnSent(object? state, int tag) => node.Metrics.ReplySent(tag);
+
         public void OnNotSent(object? state, int tag)
         {
             lock (node.Gate)

@@ -63,6 +63,7 @@ internal sealed class Upkeep
 
             DateTimeOffset now = _node.Time.GetUtcNow();
             _node.Peers.RemoveExpired(now);
+            _node.Metrics.StoreChanged(_node.Peers.PeerCount, _node.Peers.InfoHashCount);
             _node.Items.RemoveExpired(now);
             _host.RefreshRouting(now);
             afterwards = _host.KeepJoined();

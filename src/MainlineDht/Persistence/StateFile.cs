@@ -1,4 +1,6 @@
 using System.Globalization;
+using MainlineDht.Diagnostics;
+using Microsoft.Extensions.Logging;
 
 namespace MainlineDht.Persistence;
 
@@ -10,13 +12,13 @@ namespace MainlineDht.Persistence;
 internal sealed class StateFile
 {
     private readonly string _path;
-    private readonly Action<string>? _warn;
+    private readonly ILogger _logger;
     private bool _writable = true;
 
-    public StateFile(string path, Action<string>? warn)
+    public StateFile(string path, ILogger logger)
     {
         _path = path;
-        _warn = warn;
+        _logger = logger;
     }
 
     /// <summary>What <see cref="Load"/> found; null before it ran.</summary>
@@ -39,19 +41,21 @@ internal sealed class StateFile
                 return state;
             }
 
-            Status = new StateLoadStatus.SetAside(_path, SetAside(_path, now), problem!);
+            string movedTo = SetAside(_path, now);
+            Status = new StateLoadStatus.SetAside(_path, movedTo, problem!);
+            Log.StateFileSetAside(_logger, _path, problem!, movedTo);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             _writable = false;
             Status = new StateLoadStatus.Unreadable(_path, e.Message);
+            Log.StateFileUnreadable(_logger, _path, e.Message);
         }
 
-        _warn?.Invoke(Status.Message);
         return null;
     }
 
-    /// <summary>Writes <paramref name="state"/>; false (with a warning) when it could not be written or must not be.</summary>
+    /// <summary>Writes <paramref name="state"/>; false (with a warning logged) when it could not be written or must not be.</summary>
     public bool TrySave(DhtNodeState state)
     {
         if (!_writable)
@@ -66,7 +70,7 @@ internal sealed class StateFile
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            _warn?.Invoke($"could not save the DHT state to {_path}: {e.Message}");
+            Log.StateSaveFailed(_logger, e, _path, e.Message);
             return false;
         }
     }

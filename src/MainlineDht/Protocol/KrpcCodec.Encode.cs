@@ -194,6 +194,18 @@ public static partial class KrpcCodec
         }
     }
 
+    /// <summary>The <c>pad</c> argument: <paramref name="length"/> zero bytes (none when 0).</summary>
+    private static void WritePadding(ref BencodeWriter w, int length)
+    {
+        if (length > 0)
+        {
+            Span<byte> zeros = stackalloc byte[KrpcQuery.MaxPadding];
+            zeros = zeros[..length];
+            zeros.Clear();
+            w.WriteString("pad"u8, zeros);
+        }
+    }
+
     // Keys in raw-byte order within each case: the writer enforces it.
     private static void WriteArguments(ref BencodeWriter w, KrpcQuery query)
     {
@@ -202,10 +214,12 @@ public static partial class KrpcCodec
         {
             case PingQuery:
                 WriteId(ref w, "id"u8, query.Id);
+                WritePadding(ref w, query.Padding);
                 break;
 
             case FindNodeQuery q:
                 WriteId(ref w, "id"u8, q.Id);
+                WritePadding(ref w, q.Padding);
                 WriteId(ref w, "target"u8, q.Target);
                 WriteWant(ref w, q.Want);
                 break;
@@ -214,6 +228,7 @@ public static partial class KrpcCodec
                 WriteId(ref w, "id"u8, q.Id);
                 WriteId(ref w, "info_hash"u8, q.InfoHash);
                 WriteFlag(ref w, "noseed"u8, q.NoSeed);
+                WritePadding(ref w, q.Padding);
                 WriteFlag(ref w, "scrape"u8, q.Scrape);
                 WriteWant(ref w, q.Want);
                 break;
@@ -233,12 +248,14 @@ public static partial class KrpcCodec
 
             case SampleInfohashesQuery q:
                 WriteId(ref w, "id"u8, q.Id);
+                WritePadding(ref w, q.Padding);
                 WriteId(ref w, "target"u8, q.Target);
                 WriteWant(ref w, q.Want);
                 break;
 
             case GetQuery q:
                 WriteId(ref w, "id"u8, q.Id);
+                WritePadding(ref w, q.Padding);
                 WriteOptional(ref w, "seq"u8, q.Sequence);
                 WriteId(ref w, "target"u8, q.Target);
                 WriteWant(ref w, q.Want);

@@ -63,7 +63,7 @@ public sealed partial class PingQuery
     private protected override KrpcMessage Rebase(in MemoryRebase map) => new PingQuery
     {
         TransactionId = map.Map(TransactionId), Version = map.Map(Version), ExternalAddress = map.Map(ExternalAddress),
-        Id = Id, ReadOnly = ReadOnly,
+        Id = Id, ReadOnly = ReadOnly, Padding = Padding,
     };
 }
 
@@ -72,7 +72,7 @@ public sealed partial class FindNodeQuery
     private protected override KrpcMessage Rebase(in MemoryRebase map) => new FindNodeQuery
     {
         TransactionId = map.Map(TransactionId), Version = map.Map(Version), ExternalAddress = map.Map(ExternalAddress),
-        Id = Id, ReadOnly = ReadOnly, Target = Target, Want = Want,
+        Id = Id, ReadOnly = ReadOnly, Padding = Padding, Target = Target, Want = Want,
     };
 }
 
@@ -81,7 +81,7 @@ public sealed partial class GetPeersQuery
     private protected override KrpcMessage Rebase(in MemoryRebase map) => new GetPeersQuery
     {
         TransactionId = map.Map(TransactionId), Version = map.Map(Version), ExternalAddress = map.Map(ExternalAddress),
-        Id = Id, ReadOnly = ReadOnly, InfoHash = InfoHash, Want = Want, NoSeed = NoSeed, Scrape = Scrape,
+        Id = Id, ReadOnly = ReadOnly, Padding = Padding, InfoHash = InfoHash, Want = Want, NoSeed = NoSeed, Scrape = Scrape,
     };
 }
 
@@ -99,7 +99,7 @@ public sealed partial class SampleInfohashesQuery
     private protected override KrpcMessage Rebase(in MemoryRebase map) => new SampleInfohashesQuery
     {
         TransactionId = map.Map(TransactionId), Version = map.Map(Version), ExternalAddress = map.Map(ExternalAddress),
-        Id = Id, ReadOnly = ReadOnly, Target = Target, Want = Want,
+        Id = Id, ReadOnly = ReadOnly, Padding = Padding, Target = Target, Want = Want,
     };
 }
 
@@ -108,7 +108,7 @@ public sealed partial class GetQuery
     private protected override KrpcMessage Rebase(in MemoryRebase map) => new GetQuery
     {
         TransactionId = map.Map(TransactionId), Version = map.Map(Version), ExternalAddress = map.Map(ExternalAddress),
-        Id = Id, ReadOnly = ReadOnly, Target = Target, Sequence = Sequence, Want = Want,
+        Id = Id, ReadOnly = ReadOnly, Padding = Padding, Target = Target, Sequence = Sequence, Want = Want,
     };
 }
 

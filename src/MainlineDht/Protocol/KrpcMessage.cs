@@ -64,10 +64,39 @@ public abstract partial class KrpcQuery : KrpcMessage
     /// <summary>BEP 43: the querier is read-only (<c>ro</c> = 1): answer it, never add it to the routing table.</summary>
     public bool ReadOnly { get; init; }
 
+    /// <summary>
+    /// Bytes of padding the query carries in an argument <c>pad</c> (zeros; 0, the default: no
+    /// <c>pad</c>), which every node ignores. A node that never verified us answers with at most a
+    /// few times the query's size (our <see cref="DhtNodeOptions.AmplificationLimit"/>, the way QUIC
+    /// treats an unvalidated client): a read-only querier that needs a large reply (BEP 51 samples,
+    /// BEP 33 scrape filters, a BEP 44 item) pays for it in query bytes. Written for <c>ping</c>,
+    /// <c>find_node</c>, <c>get_peers</c>, <c>sample_infohashes</c> and <c>get</c>; not read back by
+    /// the decoder. At most <see cref="MaxPadding"/>.
+    /// </summary>
+    public int Padding
+    {
+        get => _padding;
+        init => _padding = value is >= 0 and <= MaxPadding
+            ? value
+            : throw new ArgumentOutOfRangeException(nameof(Padding), value, $"Padding must be from 0 to {MaxPadding} bytes.");
+    }
+
+    /// <summary>The most padding a query may carry: 1,000 bytes.</summary>
+    public const int MaxPadding = 1000;
+
+    /// <summary>
+    /// The padding our lookups give a query whose reply is large (<c>sample_infohashes</c>, a scrape,
+    /// <c>get</c>): 250 bytes make it about 340, so that 4 times it covers a full 1,200-byte reply
+    /// and the largest BEP 44 item (about 1,250 bytes).
+    /// </summary>
+    internal const int LargeReplyPadding = 250;
+
+    private readonly int _padding;
+
     private protected override bool EqualsCore(KrpcMessage other)
     {
         var q = (KrpcQuery)other;
-        return Id == q.Id && ReadOnly == q.ReadOnly && QueryEquals(q);
+        return Id == q.Id && ReadOnly == q.ReadOnly && Padding == q.Padding && QueryEquals(q);
     }
 
     private protected abstract bool QueryEquals(KrpcQuery other);

@@ -21,12 +21,22 @@ public readonly struct NodeId : IEquatable<NodeId>, IComparable<NodeId>, ISpanFo
     private readonly ulong _mid;
     private readonly uint _lo;
 
-    private NodeId(ulong hi, ulong mid, uint lo)
+    /// <summary>An id from its three big-endian parts (for compact storage, see <c>Routing.RoutingNode</c>).</summary>
+    internal NodeId(ulong hi, ulong mid, uint lo)
     {
         _hi = hi;
         _mid = mid;
         _lo = lo;
     }
+
+    /// <summary>Bytes 0..7, big-endian.</summary>
+    internal ulong Hi => _hi;
+
+    /// <summary>Bytes 8..15, big-endian.</summary>
+    internal ulong Mid => _mid;
+
+    /// <summary>Bytes 16..19, big-endian.</summary>
+    internal uint Lo => _lo;
 
     /// <summary>Creates an id from exactly 20 bytes.</summary>
     /// <exception cref="ArgumentException"><paramref name="bytes"/> is not 20 bytes long.</exception>

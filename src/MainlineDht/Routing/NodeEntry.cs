@@ -4,109 +4,74 @@ using MainlineDht.Protocol;
 namespace MainlineDht.Routing;
 
 /// <summary>
-/// A live node of the routing table: one that has answered at least one of our queries. The table
-/// owns it and changes it in place; the node's event loop may read it and hand it to encoders.
+/// A view of a live node of the routing table, for tests and diagnostics: the table stores its nodes
+/// as <see cref="RoutingNode"/> values and hands out one view per live id on request
+/// (<see cref="RoutingTable.TryGet"/>, <see cref="RoutingBucket.Nodes"/>). While the node is live the
+/// view reads the table; once it leaves, the view keeps what the table last knew.
 /// </summary>
 internal sealed class NodeEntry
 {
+    private RoutingTable? _table;
+    private RoutingNode _detached;
+
+    /// <summary>A node not in any table (what a test's fake host hands out).</summary>
     internal NodeEntry(NodeId id, IPEndPoint endPoint, DateTimeOffset added, DateTimeOffset lastReply, TimeSpan roundTripTime)
     {
-        Id = id;
-        EndPoint = endPoint;
-        Added = added;
-        LastReply = lastReply;
-        RoundTripTime = roundTripTime < TimeSpan.Zero ? TimeSpan.Zero : roundTripTime;
-        IdVerified = SecureNodeId.IsValid(id, endPoint.Address);
+        _detached = new RoutingNode(
+            id, NodeAddress.From(endPoint), SecureNodeId.IsValid(id, endPoint.Address), restricted: false, added.UtcTicks, lastReply.UtcTicks, roundTripTime);
     }
+
+    internal NodeEntry(RoutingTable table, in RoutingNode node)
+    {
+        _table = table;
+        _detached = node;
+    }
+
+    private ref readonly RoutingNode Data => ref _table is { } table ? ref table.LiveRef(_detached.Id) : ref _detached;
 
     /// <summary>BEP 42: whether the id is one the node's address allows (always true for loopback, private and link-local addresses).</summary>
-    public bool IdVerified { get; }
+    public bool IdVerified => Data.IdVerified;
 
-    public NodeId Id { get; }
+    public NodeId Id => _detached.Id;
 
-    public IPEndPoint EndPoint { get; }
+    public IPEndPoint EndPoint => Data.EndPoint;
 
-    public DateTimeOffset Added { get; }
+    public DateTimeOffset Added => RoutingNode.Time(Data.AddedOrHeard);
 
     /// <summary>When the node last answered one of our queries (every live node has answered once).</summary>
-    public DateTimeOffset LastReply { get; private set; }
+    public DateTimeOffset LastReply => RoutingNode.Time(Data.LastReply);
 
     /// <summary>When the node last queried us; null if it never did.</summary>
-    public DateTimeOffset? LastQuery { get; private set; }
+    public DateTimeOffset? LastQuery => RoutingNode.OptionalTime(Data.LastQuery);
 
     /// <summary>Failures in a row; an answer resets it.</summary>
-    public int FailureCount { get; private set; }
+    public int FailureCount => Data.FailureCount;
 
     /// <summary>Smoothed like TCP's SRTT: each new sample moves it an eighth of the way.</summary>
-    public TimeSpan RoundTripTime { get; private set; }
+    public TimeSpan RoundTripTime => Data.RoundTripTime;
 
     /// <summary>When we asked the caller to ping this node to decide whether to evict it; null if no ping is pending.</summary>
-    public DateTimeOffset? EvictionPingRequested { get; internal set; }
+    public DateTimeOffset? EvictionPingRequested => RoutingNode.OptionalTime(Data.Pending);
 
     /// <summary>The last time the node showed it was alive, by answering or by querying.</summary>
-    public DateTimeOffset LastSeen => LastQuery is { } q && q > LastReply ? q : LastReply;
+    public DateTimeOffset LastSeen => RoutingNode.Time(Data.LastSeen);
 
-    public NodeState GetState(DateTimeOffset now, RoutingTableOptions options)
-    {
-        if (FailureCount >= options.MaxFailures)
-        {
-            return NodeState.Bad;
-        }
+    public static implicit operator RoutingNode(NodeEntry entry) => entry.Data;
 
-        // "Within 15 minutes": at exactly 15 minutes of silence the node is questionable.
-        if (now - LastReply < options.GoodFor || (LastQuery is { } q && now - q < options.GoodFor))
-        {
-            return NodeState.Good;
-        }
+    public NodeState GetState(DateTimeOffset now, RoutingTableOptions options) =>
+        Data.GetState(RoutingTable.GoodAfterTicks(now, options), options.MaxFailures);
 
-        return NodeState.Questionable;
-    }
-
-    /// <summary>The same as <see cref="GetState(DateTimeOffset, RoutingTableOptions)"/> with <c>now - GoodFor</c> computed once.</summary>
-    public NodeState GetState(DateTimeOffset goodAfter, int maxFailures) =>
-        FailureCount >= maxFailures ? NodeState.Bad
-        : LastReply > goodAfter || (LastQuery is { } q && q > goodAfter) ? NodeState.Good
-        : NodeState.Questionable;
-
-    public bool IsBad(RoutingTableOptions options) => FailureCount >= options.MaxFailures;
-
-    internal void RecordReply(TimeSpan roundTripTime, DateTimeOffset now)
-    {
-        if (roundTripTime < TimeSpan.Zero)
-        {
-            roundTripTime = TimeSpan.Zero;
-        }
-
-        RoundTripTime += (roundTripTime - RoundTripTime) / 8;
-        if (now > LastReply)
-        {
-            LastReply = now;
-        }
-
-        FailureCount = 0;
-        EvictionPingRequested = null;
-    }
-
-    internal void RecordQuery(DateTimeOffset now)
-    {
-        if (LastQuery is not { } q || now > q)
-        {
-            LastQuery = now;
-        }
-    }
-
-    internal void RecordFailure()
-    {
-        if (FailureCount < int.MaxValue)
-        {
-            FailureCount++;
-        }
-
-        EvictionPingRequested = null;
-    }
+    public bool IsBad(RoutingTableOptions options) => Data.IsBad(options.MaxFailures);
 
     public RoutingTableEntry ToSnapshot(DateTimeOffset now, RoutingTableOptions options) =>
-        new(Id, EndPoint, Added, LastReply, LastQuery, FailureCount, RoundTripTime, GetState(now, options));
+        Data.ToSnapshot(RoutingTable.GoodAfterTicks(now, options), options.MaxFailures);
 
-    public override string ToString() => $"{Id} {EndPoint}";
+    /// <summary>The node left the table: the view keeps its last state.</summary>
+    internal void Detach(in RoutingNode last)
+    {
+        _detached = last;
+        _table = null;
+    }
+
+    public override string ToString() => Data.ToString();
 }

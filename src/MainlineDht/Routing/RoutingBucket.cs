@@ -1,28 +1,30 @@
 using System.Net;
-using System.Runtime.InteropServices;
 using MainlineDht.Protocol;
 
 namespace MainlineDht.Routing;
 
 /// <summary>
 /// One k-bucket: the ids that share the first <see cref="PrefixLength"/> bits with
-/// <see cref="Prefix"/>. It holds at most K live nodes and a bounded replacement cache.
+/// <see cref="Prefix"/>. It holds at most K live nodes and a bounded replacement cache, both as
+/// arrays of <see cref="RoutingNode"/> kept in the order the nodes arrived (which breaks ties).
 /// </summary>
 internal sealed class RoutingBucket
 {
-    private readonly List<NodeEntry> _nodes;
-    private readonly List<ReplacementEntry> _replacements;
+    private readonly RoutingTable _table;
     private readonly int _capacity;
     private readonly int _replacementCapacity;
+    private RoutingNode[] _live = [];
+    private int _count;
+    private RoutingNode[] _waiting = [];
+    private int _waitingCount;
 
-    internal RoutingBucket(NodeId prefix, int prefixLength, int capacity, int replacementCapacity, DateTimeOffset lastChanged)
+    internal RoutingBucket(RoutingTable table, NodeId prefix, int prefixLength, int capacity, int replacementCapacity, DateTimeOffset lastChanged)
     {
+        _table = table;
         Prefix = prefix;
         PrefixLength = prefixLength;
         _capacity = capacity;
         _replacementCapacity = replacementCapacity;
-        _nodes = new List<NodeEntry>(capacity);
-        _replacements = new List<ReplacementEntry>(Math.Min(replacementCapacity, 16));
         LastChanged = lastChanged;
     }
 
@@ -37,59 +39,144 @@ internal sealed class RoutingBucket
     /// </summary>
     public DateTimeOffset LastChanged { get; internal set; }
 
-    public int Count => _nodes.Count;
+    public int Count => _count;
 
-    public bool IsFull => _nodes.Count >= _capacity;
+    public bool IsFull => _count >= _capacity;
 
-    public ReadOnlySpan<NodeEntry> Nodes => CollectionsMarshal.AsSpan(_nodes);
+    /// <summary>The live nodes, stored inline; the table changes them through this span.</summary>
+    internal Span<RoutingNode> Live => _live.AsSpan(0, _count);
 
-    public ReadOnlySpan<ReplacementEntry> Replacements => CollectionsMarshal.AsSpan(_replacements);
+    /// <summary>The replacement cache, stored inline.</summary>
+    internal Span<RoutingNode> Waiting => _waiting.AsSpan(0, _waitingCount);
+
+    /// <summary>Views of the live nodes (for tests and diagnostics: allocates; the table's own code reads <see cref="Live"/>).</summary>
+    public ReadOnlySpan<NodeEntry> Nodes
+    {
+        get
+        {
+            var views = new NodeEntry[_count];
+            for (int i = 0; i < views.Length; i++)
+            {
+                views[i] = _table.View(_live[i].Id);
+            }
+
+            return views;
+        }
+    }
+
+    /// <summary>Snapshots of the replacement cache (for tests and diagnostics: allocates).</summary>
+    public ReadOnlySpan<ReplacementEntry> Replacements
+    {
+        get
+        {
+            var entries = new ReplacementEntry[_waitingCount];
+            for (int i = 0; i < entries.Length; i++)
+            {
+                entries[i] = new ReplacementEntry(_waiting[i]);
+            }
+
+            return entries;
+        }
+    }
 
     public bool Covers(NodeId id) => id.CommonPrefixLength(Prefix) >= PrefixLength;
 
-    internal void AddNode(NodeEntry entry) => _nodes.Add(entry);
+    /// <summary>A snapshot of the waiting node with this id, or null.</summary>
+    internal ReplacementEntry? FindReplacement(NodeId id) => IndexOfWaiting(id) is int i and >= 0 ? new ReplacementEntry(_waiting[i]) : null;
 
-    internal bool RemoveNode(NodeEntry entry) => _nodes.Remove(entry);
+    /// <summary>A snapshot of the waiting node at this endpoint, or null.</summary>
+    internal ReplacementEntry? FindReplacement(IPEndPoint endPoint) =>
+        IndexOfWaiting(NodeAddress.From(endPoint)) is int i and >= 0 ? new ReplacementEntry(_waiting[i]) : null;
 
-    internal ReplacementEntry? FindReplacement(NodeId id)
+    internal int IndexOfLive(NodeId id)
     {
-        foreach (ReplacementEntry r in Replacements)
+        for (int i = 0; i < _count; i++)
         {
-            if (r.Id == id)
+            if (_live[i].Id == id)
             {
-                return r;
+                return i;
             }
         }
 
-        return null;
+        return -1;
     }
 
-    internal ReplacementEntry? FindReplacement(IPEndPoint endPoint)
+    internal int IndexOfWaiting(NodeId id)
     {
-        foreach (ReplacementEntry r in Replacements)
+        for (int i = 0; i < _waitingCount; i++)
         {
-            if (r.EndPoint.Equals(endPoint))
+            if (_waiting[i].Id == id)
             {
-                return r;
+                return i;
             }
         }
 
-        return null;
+        return -1;
     }
 
-    internal bool RemoveReplacement(ReplacementEntry entry) => _replacements.Remove(entry);
+    internal int IndexOfWaiting(in NodeAddress address)
+    {
+        for (int i = 0; i < _waitingCount; i++)
+        {
+            if (_waiting[i].IsAt(address))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>Appends a live node; returns its slot. The caller keeps the bound.</summary>
+    internal int AddLive(in RoutingNode node)
+    {
+        if (_count == _live.Length)
+        {
+            Array.Resize(ref _live, Grow(_live.Length, _capacity));
+        }
+
+        _live[_count] = node;
+        return _count++;
+    }
+
+    /// <summary>Removes the live node at <paramref name="slot"/>; the later ones move down one slot.</summary>
+    internal RoutingNode RemoveLiveAt(int slot)
+    {
+        RoutingNode removed = _live[slot];
+        _count--;
+        Array.Copy(_live, slot + 1, _live, slot, _count - slot);
+        _live[_count] = default;
+        return removed;
+    }
+
+    internal RoutingNode RemoveWaitingAt(int index)
+    {
+        RoutingNode removed = _waiting[index];
+        _waitingCount--;
+        Array.Copy(_waiting, index + 1, _waiting, index, _waitingCount - index);
+        _waiting[_waitingCount] = default;
+        return removed;
+    }
 
     /// <summary>Moves an entry in as-is (used when a bucket splits); the caller keeps the bound.</summary>
-    internal void AddReplacementUnchecked(ReplacementEntry entry) => _replacements.Add(entry);
+    internal void AddWaitingUnchecked(in RoutingNode node)
+    {
+        if (_waitingCount == _waiting.Length)
+        {
+            Array.Resize(ref _waiting, Grow(_waiting.Length, Math.Max(_replacementCapacity, _waitingCount + 1)));
+        }
+
+        _waiting[_waitingCount++] = node;
+    }
 
     /// <summary>
     /// Makes room for one more replacement and adds it. Newest wins: the oldest unverified entry goes
     /// first; a verified newcomer may also push out the oldest verified one; an unverified newcomer
     /// never pushes out a verified one (then it is dropped and false is returned).
     /// </summary>
-    /// <param name="entry">The newcomer.</param>
+    /// <param name="node">The newcomer.</param>
     /// <param name="evicted">The entry pushed out to make room for it, if any.</param>
-    internal bool TryAddReplacement(ReplacementEntry entry, out ReplacementEntry? evicted)
+    internal bool TryAddWaiting(in RoutingNode node, out RoutingNode? evicted)
     {
         evicted = null;
         if (_replacementCapacity == 0)
@@ -97,37 +184,45 @@ internal sealed class RoutingBucket
             return false;
         }
 
-        if (_replacements.Count >= _replacementCapacity)
+        if (_waitingCount >= _replacementCapacity)
         {
-            ReplacementEntry? victim = Oldest(verified: false) ?? (entry.IsVerified ? Oldest(verified: true) : null);
-            if (victim is null)
+            int victim = Oldest(verified: false);
+            if (victim < 0 && node.IsVerified)
+            {
+                victim = Oldest(verified: true);
+            }
+
+            if (victim < 0)
             {
                 return false;
             }
 
-            _replacements.Remove(victim);
-            evicted = victim;
+            evicted = RemoveWaitingAt(victim);
         }
 
-        _replacements.Add(entry);
+        AddWaitingUnchecked(node);
         return true;
     }
 
-    private ReplacementEntry? Oldest(bool verified)
+    private int Oldest(bool verified)
     {
-        ReplacementEntry? oldest = null;
-        foreach (ReplacementEntry r in Replacements)
+        int oldest = -1;
+        for (int i = 0; i < _waitingCount; i++)
         {
-            if (r.IsVerified == verified && (oldest is null || Seen(r) < Seen(oldest)))
+            ref readonly RoutingNode r = ref _waiting[i];
+            if (r.IsVerified == verified && (oldest < 0 || Seen(r) < Seen(_waiting[oldest])))
             {
-                oldest = r;
+                oldest = i;
             }
         }
 
         return oldest;
 
-        static DateTimeOffset Seen(ReplacementEntry r) => r.LastReply ?? r.LastHeard;
+        static long Seen(in RoutingNode r) => r.IsVerified ? r.LastReply : r.AddedOrHeard;
     }
 
-    public override string ToString() => $"/{PrefixLength} {Prefix}: {Count} nodes, {_replacements.Count} waiting";
+    /// <summary>Doubles a small array up to the bucket's bound (far buckets fill up; the deep ones stay small).</summary>
+    private static int Grow(int length, int bound) => Math.Min(Math.Max(length * 2, 2), bound);
+
+    public override string ToString() => $"/{PrefixLength} {Prefix}: {Count} nodes, {_waitingCount} waiting";
 }

@@ -82,11 +82,11 @@ internal readonly struct RoutingOutcome : IEquatable<RoutingOutcome>
     public static RoutingOutcome Of(RoutingResult result) => new(result, PingReason.None, default);
 
     /// <summary>Asks the caller to ping <paramref name="entry"/>: it is evicted if it fails to answer.</summary>
-    public static RoutingOutcome PingToEvict(RoutingResult result, NodeEntry entry) =>
+    public static RoutingOutcome PingToEvict(RoutingResult result, in RoutingNode entry) =>
         new(result, PingReason.Evict, new NodeContact(entry.Id, entry.EndPoint));
 
     /// <summary>Asks the caller to ping an unverified candidate.</summary>
-    public static RoutingOutcome PingToVerify(RoutingResult result, ReplacementEntry candidate) =>
+    public static RoutingOutcome PingToVerify(RoutingResult result, in RoutingNode candidate) =>
         new(result, PingReason.Verify, new NodeContact(candidate.Id, candidate.EndPoint));
 
     public bool Equals(RoutingOutcome other) =>

@@ -33,21 +33,24 @@ internal sealed partial class RoutingTable
             return false;
         }
 
-        if (_byId.TryGetValue(id, out NodeEntry? live))
+        var address = NodeAddress.From(endPoint);
+        RoutingBucket bucket = _buckets[BucketIndexOf(id)];
+        if (bucket.IndexOfLive(id) is int slot and >= 0)
         {
-            if (live.EndPoint.Equals(endPoint))
+            ref RoutingNode live = ref bucket.Live[slot];
+            if (live.IsAt(address))
             {
-                live.RecordQuery(now);
+                live.RecordQuery(now.UtcTicks);
                 return false;
             }
 
-            if (!live.IsBad(_options))
+            if (!live.IsBad(_options.MaxFailures))
             {
                 return false;
             }
         }
 
-        return RememberCandidate(id, endPoint, now, queried: true);
+        return RememberCandidate(id, address, endPoint.Address, now, queried: true);
     }
 
     /// <summary>
@@ -70,18 +73,20 @@ internal sealed partial class RoutingTable
             return false;
         }
 
-        if (_byId.TryGetValue(id, out NodeEntry? live) && (live.EndPoint.Equals(endPoint) || !live.IsBad(_options)))
+        var address = NodeAddress.From(endPoint);
+        RoutingBucket bucket = _buckets[BucketIndexOf(id)];
+        if (bucket.IndexOfLive(id) is int slot and >= 0 && (bucket.Live[slot].IsAt(address) || !bucket.Live[slot].IsBad(_options.MaxFailures)))
         {
             return false;
         }
 
-        if (_byEndPoint.ContainsKey(endPoint))
+        if (FindLive(address) is not null)
         {
             // Hearsay naming a live node's endpoint with another id: not worth a slot.
             return false;
         }
 
-        return RememberCandidate(id, endPoint, now, queried: false);
+        return RememberCandidate(id, address, endPoint.Address, now, queried: false);
     }
 
     /// <summary>
@@ -90,12 +95,14 @@ internal sealed partial class RoutingTable
     /// </summary>
     public bool IsVerified(NodeId id, IPEndPoint endPoint)
     {
-        if (_byId.TryGetValue(id, out NodeEntry? live))
+        var address = NodeAddress.From(endPoint);
+        RoutingBucket bucket = _buckets[BucketIndexOf(id)];
+        if (bucket.IndexOfLive(id) is int slot and >= 0)
         {
-            return live.EndPoint.Equals(endPoint);
+            return bucket.Live[slot].IsAt(address);
         }
 
-        return _buckets[BucketIndexOf(id)].FindReplacement(id) is { IsVerified: true } waiting && waiting.EndPoint.Equals(endPoint);
+        return bucket.IndexOfWaiting(id) is int waiting and >= 0 && bucket.Waiting[waiting].IsVerified && bucket.Waiting[waiting].IsAt(address);
     }
 
     /// <summary>
@@ -112,70 +119,73 @@ internal sealed partial class RoutingTable
         for (int i = _buckets.Count - 1; i >= 0 && (taken?.Count ?? 0) < max; i--)
         {
             RoutingBucket bucket = _buckets[i];
-            while ((taken?.Count ?? 0) < max && TryRequestVerification(bucket, now, countQuestionable: false) is { } candidate)
+            while ((taken?.Count ?? 0) < max && TryRequestVerification(bucket, now, countQuestionable: false) is int candidate)
             {
-                (taken ??= []).Add(new NodeContact(candidate.Id, candidate.EndPoint));
+                (taken ??= []).Add(new NodeContact(bucket.Waiting[candidate].Id, bucket.Waiting[candidate].EndPoint));
             }
         }
 
         return taken?.ToArray() ?? [];
     }
 
-    private bool RememberCandidate(NodeId id, IPEndPoint endPoint, DateTimeOffset now, bool queried)
+    private bool RememberCandidate(NodeId id, NodeAddress address, IPAddress ip, DateTimeOffset now, bool queried)
     {
         RoutingBucket bucket = _buckets[BucketIndexOf(id)];
-        ReplacementEntry? candidate = bucket.FindReplacement(id);
-        if (candidate is null)
+        int candidate = bucket.IndexOfWaiting(id);
+        if (candidate < 0)
         {
-            if (bucket.FindReplacement(endPoint) is { } atEndPoint)
+            if (bucket.IndexOfWaiting(address) is int atEndPoint and >= 0)
             {
-                if (atEndPoint.IsVerified)
+                if (bucket.Waiting[atEndPoint].IsVerified)
                 {
                     // A proven node at that endpoint outranks an unproven claim.
                     return false;
                 }
 
-                RemoveReplacement(bucket, atEndPoint);
+                RemoveWaiting(bucket, atEndPoint);
             }
 
-            if (!MakeRoomForAddress(id, endPoint, verified: false))
+            if (!MakeRoomForAddress(id, address, ip, verified: false))
             {
                 return false; // IP diversity: its address or its /24 (/64) is taken
             }
 
-            candidate = new ReplacementEntry(id, endPoint, now);
-            if (!AddReplacement(bucket, candidate))
+            var newcomer = new RoutingNode(id, address, SecureNodeId.IsValid(id, ip), IsRestricted(ip), now.UtcTicks, RoutingNode.Never, TimeSpan.Zero);
+            if (!AddWaiting(bucket, newcomer))
             {
                 return false;
             }
+
+            candidate = bucket.Waiting.Length - 1;
         }
         else
         {
-            if (!candidate.EndPoint.Equals(endPoint))
+            ref RoutingNode known = ref bucket.Waiting[candidate];
+            if (!known.IsAt(address))
             {
                 // An id waiting at one endpoint is not taken over by whoever names it at another:
                 // the candidate there is verified or forgotten first (a ping proves which is real).
                 return false;
             }
 
-            if (now > candidate.LastHeard)
+            if (now.UtcTicks > known.AddedOrHeard)
             {
-                candidate.LastHeard = now;
+                known.AddedOrHeard = now.UtcTicks;
             }
         }
 
         if (queried)
         {
-            candidate.LastQuery = now;
+            bucket.Waiting[candidate].LastQuery = now.UtcTicks;
         }
 
-        if (candidate.IsVerified || IsPending(candidate.VerificationRequested, now)
+        if (bucket.Waiting[candidate].IsVerified || IsPending(bucket.Waiting[candidate].Pending, now)
             || VerificationDemand(bucket, now, countQuestionable: queried) <= 0)
         {
             return false;
         }
 
-        candidate.VerificationRequested = now;
+        bucket.Waiting[candidate].Pending = now.UtcTicks;
         return true;
     }
 
@@ -193,18 +203,20 @@ internal sealed partial class RoutingTable
             // bucket's worth of candidates (fewer those already pending, below).
             demand = _options.BucketSize;
         }
-        foreach (NodeEntry e in bucket.Nodes)
+
+        long goodAfter = GoodAfterTicks(now, _options);
+        foreach (ref readonly RoutingNode e in bucket.Live)
         {
-            NodeState state = e.GetState(now, _options);
+            NodeState state = e.GetState(goodAfter, _options.MaxFailures);
             if (state == NodeState.Bad || (countQuestionable && state == NodeState.Questionable))
             {
                 demand++;
             }
         }
 
-        foreach (ReplacementEntry r in bucket.Replacements)
+        foreach (ref readonly RoutingNode r in bucket.Waiting)
         {
-            if (r.IsVerified || IsPending(r.VerificationRequested, now))
+            if (r.IsVerified || IsPending(r.Pending, now))
             {
                 demand--;
             }
@@ -215,30 +227,33 @@ internal sealed partial class RoutingTable
 
     /// <summary>
     /// When the bucket has demand, marks the most recently heard unverified candidate that is not
-    /// already being verified and returns it.
+    /// already being verified and returns its index in the replacement cache.
     /// </summary>
-    private ReplacementEntry? TryRequestVerification(RoutingBucket bucket, DateTimeOffset now, bool countQuestionable)
+    private int? TryRequestVerification(RoutingBucket bucket, DateTimeOffset now, bool countQuestionable)
     {
         if (VerificationDemand(bucket, now, countQuestionable) <= 0)
         {
             return null;
         }
 
-        ReplacementEntry? best = null;
-        foreach (ReplacementEntry r in bucket.Replacements)
+        int best = -1;
+        Span<RoutingNode> waiting = bucket.Waiting;
+        for (int i = 0; i < waiting.Length; i++)
         {
-            if (!r.IsVerified && !IsPending(r.VerificationRequested, now) && !_byEndPoint.ContainsKey(r.EndPoint)
-                && (best is null || r.LastHeard > best.LastHeard))
+            ref readonly RoutingNode r = ref waiting[i];
+            if (!r.IsVerified && !IsPending(r.Pending, now) && FindLive(r.Address) is null
+                && (best < 0 || r.AddedOrHeard > waiting[best].AddedOrHeard))
             {
-                best = r;
+                best = i;
             }
         }
 
-        if (best is not null)
+        if (best < 0)
         {
-            best.VerificationRequested = now;
+            return null;
         }
 
+        waiting[best].Pending = now.UtcTicks;
         return best;
     }
 }

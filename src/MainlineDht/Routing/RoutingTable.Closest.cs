@@ -8,17 +8,22 @@ namespace MainlineDht.Routing;
 // (at most K nodes) yields the exact closest nodes, and the walk stops as soon as enough are found.
 internal sealed partial class RoutingTable
 {
-    private readonly NodeEntry[] _scratch;
-    private readonly NodeId[] _scratchDistances;
-
     /// <summary>
     /// Writes the live nodes closest to <paramref name="target"/> into <paramref name="destination"/>,
     /// closest first (XOR distance), as many as fit. Bad nodes are never returned; questionable ones
     /// only when <paramref name="includeQuestionable"/> is true. Allocates nothing.
     /// </summary>
     /// <returns>How many entries were written.</returns>
-    public int FindClosest(NodeId target, Span<NodeEntry> destination, bool includeQuestionable, DateTimeOffset now) =>
+    public int FindClosest(NodeId target, Span<RoutingNode> destination, bool includeQuestionable, DateTimeOffset now) =>
         Collect(target, destination, includeQuestionable ? Eligible.Live : Eligible.Good, now);
+
+    /// <summary>As <see cref="FindClosest(NodeId, Span{RoutingNode}, bool, DateTimeOffset)"/>, as views (tests and diagnostics; allocates nothing once the views exist).</summary>
+    public int FindClosest(NodeId target, Span<NodeEntry> destination, bool includeQuestionable, DateTimeOffset now)
+    {
+        Span<RoutingNode> found = destination.Length <= 64 ? stackalloc RoutingNode[destination.Length] : new RoutingNode[destination.Length];
+        int written = FindClosest(target, found, includeQuestionable, now);
+        return Views(found[..written], destination);
+    }
 
     /// <summary>
     /// Writes the nodes to hand out in our replies (<c>nodes</c> / <c>nodes6</c>) into
@@ -28,14 +33,14 @@ internal sealed partial class RoutingTable
     /// ping, since a querier would spend its timeouts on it. All closest first. Allocates nothing.
     /// </summary>
     /// <remarks>
-    /// Lookups of our own start from <see cref="FindClosest(NodeId, Span{NodeEntry}, bool, DateTimeOffset)"/>
+    /// Lookups of our own start from <see cref="FindClosest(NodeId, Span{RoutingNode}, bool, DateTimeOffset)"/>
     /// instead: there a doubtful node costs only one of our timeouts and may prove itself alive.
     /// </remarks>
     /// <returns>How many entries were written.</returns>
-    public int FindClosestToShare(NodeId target, Span<NodeEntry> destination, DateTimeOffset now)
+    public int FindClosestToShare(NodeId target, Span<RoutingNode> destination, DateTimeOffset now)
     {
         int good = Collect(target, destination, Eligible.Shareable, now);
-        if (good == destination.Length || good == _byId.Count)
+        if (good == destination.Length || good == _count)
         {
             return good;
         }
@@ -46,7 +51,7 @@ internal sealed partial class RoutingTable
         // Both runs are sorted: insert the questionable ones among the good ones (at most K each).
         for (int i = good; i < written; i++)
         {
-            NodeEntry e = destination[i];
+            RoutingNode e = destination[i];
             NodeId distance = e.Id ^ target;
             int j = i;
             while (j > 0 && (destination[j - 1].Id ^ target) > distance)
@@ -59,6 +64,24 @@ internal sealed partial class RoutingTable
         }
 
         return written;
+    }
+
+    /// <summary>As <see cref="FindClosestToShare(NodeId, Span{RoutingNode}, DateTimeOffset)"/>, as views (tests and diagnostics).</summary>
+    public int FindClosestToShare(NodeId target, Span<NodeEntry> destination, DateTimeOffset now)
+    {
+        Span<RoutingNode> found = destination.Length <= 64 ? stackalloc RoutingNode[destination.Length] : new RoutingNode[destination.Length];
+        int written = FindClosestToShare(target, found, now);
+        return Views(found[..written], destination);
+    }
+
+    private int Views(ReadOnlySpan<RoutingNode> nodes, Span<NodeEntry> destination)
+    {
+        for (int i = 0; i < nodes.Length; i++)
+        {
+            destination[i] = View(nodes[i].Id);
+        }
+
+        return nodes.Length;
     }
 
     /// <summary>Which live nodes a search returns.</summary>
@@ -77,63 +100,59 @@ internal sealed partial class RoutingTable
         ShareableQuestionable,
     }
 
-    private static bool IsEligible(NodeEntry e, Eligible eligible, DateTimeOffset goodAfter, int maxFailures, DateTimeOffset now)
+    private static bool IsEligible(in RoutingNode e, Eligible eligible, long goodAfter, int maxFailures, DateTimeOffset now)
     {
         NodeState state = e.GetState(goodAfter, maxFailures);
         return eligible switch
         {
             Eligible.Good => state == NodeState.Good,
             Eligible.Live => state != NodeState.Bad,
-            Eligible.Shareable => state == NodeState.Good && e.FailureCount == 0 && !IsPending(e.EvictionPingRequested, now),
-            _ => state == NodeState.Questionable && e.FailureCount == 0 && !IsPending(e.EvictionPingRequested, now),
+            Eligible.Shareable => state == NodeState.Good && e.FailureCount == 0 && !IsPending(e.Pending, now),
+            _ => state == NodeState.Questionable && e.FailureCount == 0 && !IsPending(e.Pending, now),
         };
     }
 
-    private int Collect(NodeId target, Span<NodeEntry> destination, Eligible eligible, DateTimeOffset now)
+    private int Collect(NodeId target, Span<RoutingNode> destination, Eligible eligible, DateTimeOffset now)
     {
-        if (destination.IsEmpty || _byId.Count == 0)
+        if (destination.IsEmpty || _count == 0)
         {
             return 0;
         }
 
-        DateTimeOffset goodAfter = GoodAfter(now);
+        long goodAfter = GoodAfterTicks(now, _options);
         int maxFailures = _options.MaxFailures;
         int written = 0;
-        var order = new BucketOrder(LocalId, target, _buckets.Count);
-        while (order.MoveNext())
+        Span<int> order = stackalloc int[_options.BucketSize];
+        var buckets = new BucketOrder(LocalId, target, _buckets.Count);
+        while (buckets.MoveNext())
         {
-            RoutingBucket bucket = _buckets[order.Current];
+            Span<RoutingNode> live = _buckets[buckets.Current].Live;
             int found = 0;
-            foreach (NodeEntry e in bucket.Nodes)
+            for (int i = 0; i < live.Length; i++)
             {
-                if (!IsEligible(e, eligible, goodAfter, maxFailures, now))
+                if (!IsEligible(live[i], eligible, goodAfter, maxFailures, now))
                 {
                     continue;
                 }
 
                 // Insertion sort by distance: a bucket holds at most K nodes.
-                NodeId distance = e.Id ^ target;
+                NodeId distance = live[i].Id ^ target;
                 int j = found++;
-                while (j > 0 && _scratchDistances[j - 1] > distance)
+                while (j > 0 && (live[order[j - 1]].Id ^ target) > distance)
                 {
-                    _scratch[j] = _scratch[j - 1];
-                    _scratchDistances[j] = _scratchDistances[j - 1];
+                    order[j] = order[j - 1];
                     j--;
                 }
 
-                _scratch[j] = e;
-                _scratchDistances[j] = distance;
-            }
-
-            if (found == 0)
-            {
-                continue;
+                order[j] = i;
             }
 
             int take = Math.Min(found, destination.Length - written);
-            _scratch.AsSpan(0, take).CopyTo(destination[written..]);
-            _scratch.AsSpan(0, found).Clear();
-            written += take;
+            for (int k = 0; k < take; k++)
+            {
+                destination[written++] = live[order[k]];
+            }
+
             if (written == destination.Length)
             {
                 break;
@@ -145,14 +164,23 @@ internal sealed partial class RoutingTable
 
     /// <summary>
     /// The up to <paramref name="count"/> live nodes closest to <paramref name="target"/>, closest
-    /// first; see <see cref="FindClosest(NodeId, Span{NodeEntry}, bool, DateTimeOffset)"/>.
+    /// first; see <see cref="FindClosest(NodeId, Span{RoutingNode}, bool, DateTimeOffset)"/>.
     /// </summary>
-    public NodeEntry[] FindClosest(NodeId target, int count, bool includeQuestionable, DateTimeOffset now)
+    public RoutingNode[] FindClosestNodes(NodeId target, int count, bool includeQuestionable, DateTimeOffset now)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
-        NodeEntry[] result = new NodeEntry[Math.Min(count, _byId.Count)];
+        RoutingNode[] result = new RoutingNode[Math.Min(count, _count)];
         int written = FindClosest(target, result, includeQuestionable, now);
         return written == result.Length ? result : result[..written];
+    }
+
+    /// <summary>As <see cref="FindClosestNodes"/>, as views (tests and diagnostics).</summary>
+    public NodeEntry[] FindClosest(NodeId target, int count, bool includeQuestionable, DateTimeOffset now)
+    {
+        RoutingNode[] nodes = FindClosestNodes(target, count, includeQuestionable, now);
+        var views = new NodeEntry[nodes.Length];
+        Views(nodes, views);
+        return views;
     }
 
     /// <summary>Writes every bucket index, in the order FindClosest visits them, into <paramref name="order"/>.</summary>
@@ -166,9 +194,9 @@ internal sealed partial class RoutingTable
         }
     }
 
-    /// <summary>Replies at or before this moment no longer make a node good at <paramref name="now"/>.</summary>
-    private DateTimeOffset GoodAfter(DateTimeOffset now) =>
-        now.UtcTicks - DateTimeOffset.MinValue.UtcTicks > _options.GoodFor.Ticks ? now - _options.GoodFor : DateTimeOffset.MinValue;
+    /// <summary>Replies at or before this moment (UTC ticks) no longer make a node good at <paramref name="now"/>.</summary>
+    internal static long GoodAfterTicks(DateTimeOffset now, RoutingTableOptions options) =>
+        now.UtcTicks - DateTimeOffset.MinValue.UtcTicks > options.GoodFor.Ticks ? now.UtcTicks - options.GoodFor.Ticks : DateTimeOffset.MinValue.UtcTicks;
 
     /// <summary>
     /// Yields the bucket indexes sorted by the distance of their range to a target, lazily: a lookup

@@ -9,11 +9,11 @@ namespace MainlineDht.Routing;
 // (IPv6). One operator with a few address ranges can then put only a few nodes in any bucket.
 internal sealed partial class RoutingTable
 {
-    /// <summary>For each restricted address in the table, the one entry (a live <see cref="NodeEntry"/> or a waiting <see cref="ReplacementEntry"/>) at it.</summary>
-    private Dictionary<IPAddress, object>? _byAddress;
+    /// <summary>For each restricted address in the table (port 0), the one entry at it: its id, and whether it is live or waiting.</summary>
+    private Dictionary<NodeAddress, (NodeId Id, bool Live)>? _byAddress;
 
     /// <summary>The entries a newcomer pushes out of its way (reused: a handful at most).</summary>
-    private readonly List<object> _inTheWay = [];
+    private readonly List<(NodeId Id, bool Live)> _inTheWay = [];
 
     /// <summary>How many restricted addresses the table holds (live and waiting); for tests.</summary>
     internal int RestrictedAddressCount => _byAddress?.Count ?? 0;
@@ -23,23 +23,23 @@ internal sealed partial class RoutingTable
 
     /// <summary>
     /// Whether a node may enter <paramref name="id"/>'s bucket (live or waiting) at
-    /// <paramref name="endPoint"/> under the diversity rules. What stands in its way: the entry that
+    /// <paramref name="address"/> under the diversity rules. What stands in its way: the entry that
     /// holds its address elsewhere, and the nodes of its /24 (/64) in the bucket, the node itself (same
     /// id) aside. A node that answered us (<paramref name="verified"/>) pushes out unverified
     /// candidates, bad nodes and entries at its own endpoint (an old id there); an unverified one
     /// pushes out only unverified candidates at its own endpoint. Anything else in the way refuses it.
     /// </summary>
-    private bool MakeRoomForAddress(NodeId id, IPEndPoint endPoint, bool verified)
+    private bool MakeRoomForAddress(NodeId id, in NodeAddress address, IPAddress ip, bool verified)
     {
-        if (!IsRestricted(endPoint.Address))
+        if (!IsRestricted(ip))
         {
             return true;
         }
 
         _inTheWay.Clear();
-        if (_byAddress is not null && _byAddress.TryGetValue(endPoint.Address, out object? holder) && !IsNode(holder, id))
+        if (_byAddress is not null && _byAddress.TryGetValue(address.WithoutPort, out (NodeId Id, bool Live) holder) && holder.Id != id)
         {
-            if (!CanPushOut(holder, endPoint, verified))
+            if (!CanPushOut(Find(holder), address, verified, holder.Live))
             {
                 return false;
             }
@@ -48,110 +48,113 @@ internal sealed partial class RoutingTable
         }
 
         RoutingBucket bucket = _buckets[BucketIndexOf(id)];
-        foreach (NodeEntry e in bucket.Nodes)
+        foreach (ref readonly RoutingNode e in bucket.Live)
         {
-            if (e.Id != id && IpRanges.SamePrefix(e.EndPoint.Address, endPoint.Address) && !_inTheWay.Contains(e))
+            if (e.Id != id && e.Address.SamePrefix(address) && !_inTheWay.Contains((e.Id, true)))
             {
-                if (!CanPushOut(e, endPoint, verified))
+                if (!CanPushOut(e, address, verified, live: true))
                 {
                     return false;
                 }
 
-                _inTheWay.Add(e);
+                _inTheWay.Add((e.Id, true));
             }
         }
 
-        foreach (ReplacementEntry r in bucket.Replacements)
+        foreach (ref readonly RoutingNode r in bucket.Waiting)
         {
-            if (r.Id != id && IpRanges.SamePrefix(r.EndPoint.Address, endPoint.Address) && !_inTheWay.Contains(r))
+            if (r.Id != id && r.Address.SamePrefix(address) && !_inTheWay.Contains((r.Id, false)))
             {
-                if (!CanPushOut(r, endPoint, verified))
+                if (!CanPushOut(r, address, verified, live: false))
                 {
                     return false;
                 }
 
-                _inTheWay.Add(r);
+                _inTheWay.Add((r.Id, false));
             }
         }
 
-        foreach (object entry in _inTheWay)
+        foreach ((NodeId Id, bool Live) entry in _inTheWay)
         {
-            if (entry is NodeEntry live)
+            int index = BucketIndexOf(entry.Id);
+            if (entry.Live)
             {
-                RemoveLive(live);
+                RemoveLive(index, _buckets[index].IndexOfLive(entry.Id));
             }
             else
             {
-                var waiting = (ReplacementEntry)entry;
-                RemoveReplacement(_buckets[BucketIndexOf(waiting.Id)], waiting);
+                RemoveWaiting(_buckets[index], _buckets[index].IndexOfWaiting(entry.Id));
             }
         }
 
         _inTheWay.Clear();
         return true;
-
-        static bool IsNode(object entry, NodeId id) => entry is NodeEntry e ? e.Id == id : ((ReplacementEntry)entry).Id == id;
     }
 
-    private bool CanPushOut(object entry, IPEndPoint newcomer, bool verified)
+    /// <summary>The stored entry an address index value names.</summary>
+    private ref RoutingNode Find((NodeId Id, bool Live) key)
     {
-        if (entry is NodeEntry live)
+        RoutingBucket bucket = _buckets[BucketIndexOf(key.Id)];
+        return ref key.Live ? ref bucket.Live[bucket.IndexOfLive(key.Id)] : ref bucket.Waiting[bucket.IndexOfWaiting(key.Id)];
+    }
+
+    private bool CanPushOut(in RoutingNode entry, in NodeAddress newcomer, bool verified, bool live)
+    {
+        if (live)
         {
-            return verified && (live.IsBad(_options) || live.EndPoint.Equals(newcomer));
+            return verified && (entry.IsBad(_options.MaxFailures) || entry.IsAt(newcomer));
         }
 
-        var waiting = (ReplacementEntry)entry;
         return verified
-            ? !waiting.IsVerified || waiting.EndPoint.Equals(newcomer)
-            : !waiting.IsVerified && waiting.EndPoint.Equals(newcomer);
+            ? !entry.IsVerified || entry.IsAt(newcomer)
+            : !entry.IsVerified && entry.IsAt(newcomer);
     }
 
-    private void IndexAddress(IPEndPoint endPoint, object entry)
+    private void IndexAddress(in RoutingNode entry, bool live)
     {
-        if (IsRestricted(endPoint.Address))
+        if (entry.IsRestricted)
         {
-            (_byAddress ??= [])[endPoint.Address] = entry;
+            (_byAddress ??= [])[entry.Address.WithoutPort] = (entry.Id, live);
         }
     }
 
-    private void UnindexAddress(IPEndPoint endPoint, object entry)
+    private void UnindexAddress(in RoutingNode entry, bool live)
     {
-        if (_byAddress is not null && _byAddress.TryGetValue(endPoint.Address, out object? held) && ReferenceEquals(held, entry))
+        if (_byAddress is not null && entry.IsRestricted
+            && _byAddress.TryGetValue(entry.Address.WithoutPort, out (NodeId Id, bool Live) held) && held == (entry.Id, live))
         {
-            _byAddress.Remove(endPoint.Address);
+            _byAddress.Remove(entry.Address.WithoutPort);
         }
     }
 
     /// <summary>Adds a waiting entry to its bucket's replacement cache (which may push out another).</summary>
-    private bool AddReplacement(RoutingBucket bucket, ReplacementEntry entry)
+    private bool AddWaiting(RoutingBucket bucket, in RoutingNode entry)
     {
-        if (!bucket.TryAddReplacement(entry, out ReplacementEntry? evicted))
+        if (!bucket.TryAddWaiting(entry, out RoutingNode? evicted))
         {
             return false;
         }
 
-        if (evicted is not null)
+        if (evicted is { } gone)
         {
-            UnindexAddress(evicted.EndPoint, evicted);
+            UnindexAddress(gone, live: false);
         }
 
-        IndexAddress(entry.EndPoint, entry);
+        IndexAddress(entry, live: false);
         return true;
     }
 
-    private void RemoveReplacement(RoutingBucket bucket, ReplacementEntry entry)
+    private void RemoveWaiting(RoutingBucket bucket, int index)
     {
-        if (bucket.RemoveReplacement(entry))
-        {
-            UnindexAddress(entry.EndPoint, entry);
-        }
+        RoutingNode entry = bucket.RemoveWaitingAt(index);
+        UnindexAddress(entry, live: false);
     }
 
     /// <summary>A waiting node answered from another endpoint (its port changed): it moves there.</summary>
-    private void MoveReplacement(ReplacementEntry entry, IPEndPoint endPoint)
+    private void MoveWaiting(ref RoutingNode entry, in NodeAddress address, IPAddress ip)
     {
-        UnindexAddress(entry.EndPoint, entry);
-        entry.EndPoint = endPoint;
-        IndexAddress(endPoint, entry);
+        UnindexAddress(entry, live: false);
+        entry.MoveTo(address, SecureNodeId.IsValid(entry.Id, ip), IsRestricted(ip));
+        IndexAddress(entry, live: false);
     }
 }

@@ -32,11 +32,11 @@ internal sealed partial class RoutingTable
     /// <summary>How many live nodes are good at <paramref name="now"/> (answered within 15 minutes, or answered ever and queried us within 15 minutes).</summary>
     public int CountGood(DateTimeOffset now)
     {
-        DateTimeOffset goodAfter = GoodAfter(now);
+        long goodAfter = GoodAfterTicks(now, _options);
         int good = 0;
         foreach (RoutingBucket bucket in _buckets)
         {
-            foreach (NodeEntry e in bucket.Nodes)
+            foreach (ref readonly RoutingNode e in bucket.Live)
             {
                 good += e.GetState(goodAfter, _options.MaxFailures) == NodeState.Good ? 1 : 0;
             }
@@ -48,13 +48,14 @@ internal sealed partial class RoutingTable
     /// <summary>Every live node as it stands at <paramref name="now"/>, bucket by bucket from the farthest.</summary>
     public RoutingTableEntry[] Snapshot(DateTimeOffset now)
     {
-        RoutingTableEntry[] entries = new RoutingTableEntry[_byId.Count];
+        RoutingTableEntry[] entries = new RoutingTableEntry[_count];
+        long goodAfter = GoodAfterTicks(now, _options);
         int k = 0;
         foreach (RoutingBucket bucket in _buckets)
         {
-            foreach (NodeEntry e in bucket.Nodes)
+            foreach (ref readonly RoutingNode e in bucket.Live)
             {
-                entries[k++] = e.ToSnapshot(now, _options);
+                entries[k++] = e.ToSnapshot(goodAfter, _options.MaxFailures);
             }
         }
 

@@ -12,15 +12,15 @@ internal sealed partial class RoutingTable
     /// unverified one only while fewer than 2/3 of the bucket's nodes have verified ids (libtorrent's
     /// <c>dht_prefer_verified_node_ids</c>). Otherwise the newcomer waits in the replacement cache.
     /// </summary>
-    private bool MaySplitFor(NodeId id, IPEndPoint endPoint, RoutingBucket bucket)
+    private bool MaySplitFor(NodeId id, IPAddress address, RoutingBucket bucket)
     {
-        if (!_options.PreferVerifiedNodeIds || SecureNodeId.IsValid(id, endPoint.Address))
+        if (!_options.PreferVerifiedNodeIds || SecureNodeId.IsValid(id, address))
         {
             return true;
         }
 
         int verified = 0;
-        foreach (NodeEntry e in bucket.Nodes)
+        foreach (ref readonly RoutingNode e in bucket.Live)
         {
             verified += e.IdVerified ? 1 : 0;
         }
@@ -44,23 +44,24 @@ internal sealed partial class RoutingTable
             return Count;
         }
 
-        var live = new List<NodeEntry>(_byId.Count);
-        var waiting = new List<ReplacementEntry>();
+        var live = new List<RoutingNode>(_count);
+        var waiting = new List<RoutingNode>();
         foreach (RoutingBucket bucket in _buckets)
         {
-            live.AddRange(bucket.Nodes);
-            waiting.AddRange(bucket.Replacements);
+            live.AddRange(bucket.Live);
+            waiting.AddRange(bucket.Waiting);
         }
 
         live.Sort(static (a, b) => b.LastReply.CompareTo(a.LastReply));
+        RoutingNode[] ordered = [.. live];
         _buckets.Clear();
-        _byId.Clear();
-        _byEndPoint.Clear();
+        _count = 0;
+        ClearEndPoints();
         _byAddress?.Clear();
         LocalId = localId;
         _buckets.Add(NewBucket(localId, 0, DateTimeOffset.MinValue));
 
-        foreach (NodeEntry entry in live)
+        foreach (RoutingNode entry in ordered)
         {
             if (entry.Id != localId)
             {
@@ -68,13 +69,14 @@ internal sealed partial class RoutingTable
             }
         }
 
-        foreach (ReplacementEntry entry in waiting)
+        foreach (RoutingNode entry in waiting)
         {
-            if (entry.Id != localId && !_byId.ContainsKey(entry.Id) && !_byEndPoint.ContainsKey(entry.EndPoint)
-                && _buckets[BucketIndexOf(entry.Id)].FindReplacement(entry.Id) is null
-                && MakeRoomForAddress(entry.Id, entry.EndPoint, verified: false))
+            RoutingBucket bucket = _buckets[BucketIndexOf(entry.Id)];
+            if (entry.Id != localId && !Contains(entry.Id) && FindLive(entry.Address) is null
+                && bucket.IndexOfWaiting(entry.Id) < 0
+                && MakeRoomForAddress(entry.Id, entry.Address, entry.Address.ToAddress(), verified: false))
             {
-                AddReplacement(_buckets[BucketIndexOf(entry.Id)], entry);
+                AddWaiting(_buckets[BucketIndexOf(entry.Id)], entry);
             }
         }
 
@@ -83,13 +85,26 @@ internal sealed partial class RoutingTable
             bucket.LastChanged = DateTimeOffset.MinValue;
         }
 
+        if (_views is not null)
+        {
+            // Views of nodes that did not stay live keep what the table knew of them.
+            foreach (NodeEntry view in _views.Values.ToArray())
+            {
+                if (!Contains(view.Id))
+                {
+                    _views.Remove(view.Id);
+                    view.Detach(ordered.First(e => e.Id == view.Id));
+                }
+            }
+        }
+
         return Count;
     }
 
     /// <summary>Puts a live entry of the old table into the new one: live when there is room (splitting our bucket as needed), else waiting.</summary>
-    private void Reinsert(NodeEntry entry)
+    private void Reinsert(RoutingNode entry)
     {
-        if (!MakeRoomForAddress(entry.Id, entry.EndPoint, verified: true))
+        if (!MakeRoomForAddress(entry.Id, entry.Address, entry.Address.ToAddress(), verified: true))
         {
             return;
         }
@@ -100,26 +115,20 @@ internal sealed partial class RoutingTable
             RoutingBucket bucket = _buckets[index];
             if (!bucket.IsFull)
             {
-                bucket.AddNode(entry);
-                _byId[entry.Id] = entry;
-                _byEndPoint[entry.EndPoint] = entry;
-                IndexAddress(entry.EndPoint, entry);
+                int slot = bucket.AddLive(entry);
+                _count++;
+                IndexEndPoint(entry.Address, Location(index, slot));
+                IndexAddress(entry, live: true);
                 return;
             }
 
-            if (index == _buckets.Count - 1 && _buckets.Count < MaxBuckets && MaySplitFor(entry.Id, entry.EndPoint, bucket))
+            if (index == _buckets.Count - 1 && _buckets.Count < MaxBuckets && MaySplitFor(entry.Id, entry.Address.ToAddress(), bucket))
             {
                 Split(DateTimeOffset.MinValue);
                 continue;
             }
 
-            var waiting = new ReplacementEntry(entry.Id, entry.EndPoint, entry.LastSeen)
-            {
-                LastReply = entry.LastReply,
-                LastQuery = entry.LastQuery,
-                RoundTripTime = entry.RoundTripTime,
-            };
-            AddReplacement(bucket, waiting);
+            AddWaiting(bucket, entry.ToWaiting());
             return;
         }
     }

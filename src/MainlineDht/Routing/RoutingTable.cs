@@ -28,7 +28,9 @@ namespace MainlineDht.Routing;
 /// cache until a ping proves them.
 /// </para>
 /// <para>
-/// The table keeps the <see cref="IPEndPoint"/> instances it is given; callers must not change them afterwards.
+/// Compact: every entry, live or waiting, is a <see cref="RoutingNode"/> stored inline in its bucket's
+/// array (no object per entry, the endpoint inline); live ids are found by scanning their bucket, live
+/// endpoints through an open-addressing index of slots (<c>RoutingTable.EndPoints.cs</c>).
 /// </para>
 /// </remarks>
 internal sealed partial class RoutingTable
@@ -43,9 +45,11 @@ internal sealed partial class RoutingTable
     internal static readonly TimeSpan PingRequestLifetime = TimeSpan.FromMinutes(1);
 
     private readonly List<RoutingBucket> _buckets = []; // grows to ~log2(network size / K) buckets, far below MaxBuckets
-    private readonly Dictionary<NodeId, NodeEntry> _byId = [];
-    private readonly Dictionary<IPEndPoint, NodeEntry> _byEndPoint = [];
     private readonly RoutingTableOptions _options;
+    private int _count;
+
+    /// <summary>Views handed out by <see cref="TryGet"/> and <see cref="RoutingBucket.Nodes"/>, one per live id; null until the first is asked for.</summary>
+    private Dictionary<NodeId, NodeEntry>? _views;
 
     /// <summary>Creates an empty table: one bucket covering the whole id space.</summary>
     /// <param name="localId">Our own node id.</param>
@@ -62,8 +66,6 @@ internal sealed partial class RoutingTable
         _options.Validate();
         LocalId = localId;
         AddressFamily = addressFamily;
-        _scratch = new NodeEntry[_options.BucketSize];
-        _scratchDistances = new NodeId[_options.BucketSize];
 
         // Never changed: due for a refresh at once (a fresh node bootstraps anyway).
         _buckets.Add(NewBucket(localId, 0, DateTimeOffset.MinValue));
@@ -78,7 +80,7 @@ internal sealed partial class RoutingTable
     public RoutingTableOptions Options => _options;
 
     /// <summary>How many live nodes the table holds (of every state).</summary>
-    public int Count => _byId.Count;
+    public int Count => _count;
 
     /// <summary>How many buckets the table has (1 to 160).</summary>
     public int BucketCount => _buckets.Count;
@@ -94,7 +96,7 @@ internal sealed partial class RoutingTable
             int n = 0;
             foreach (RoutingBucket b in _buckets)
             {
-                n += b.Replacements.Length;
+                n += b.Waiting.Length;
             }
 
             return n;
@@ -102,10 +104,14 @@ internal sealed partial class RoutingTable
     }
 
     /// <summary>Whether a live node has this id.</summary>
-    public bool Contains(NodeId id) => _byId.ContainsKey(id);
+    public bool Contains(NodeId id) => _buckets[BucketIndexOf(id)].IndexOfLive(id) >= 0;
 
-    /// <summary>Finds the live node with this id.</summary>
-    public bool TryGet(NodeId id, [MaybeNullWhen(false)] out NodeEntry entry) => _byId.TryGetValue(id, out entry);
+    /// <summary>A view of the live node with this id (one view per id while it stays live).</summary>
+    public bool TryGet(NodeId id, [MaybeNullWhen(false)] out NodeEntry entry)
+    {
+        entry = Contains(id) ? View(id) : null;
+        return entry is not null;
+    }
 
     /// <summary>The state of a live node at <paramref name="now"/>.</summary>
     public NodeState GetState(NodeEntry entry, DateTimeOffset now)
@@ -141,50 +147,55 @@ internal sealed partial class RoutingTable
             return RoutingOutcome.Ignored;
         }
 
-        if (_byId.TryGetValue(id, out NodeEntry? existing))
+        var address = NodeAddress.From(endPoint);
+        int index = BucketIndexOf(id);
+        RoutingBucket home = _buckets[index];
+        int slot = home.IndexOfLive(id);
+        if (slot >= 0)
         {
-            if (existing.EndPoint.Equals(endPoint))
+            ref RoutingNode existing = ref home.Live[slot];
+            if (existing.IsAt(address))
             {
-                RoutingBucket bucket = _buckets[BucketIndexOf(id)];
-                bool wasPending = existing.EvictionPingRequested is not null;
-                existing.RecordReply(roundTripTime, now);
-                bucket.LastChanged = now;
+                bool wasPending = existing.Pending != RoutingNode.Never;
+                existing.RecordReply(roundTripTime, now.UtcTicks);
+                home.LastChanged = now;
 
                 // It survived its eviction ping: the waiting replacement may try the next questionable node.
-                return wasPending && TryRequestEvictionPing(bucket, now) is { } next
-                    ? RoutingOutcome.PingToEvict(RoutingResult.Updated, next)
+                return wasPending && TryRequestEvictionPing(home, now) is int next
+                    ? RoutingOutcome.PingToEvict(RoutingResult.Updated, home.Live[next])
                     : RoutingOutcome.Of(RoutingResult.Updated);
             }
 
-            if (!existing.IsBad(_options))
+            if (!existing.IsBad(_options.MaxFailures))
             {
                 // Anti-hijack: a working entry is not moved by whoever claims its id elsewhere.
                 return RoutingOutcome.Rejected;
             }
 
-            RemoveLive(existing);
+            RemoveLive(index, slot);
         }
 
-        NodeEntry? displaced = null;
-        if (_byEndPoint.TryGetValue(endPoint, out displaced))
+        NodeId? displaced = null;
+        if (FindLive(address) is (int b, int s))
         {
             // The endpoint answered with a new id: the old id no longer lives there.
-            RemoveLive(displaced);
+            displaced = _buckets[b].Live[s].Id;
+            RemoveLive(b, s);
         }
 
-        if (!MakeRoomForAddress(id, endPoint, verified: true))
+        if (!MakeRoomForAddress(id, address, endPoint.Address, verified: true))
         {
             // Its address is another node's, or its /24 (/64) already has a node in the bucket.
             return RoutingOutcome.Crowded;
         }
 
         int bucketsBefore = _buckets.Count;
-        RoutingOutcome outcome = Insert(id, endPoint, roundTripTime, now);
+        RoutingOutcome outcome = Insert(id, address, endPoint.Address, roundTripTime, now);
 
         // Fill what the displaced entry or a split left empty, after the newcomer had its chance.
-        if (displaced is not null)
+        if (displaced is { } gone)
         {
-            Fill(_buckets[BucketIndexOf(displaced.Id)], now);
+            Fill(_buckets[BucketIndexOf(gone)], now);
         }
 
         if (_buckets.Count > bucketsBefore)
@@ -214,23 +225,27 @@ internal sealed partial class RoutingTable
             return RoutingOutcome.Ignored;
         }
 
-        RoutingBucket bucket = _buckets[BucketIndexOf(id)];
-        if (!_byId.TryGetValue(id, out NodeEntry? entry) || !entry.EndPoint.Equals(endPoint))
+        var address = NodeAddress.From(endPoint);
+        int index = BucketIndexOf(id);
+        RoutingBucket bucket = _buckets[index];
+        int slot = bucket.IndexOfLive(id);
+        if (slot < 0 || !bucket.Live[slot].IsAt(address))
         {
             // A candidate that failed its verification (or a replacement that went away) is forgotten.
-            ReplacementEntry? waiting = bucket.FindReplacement(id);
-            if (waiting is not null && waiting.EndPoint.Equals(endPoint))
+            int waiting = bucket.IndexOfWaiting(id);
+            if (waiting >= 0 && bucket.Waiting[waiting].IsAt(address))
             {
-                RemoveReplacement(bucket, waiting);
+                RemoveWaiting(bucket, waiting);
                 return RoutingOutcome.Of(RoutingResult.Removed);
             }
 
             return RoutingOutcome.Ignored;
         }
 
-        bool wasPinged = entry.EvictionPingRequested is not null;
+        ref RoutingNode entry = ref bucket.Live[slot];
+        bool wasPinged = entry.Pending != RoutingNode.Never;
         entry.RecordFailure();
-        bool bad = entry.IsBad(_options);
+        bool bad = entry.IsBad(_options.MaxFailures);
         if (!wasPinged && !bad)
         {
             return RoutingOutcome.Of(RoutingResult.FailureCounted);
@@ -238,14 +253,14 @@ internal sealed partial class RoutingTable
 
         if (TakeBestVerifiedReplacement(bucket) is { } replacement)
         {
-            RemoveLive(entry);
-            AddLive(bucket, Promote(replacement, now), now);
+            RemoveLive(index, slot);
+            AddLive(index, Promote(replacement, now), now);
             return RoutingOutcome.Of(RoutingResult.Removed);
         }
 
         // Nobody proven is waiting: ask for a candidate to be verified, so it can take the place.
-        return TryRequestVerification(bucket, now, countQuestionable: !bad) is { } candidate
-            ? RoutingOutcome.PingToVerify(RoutingResult.FailureCounted, candidate)
+        return TryRequestVerification(bucket, now, countQuestionable: !bad) is int candidate
+            ? RoutingOutcome.PingToVerify(RoutingResult.FailureCounted, bucket.Waiting[candidate])
             : RoutingOutcome.Of(RoutingResult.FailureCounted);
     }
 
@@ -253,17 +268,18 @@ internal sealed partial class RoutingTable
     /// <returns>Whether the id was known.</returns>
     public bool Remove(NodeId id, DateTimeOffset now)
     {
-        RoutingBucket bucket = _buckets[BucketIndexOf(id)];
+        int index = BucketIndexOf(id);
+        RoutingBucket bucket = _buckets[index];
         bool removed = false;
-        if (bucket.FindReplacement(id) is { } waiting)
+        if (bucket.IndexOfWaiting(id) is int waiting and >= 0)
         {
-            RemoveReplacement(bucket, waiting);
+            RemoveWaiting(bucket, waiting);
             removed = true;
         }
 
-        if (_byId.TryGetValue(id, out NodeEntry? entry))
+        if (bucket.IndexOfLive(id) is int slot and >= 0)
         {
-            RemoveLive(entry);
+            RemoveLive(index, slot);
             Fill(bucket, now);
             removed = true;
         }
@@ -271,42 +287,40 @@ internal sealed partial class RoutingTable
         return removed;
     }
 
-    private RoutingOutcome Insert(NodeId id, IPEndPoint endPoint, TimeSpan roundTripTime, DateTimeOffset now)
+    private RoutingOutcome Insert(NodeId id, NodeAddress address, IPAddress ip, TimeSpan roundTripTime, DateTimeOffset now)
     {
         while (true)
         {
             int index = BucketIndexOf(id);
             RoutingBucket bucket = _buckets[index];
-            ReplacementEntry? waiting = bucket.FindReplacement(id);
-            NodeEntry? bad = bucket.IsFull ? WorstBad(bucket) : null;
-            if (!bucket.IsFull || bad is not null)
+            int waiting = bucket.IndexOfWaiting(id);
+            int bad = bucket.IsFull ? WorstBad(bucket) : -1;
+            if (!bucket.IsFull || bad >= 0)
             {
-                if (bad is not null)
+                if (bad >= 0)
                 {
-                    RemoveLive(bad);
+                    RemoveLive(index, bad);
                 }
 
-                if (waiting is not null)
+                long queried = RoutingNode.Never;
+                if (waiting >= 0)
                 {
-                    RemoveReplacement(bucket, waiting);
+                    queried = bucket.Waiting[waiting].LastQuery;
+                    RemoveWaiting(bucket, waiting);
                 }
 
-                if (bucket.FindReplacement(endPoint) is { } stale)
+                if (bucket.IndexOfWaiting(address) is int stale and >= 0)
                 {
-                    RemoveReplacement(bucket, stale);
+                    RemoveWaiting(bucket, stale);
                 }
 
-                NodeEntry entry = new(id, endPoint, now, now, roundTripTime);
-                if (waiting?.LastQuery is { } queried)
-                {
-                    entry.RecordQuery(queried);
-                }
-
-                AddLive(bucket, entry, now);
+                var entry = new RoutingNode(id, address, SecureNodeId.IsValid(id, ip), IsRestricted(ip), now.UtcTicks, now.UtcTicks, roundTripTime);
+                entry.RecordQuery(queried);
+                AddLive(index, entry, now);
                 return RoutingOutcome.Of(RoutingResult.Added);
             }
 
-            if (index == _buckets.Count - 1 && _buckets.Count < MaxBuckets && MaySplitFor(id, endPoint, bucket))
+            if (index == _buckets.Count - 1 && _buckets.Count < MaxBuckets && MaySplitFor(id, ip, bucket))
             {
                 Split(now);
                 continue;
@@ -314,42 +328,44 @@ internal sealed partial class RoutingTable
 
             // Full of good or questionable nodes: the newcomer waits, proven. Whatever else waits
             // under its endpoint is stale: the endpoint just answered with this id.
-            if (bucket.FindReplacement(endPoint) is { } staleWaiting && !ReferenceEquals(staleWaiting, waiting))
+            if (bucket.IndexOfWaiting(address) is int staleWaiting and >= 0 && staleWaiting != waiting)
             {
-                RemoveReplacement(bucket, staleWaiting);
+                RemoveWaiting(bucket, staleWaiting);
+                waiting = bucket.IndexOfWaiting(id);
             }
 
-            if (waiting is null)
+            if (waiting < 0)
             {
-                waiting = new ReplacementEntry(id, endPoint, now);
-                if (!AddReplacement(bucket, MarkVerified(waiting, roundTripTime, now)))
+                var newcomer = new RoutingNode(id, address, SecureNodeId.IsValid(id, ip), IsRestricted(ip), now.UtcTicks, RoutingNode.Never, roundTripTime);
+                MarkVerified(ref newcomer, roundTripTime, now);
+                if (!AddWaiting(bucket, newcomer))
                 {
                     return RoutingOutcome.Ignored;
                 }
             }
             else
             {
-                if (!waiting.EndPoint.Equals(endPoint))
+                ref RoutingNode known = ref bucket.Waiting[waiting];
+                if (!known.IsAt(address))
                 {
-                    MoveReplacement(waiting, endPoint);
+                    MoveWaiting(ref known, address, ip);
                 }
 
-                MarkVerified(waiting, roundTripTime, now);
+                MarkVerified(ref known, roundTripTime, now);
             }
 
-            return TryRequestEvictionPing(bucket, now) is { } victim
-                ? RoutingOutcome.PingToEvict(RoutingResult.Cached, victim)
+            return TryRequestEvictionPing(bucket, now) is int victim
+                ? RoutingOutcome.PingToEvict(RoutingResult.Cached, bucket.Live[victim])
                 : RoutingOutcome.Of(RoutingResult.Cached);
         }
     }
 
-    private static ReplacementEntry MarkVerified(ReplacementEntry entry, TimeSpan roundTripTime, DateTimeOffset now)
+    private static void MarkVerified(ref RoutingNode entry, TimeSpan roundTripTime, DateTimeOffset now)
     {
         entry.RoundTripTime = entry.IsVerified ? entry.RoundTripTime + ((roundTripTime - entry.RoundTripTime) / 8) : roundTripTime;
-        entry.LastReply = now;
-        entry.LastHeard = now;
-        entry.VerificationRequested = null;
-        return entry;
+        entry.LastReply = now.UtcTicks;
+        entry.AddedOrHeard = now.UtcTicks;
+        entry.Pending = RoutingNode.Never;
     }
 
     /// <summary>
@@ -364,22 +380,24 @@ internal sealed partial class RoutingTable
         RoutingBucket far = NewBucket(LocalId ^ bit, last + 1, now);
         RoutingBucket near = NewBucket(LocalId, last + 1, now);
         bool ours = LocalId.GetBit(last);
-        foreach (NodeEntry e in old.Nodes)
-        {
-            (e.Id.GetBit(last) == ours ? near : far).AddNode(e);
-        }
-
-        foreach (ReplacementEntry r in old.Replacements)
-        {
-            (r.Id.GetBit(last) == ours ? near : far).AddReplacementUnchecked(r);
-        }
-
         _buckets[last] = far;
         _buckets.Add(near);
+        Span<RoutingNode> live = old.Live;
+        for (int i = 0; i < live.Length; i++)
+        {
+            bool isNear = live[i].Id.GetBit(last) == ours;
+            int slot = (isNear ? near : far).AddLive(live[i]);
+            ReindexEndPoint(live[i].Address, Location(last, i), Location(isNear ? last + 1 : last, slot));
+        }
+
+        foreach (ref readonly RoutingNode r in old.Waiting)
+        {
+            (r.Id.GetBit(last) == ours ? near : far).AddWaitingUnchecked(r);
+        }
     }
 
     private RoutingBucket NewBucket(NodeId prefix, int prefixLength, DateTimeOffset lastChanged) =>
-        new(prefix, prefixLength, _options.BucketSize, _options.ReplacementCacheSize, lastChanged);
+        new(this, prefix, prefixLength, _options.BucketSize, _options.ReplacementCacheSize, lastChanged);
 
     private bool IsUsable(NodeId id, IPEndPoint endPoint) =>
         id != LocalId
@@ -389,25 +407,32 @@ internal sealed partial class RoutingTable
         && !endPoint.Address.Equals(IPAddress.IPv6Any)
         && (!_options.EnforceNodeIds || SecureNodeId.IsValid(id, endPoint.Address));
 
-    private void AddLive(RoutingBucket bucket, NodeEntry entry, DateTimeOffset now)
+    private void AddLive(int index, in RoutingNode entry, DateTimeOffset now)
     {
-        bucket.AddNode(entry);
-        _byId[entry.Id] = entry;
-        _byEndPoint[entry.EndPoint] = entry;
-        IndexAddress(entry.EndPoint, entry);
+        RoutingBucket bucket = _buckets[index];
+        int slot = bucket.AddLive(entry);
+        _count++;
+        IndexEndPoint(entry.Address, Location(index, slot));
+        IndexAddress(entry, live: true);
         bucket.LastChanged = now;
     }
 
-    private void RemoveLive(NodeEntry entry)
+    private void RemoveLive(int index, int slot)
     {
-        _buckets[BucketIndexOf(entry.Id)].RemoveNode(entry);
-        _byId.Remove(entry.Id);
-        if (_byEndPoint.TryGetValue(entry.EndPoint, out NodeEntry? atEndPoint) && ReferenceEquals(atEndPoint, entry))
+        RoutingBucket bucket = _buckets[index];
+        UnindexEndPoint(bucket.Live[slot].Address, Location(index, slot));
+        RoutingNode entry = bucket.RemoveLiveAt(slot);
+        _count--;
+        for (int i = slot; i < bucket.Count; i++)
         {
-            _byEndPoint.Remove(entry.EndPoint);
+            ReindexEndPoint(bucket.Live[i].Address, Location(index, i + 1), Location(index, i));
         }
 
-        UnindexAddress(entry.EndPoint, entry);
+        UnindexAddress(entry, live: true);
+        if (_views is not null && _views.Remove(entry.Id, out NodeEntry? view))
+        {
+            view.Detach(entry);
+        }
     }
 
     /// <summary>Moves verified replacements into the live table while the bucket has room.</summary>
@@ -415,62 +440,63 @@ internal sealed partial class RoutingTable
     {
         while (!bucket.IsFull && TakeBestVerifiedReplacement(bucket) is { } replacement)
         {
-            AddLive(bucket, Promote(replacement, now), now);
+            AddLive(_buckets.IndexOf(bucket), Promote(replacement, now), now);
         }
     }
 
-    private NodeEntry Promote(ReplacementEntry replacement, DateTimeOffset now)
+    private static RoutingNode Promote(RoutingNode replacement, DateTimeOffset now)
     {
-        NodeEntry entry = new(replacement.Id, replacement.EndPoint, now, replacement.LastReply!.Value, replacement.RoundTripTime);
-        if (replacement.LastQuery is { } queried)
-        {
-            entry.RecordQuery(queried);
-        }
-
-        return entry;
+        // Added now; it keeps its last reply, last query and round trip; a pending verification ends.
+        replacement.AddedOrHeard = now.UtcTicks;
+        replacement.Pending = RoutingNode.Never;
+        return replacement;
     }
 
     /// <summary>
     /// Removes and returns the verified replacement that answered most recently. Replacements whose
     /// endpoint has meanwhile become a live node's are dropped on the way.
     /// </summary>
-    private ReplacementEntry? TakeBestVerifiedReplacement(RoutingBucket bucket)
+    private RoutingNode? TakeBestVerifiedReplacement(RoutingBucket bucket)
     {
         while (true)
         {
-            ReplacementEntry? best = null;
-            foreach (ReplacementEntry r in bucket.Replacements)
+            int best = -1;
+            Span<RoutingNode> waiting = bucket.Waiting;
+            for (int i = 0; i < waiting.Length; i++)
             {
-                if (r.IsVerified && (best is null || r.LastReply > best.LastReply))
+                if (waiting[i].IsVerified && (best < 0 || waiting[i].LastReply > waiting[best].LastReply))
                 {
-                    best = r;
+                    best = i;
                 }
             }
 
-            if (best is null)
+            if (best < 0)
             {
                 return null;
             }
 
-            RemoveReplacement(bucket, best);
-            if (!_byEndPoint.ContainsKey(best.EndPoint) && !_byId.ContainsKey(best.Id))
+            RoutingNode taken = waiting[best];
+            RemoveWaiting(bucket, best);
+            if (FindLive(taken.Address) is null && !Contains(taken.Id))
             {
-                return best;
+                return taken;
             }
         }
     }
 
-    /// <summary>The bad node to replace first: most failures, then longest silent.</summary>
-    private NodeEntry? WorstBad(RoutingBucket bucket)
+    /// <summary>The bad node to replace first: most failures, then longest silent; -1 if none.</summary>
+    private int WorstBad(RoutingBucket bucket)
     {
-        NodeEntry? worst = null;
-        foreach (NodeEntry e in bucket.Nodes)
+        int worst = -1;
+        Span<RoutingNode> live = bucket.Live;
+        for (int i = 0; i < live.Length; i++)
         {
-            if (e.IsBad(_options)
-                && (worst is null || e.FailureCount > worst.FailureCount
-                    || (e.FailureCount == worst.FailureCount && e.LastSeen < worst.LastSeen)))
+            ref readonly RoutingNode e = ref live[i];
+            if (e.IsBad(_options.MaxFailures)
+                && (worst < 0 || e.FailureCount > live[worst].FailureCount
+                    || (e.FailureCount == live[worst].FailureCount && e.LastSeen < live[worst].LastSeen)))
             {
-                worst = e;
+                worst = i;
             }
         }
 
@@ -479,39 +505,68 @@ internal sealed partial class RoutingTable
 
     /// <summary>
     /// When verified replacements outnumber the eviction pings in flight, marks the least recently
-    /// seen questionable node not yet pinged and returns it.
+    /// seen questionable node not yet pinged and returns its slot.
     /// </summary>
-    private NodeEntry? TryRequestEvictionPing(RoutingBucket bucket, DateTimeOffset now)
+    private int? TryRequestEvictionPing(RoutingBucket bucket, DateTimeOffset now)
     {
         int verified = 0;
-        foreach (ReplacementEntry r in bucket.Replacements)
+        foreach (ref readonly RoutingNode r in bucket.Waiting)
         {
             verified += r.IsVerified ? 1 : 0;
         }
 
+        long goodAfter = GoodAfterTicks(now, _options);
         int pending = 0;
-        NodeEntry? victim = null;
-        foreach (NodeEntry e in bucket.Nodes)
+        int victim = -1;
+        Span<RoutingNode> live = bucket.Live;
+        for (int i = 0; i < live.Length; i++)
         {
-            if (IsPending(e.EvictionPingRequested, now))
+            ref readonly RoutingNode e = ref live[i];
+            if (IsPending(e.Pending, now))
             {
                 pending++;
             }
-            else if (e.GetState(now, _options) == NodeState.Questionable && (victim is null || e.LastSeen < victim.LastSeen))
+            else if (e.GetState(goodAfter, _options.MaxFailures) == NodeState.Questionable && (victim < 0 || e.LastSeen < live[victim].LastSeen))
             {
-                victim = e;
+                victim = i;
             }
         }
 
-        if (victim is null || verified <= pending)
+        if (victim < 0 || verified <= pending)
         {
             return null;
         }
 
-        victim.EvictionPingRequested = now;
+        live[victim].Pending = now.UtcTicks;
         return victim;
     }
 
-    private static bool IsPending(DateTimeOffset? requested, DateTimeOffset now) =>
-        requested is { } at && now - at < PingRequestLifetime;
+    private static bool IsPending(long requested, DateTimeOffset now) =>
+        requested != RoutingNode.Never && now.UtcTicks - requested < PingRequestLifetime.Ticks;
+
+    /// <summary>A view of the live node with this id; the caller checked it is live.</summary>
+    internal NodeEntry View(NodeId id)
+    {
+        _views ??= [];
+        if (!_views.TryGetValue(id, out NodeEntry? view))
+        {
+            view = new NodeEntry(this, LiveRef(id));
+            _views[id] = view;
+        }
+
+        return view;
+    }
+
+    /// <summary>The stored live node with this id (for views).</summary>
+    internal ref RoutingNode LiveRef(NodeId id)
+    {
+        RoutingBucket bucket = _buckets[BucketIndexOf(id)];
+        int slot = bucket.IndexOfLive(id);
+        if (slot < 0)
+        {
+            throw new InvalidOperationException($"{id} is not live in the table.");
+        }
+
+        return ref bucket.Live[slot];
+    }
 }

@@ -51,6 +51,7 @@ internal sealed record RoutingTableOptions
         ArgumentOutOfRangeException.ThrowIfGreaterThan(ReplacementCacheSize, 1024, nameof(ReplacementCacheSize));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(GoodFor, TimeSpan.Zero, nameof(GoodFor));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxFailures, 1, nameof(MaxFailures));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(MaxFailures, byte.MaxValue, nameof(MaxFailures)); // the count is stored in a byte
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(BucketRefreshInterval, TimeSpan.Zero, nameof(BucketRefreshInterval));
     }
 }

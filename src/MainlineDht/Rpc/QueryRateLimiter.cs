@@ -82,6 +82,9 @@ internal sealed class QueryRateLimiter
 
     private long _bansStarted;
 
+    /// <summary>Told of each ban as it starts (the address, the ban's length); called under the limiter's lock, outside the node's gate (it must not take the gate).</summary>
+    public Action<IPAddress, TimeSpan>? OnBanned { get; init; }
+
     /// <summary>Addresses banned now (some of them may have just expired).</summary>
     public int Banned
     {
@@ -182,6 +185,7 @@ internal sealed class QueryRateLimiter
 
         bans[address] = now + (long)(_banDuration.TotalSeconds * _time.TimestampFrequency);
         _bansStarted++;
+        OnBanned?.Invoke(address, _banDuration);
         return true;
     }
 

@@ -63,6 +63,12 @@ internal sealed class RpcClient : IOutboxSender
     /// <summary>Queries in flight (under the gate).</summary>
     public int Outstanding => _transactions.Count;
 
+    /// <summary>The node's instruments (queries sent, replies, timeouts); none in tests that build a client alone.</summary>
+    public Diagnostics.DhtMetrics? Metrics { get; init; }
+
+    /// <summary>The gauge of this family's queries in flight, written as queries start and end.</summary>
+    public Diagnostics.FamilyGauges? Gauges { get; init; }
+
     /// <summary>How long a lookup waits before it counts a node as slow (from the round trips measured so far; under the gate).</summary>
     public TimeSpan SlowAfter => _roundTrips.SlowAfter;
 
@@ -148,6 +154,7 @@ internal sealed class RpcClient : IOutboxSender
         if (owned is KrpcResponse response)
         {
             Responses++;
+            Metrics?.ResponseReceived();
             _observer.OnReply(response.Id, source, roundTrip);
             if (response.GetExternalEndPoint() is IPEndPoint external)
             {
@@ -158,6 +165,7 @@ internal sealed class RpcClient : IOutboxSender
         }
 
         Errors++;
+        Metrics?.ErrorReceived();
         return new RpcCompletion(pending, new RpcResult(RpcStatus.Error, source, null, owned as KrpcError, roundTrip));
     }
 
@@ -183,6 +191,7 @@ internal sealed class RpcClient : IOutboxSender
             }
 
             _oldest = _newest = null;
+            Gauges?.Outstanding = 0;
         }
 
         foreach (PendingQuery query in all)
@@ -191,6 +200,8 @@ internal sealed class RpcClient : IOutboxSender
             query.Completion.TrySetResult(new RpcResult(RpcStatus.Cancelled, query.EndPoint, null, null, TimeSpan.Zero));
         }
     }
+
+    void IOutboxSender.OnSent(object? state, int tag) => Metrics?.QuerySent(((PendingQuery)state!).Method);
 
     void IOutboxSender.OnNotSent(object? state, int tag)
     {
@@ -239,10 +250,11 @@ internal sealed class RpcClient : IOutboxSender
             long now = _time.GetTimestamp();
             while (_oldest is PendingQuery query && _time.GetElapsedTime(query.SentTimestamp, now) >= _timeout)
             {
-                Unlink(query);
                 _transactions.Remove(query);
+                Unlink(query);
                 query.Cancellation.Unregister();
                 Timeouts++;
+                Metrics?.Timeout();
                 (expired ??= []).Add(query);
                 _observer.OnFailure(query.ExpectedId, query.EndPoint);
             }
@@ -274,6 +286,7 @@ internal sealed class RpcClient : IOutboxSender
 
     private void Link(PendingQuery query)
     {
+        Gauges?.Outstanding = _transactions.Count;
         if (_newest is null)
         {
             _oldest = _newest = query;
@@ -307,6 +320,7 @@ internal sealed class RpcClient : IOutboxSender
         }
 
         query.Previous = query.Next = null;
+        Gauges?.Outstanding = _transactions.Count;
     }
 
     private sealed record Cancelled(RpcClient Client, PendingQuery Query);

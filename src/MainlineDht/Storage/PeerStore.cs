@@ -187,6 +187,9 @@ internal sealed partial class PeerStore
         return count;
     }
 
+    /// <summary>Whether any peer of <paramref name="infoHash"/> is held (live or not yet removed as expired).</summary>
+    internal bool Holds(NodeId infoHash) => _swarms.ContainsKey(infoHash);
+
     /// <summary>
     /// Fills the BEP 33 scrape filters for <paramref name="infoHash"/>: <paramref name="seeds"/>
     /// (<c>BFsd</c>) with the addresses of live seeds, <paramref name="peers"/> (<c>BFpe</c>) with the

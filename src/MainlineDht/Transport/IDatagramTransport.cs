@@ -54,6 +54,13 @@ public sealed class SendPolicy
     /// <summary>Allows only 127.0.0.0/8 and ::1; <paramref name="onRefused"/> hears of every other destination.</summary>
     public static SendPolicy LoopbackOnly(Action<IPEndPoint>? onRefused = null) => new(IPAddress.IsLoopback, onRefused);
 
+    /// <summary>Whether <paramref name="destination"/> may be sent to, without reporting a refusal (the node's log asks after the fact).</summary>
+    internal bool Permits(IPEndPoint destination)
+    {
+        IPAddress address = destination.Address.IsIPv4MappedToIPv6 ? destination.Address.MapToIPv4() : destination.Address;
+        return _allow(address);
+    }
+
     /// <summary>True when <paramref name="destination"/> may be sent to; otherwise reports it and returns false.</summary>
     public bool Allows(IPEndPoint destination)
     {

@@ -11,6 +11,11 @@ internal interface IOutboxSender
     /// (send policy, closed transport, socket error) or its transport threw. Called outside the gate.
     /// </summary>
     void OnNotSent(object? state, int tag);
+
+    /// <summary>The datagram enqueued with <paramref name="state"/> and <paramref name="tag"/> left. Called outside the gate.</summary>
+    void OnSent(object? state, int tag)
+    {
+    }
 }
 
 /// <summary>
@@ -24,14 +29,17 @@ internal sealed class Outbox
 {
     private readonly Lock _gate;
     private readonly Action<Exception, IPEndPoint> _onFault;
+    private readonly Action<IPEndPoint>? _onNotSent;
     private readonly Queue<Item> _queue = new();
 
     /// <param name="gate">The node's gate: the queue is touched only under it.</param>
     /// <param name="onFault">Told of a transport that threw (a bug: UDP errors are results, not exceptions); called outside the gate.</param>
-    public Outbox(Lock gate, Action<Exception, IPEndPoint> onFault)
+    /// <param name="onNotSent">Told of every datagram the transport did not send (refused or failed); called outside the gate.</param>
+    public Outbox(Lock gate, Action<Exception, IPEndPoint> onFault, Action<IPEndPoint>? onNotSent = null)
     {
         _gate = gate;
         _onFault = onFault;
+        _onNotSent = onNotSent;
     }
 
     /// <summary>Datagrams waiting to be sent (under the gate).</summary>
@@ -80,9 +88,28 @@ internal sealed class Outbox
                     ArrayPool<byte>.Shared.Return(item.Buffer);
                     item.Sender?.OnNotSent(item.State, item.Tag);
                 }
-                else if (Send(item))
+                else
                 {
-                    broken = item.Transport;
+                    // The send itself stays in Flush: a transport's fault is reported at this site.
+                    bool sent = false;
+                    Exception? fault = null;
+                    try
+                    {
+                        sent = item.Transport.TrySend(item.Buffer.AsSpan(0, item.Length), item.Destination);
+                    }
+                    catch (Exception e) when (e is not OutOfMemoryException)
+                    {
+                        fault = e;
+                    }
+                    finally
+                    {
+                        ArrayPool<byte>.Shared.Return(item.Buffer);
+                    }
+
+                    if (Sent(item, sent, fault))
+                    {
+                        broken = item.Transport;
+                    }
                 }
             }
         }
@@ -91,27 +118,20 @@ internal sealed class Outbox
 
     private const int Batch = 16;
 
-    /// <summary>Sends one datagram; true when its transport threw (reported, and what else waits for it dropped).</summary>
-    private bool Send(Item item)
+    /// <summary>Tells the sender what became of one datagram; true when its transport threw (reported, and what else waits for it dropped).</summary>
+    private bool Sent(Item item, bool sent, Exception? fault)
     {
-        bool sent = false;
-        Exception? fault = null;
-        try
+        if (sent)
         {
-            sent = item.Transport.TrySend(item.Buffer.AsSpan(0, item.Length), item.Destination);
+            item.Sender?.OnSent(item.State, item.Tag);
         }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            fault = e;
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(item.Buffer);
-        }
-
-        if (!sent)
+        else
         {
             item.Sender?.OnNotSent(item.State, item.Tag);
+            if (fault is null)
+            {
+                _onNotSent?.Invoke(item.Destination);
+            }
         }
 
         if (fault is not null)

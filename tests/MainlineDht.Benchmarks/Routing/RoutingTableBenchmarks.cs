@@ -14,7 +14,7 @@ public class RoutingTableBenchmarks
 {
     private static readonly DateTimeOffset Now = new(2025, 1, 1, 12, 0, 0, TimeSpan.Zero);
 
-    private readonly NodeEntry[] _destination = new NodeEntry[8];
+    private readonly RoutingNode[] _destination = new RoutingNode[8];
     private RoutingTable _table = null!;
     private NodeId[] _targets = null!;
     private NodeId[] _nearTargets = null!;

@@ -36,7 +36,7 @@ public sealed class LoopbackSwarmTests : GuardedTest
         QueriesPerSecondPerIp = 0,
         QueryTimeout = TimeSpan.FromSeconds(2),
         StateFile = stateFile,
-        OnWarning = warn,
+        LoggerFactory = new TestLogger(warn),
     };
 
     private static IPAddress Address(int block, int index) => new([127, (byte)block, (byte)(index >> 8), (byte)((index & 0xff) + 1)]);

@@ -76,7 +76,7 @@ public sealed class BootstrapTests : GuardedTest
             UsePublicRouters = false,
             RunContinuationsInline = true,
             ResolveHost = FakeResolve,
-            OnWarning = message => _warnings.Add((_clock.Elapsed, message)),
+            LoggerFactory = new TestLogger(message => _warnings.Add((_clock.Elapsed, message))),
         };
         options = configure?.Invoke(options) ?? options;
         var transport = new PolicedTransport(
@@ -193,12 +193,12 @@ public sealed class BootstrapTests : GuardedTest
         (DhtNode node, _) = Start(10, o => o with
         {
             BootstrapNodes = ["no-such-host.invalid:6881", DeadGiven.ToString()],
-            OnWarning = message =>
+            LoggerFactory = new TestLogger(message =>
             {
                 // Another thread can take the node's gate meanwhile: the warning is not given under it.
                 gateFree &= Task.Run(() => self!.GetStatistics()).Wait(TimeSpan.FromSeconds(10));
                 _warnings.Add((_clock.Elapsed, message));
-            },
+            }),
         });
         self = node;
 

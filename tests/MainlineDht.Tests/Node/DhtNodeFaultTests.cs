@@ -30,7 +30,7 @@ public sealed class DhtNodeFaultTests
                 UsePublicRouters = false,
                 SendPolicy = NetworkGuard.Policy,
                 QueriesPerSecondPerIp = 0,
-                OnWarning = Warn,
+                LoggerFactory = new TestLogger(Warn),
             },
             _transport);
         _node.Start();
@@ -89,7 +89,7 @@ public sealed class DhtNodeFaultTests
     }
 
     [Test]
-    public async Task A_warning_callback_that_throws_is_counted_and_does_not_escape_the_receive_path()
+    public async Task A_logger_that_throws_is_counted_and_does_not_escape_the_receive_path()
     {
         await using var node = new DhtNode(
             new DhtNodeOptions
@@ -98,13 +98,13 @@ public sealed class DhtNodeFaultTests
                 RandomSeed = 2,
                 UsePublicRouters = false,
                 SendPolicy = NetworkGuard.Policy,
-                OnWarning = _ => throw new InvalidOperationException("a broken callback"),
+                LoggerFactory = new TestLogger(_ => throw new InvalidOperationException("a broken callback")),
             },
             _transport = new ScriptedTransport(new IPEndPoint(IPAddress.Parse("127.0.0.1"), 6882)));
         node.Start();
         _transport.SendFault = () => new InvalidOperationException("the transport broke");
         Assert.That(() => _transport.Exchange(Ping, Querier), Throws.Nothing);
-        Assert.That(node.GetStatistics().InternalErrors, Is.EqualTo(2), "the fault and the callback's");
+        Assert.That(node.GetStatistics().InternalErrors, Is.EqualTo(2), "the fault and the logger's");
     }
 
     private sealed class Fault<T> : Exception

@@ -47,7 +47,7 @@ public sealed class DhtNodeReplyTests
                 SendPolicy = NetworkGuard.Policy,
                 QueriesPerSecondPerIp = 0,
                 MaxInfoHashes = maxInfoHashes,
-                OnWarning = _warnings.Add,
+                LoggerFactory = new TestLogger(_warnings.Add),
             },
             _transport);
         _node.Start();

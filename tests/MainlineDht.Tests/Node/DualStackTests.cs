@@ -36,7 +36,7 @@ public sealed class DualStackTests : GuardedTest
         SendPolicy = NetworkGuard.Policy,
         UsePublicRouters = false,
         QueriesPerSecondPerIp = 0, // every IPv6 node of a test shares ::1
-        OnWarning = _warnings.Add,
+        LoggerFactory = new TestLogger(_warnings.Add),
     };
 
     private async Task<DhtNode> StartAsync(DhtNodeOptions options)

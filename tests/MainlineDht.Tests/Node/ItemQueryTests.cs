@@ -51,7 +51,7 @@ public sealed class ItemQueryTests
                 QueriesPerSecondPerIp = 0,
                 ItemSignatureVerifier = verifier ? new FakeItemSignatures() : null,
                 MaxItems = maxItems,
-                OnWarning = _warnings.Add,
+                LoggerFactory = new TestLogger(_warnings.Add),
             },
             _transport);
         _node.Start();
@@ -233,7 +233,7 @@ public sealed class ItemQueryTests
             new DhtNodeOptions
             {
                 NodeId = NodeId, TimeProvider = clock, RandomSeed = 1, UsePublicRouters = false, SendPolicy = NetworkGuard.Policy,
-                QueriesPerSecondPerIp = 0, ItemLifetime = TimeSpan.FromMinutes(10), OnWarning = _warnings.Add,
+                QueriesPerSecondPerIp = 0, ItemLifetime = TimeSpan.FromMinutes(10), LoggerFactory = new TestLogger(_warnings.Add),
             },
             _transport);
         _node.Start();

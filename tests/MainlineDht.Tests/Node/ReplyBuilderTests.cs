@@ -41,12 +41,14 @@ public sealed class ReplyBuilderTests
         _reply = new ReplyBuilder(_node, _host, _transport);
     }
 
-    private byte[] Send(Action build, KrpcQuery query, IPEndPoint source)
+    private byte[] Send(Action build, KrpcQuery query, IPEndPoint source) => Send(build, query, source, ReplyBuilder.Budget, verified: true);
+
+    private byte[] Send(Action build, KrpcQuery query, IPEndPoint source, int limit, bool verified)
     {
         int before = _transport.Sent.Count;
         lock (_node.Gate)
         {
-            _reply.Begin(query, source, _clock.GetUtcNow());
+            _reply.Begin(query, source, _clock.GetUtcNow(), limit, verified);
             build();
             _reply.SendResponse();
         }
@@ -180,6 +182,37 @@ public sealed class ReplyBuilderTests
     }
 
     [Test]
+    public void The_largest_mutable_item_goes_past_the_budget_to_a_stranger_whose_get_pays_four_times_for_it()
+    {
+        _host.Fill(8);
+        byte[] key = new byte[32];
+        byte[] signature = new byte[64];
+        byte[] largest = [.. "996:"u8, .. new byte[996]];
+        NodeId target = ItemTarget.ForMutable(key, []);
+        StoredItem item = StoredItem.Mutable(target, new MutableItemPut(key, [], 1, largest, signature));
+        KrpcQuery Get(int padding) => new GetQuery { Id = NodeId.Parse("1111111111111111111111111111111111111111"), Target = target, Padding = padding, TransactionId = "aa"u8.ToArray() };
+        void Build()
+        {
+            _reply.AddToken();
+            _reply.AddItem(item, querySequence: null);
+            _reply.AddNodes(target, WantFamilies.IPv4);
+        }
+
+        KrpcQuery plain = Get(0), padded = Get(KrpcQuery.LargeReplyPadding);
+        int plainSize = KrpcCodec.Encode(plain).Length, paddedSize = KrpcCodec.Encode(padded).Length;
+        byte[] cut = Send(Build, plain, Querier, 4 * plainSize, verified: false);
+        byte[] whole = Send(Build, padded, Querier, 4 * paddedSize, verified: false);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(((KrpcResponse)KrpcCodec.Decode(cut)).Value.Length, Is.Zero, "left out whole");
+            Assert.That(cut.Length, Is.LessThanOrEqualTo(4 * plainSize));
+            Assert.That(((KrpcResponse)KrpcCodec.Decode(whole)).Value.ToArray(), Is.EqualTo(largest));
+            Assert.That(whole.Length, Is.GreaterThan(ReplyBuilder.Budget).And.LessThanOrEqualTo(4 * paddedSize));
+        }
+    }
+
+    [Test]
     public void Without_want_the_nodes_are_of_the_requesters_family_from_that_familys_table()
     {
         _host.Fill(8);
@@ -219,7 +252,7 @@ public sealed class ReplyBuilderTests
             }
         }
 
-        public int FindClosestToShare(AddressFamily family, NodeId target, Span<NodeEntry> destination)
+        public int FindClosestToShare(AddressFamily family, NodeId target, Span<RoutingNode> destination)
         {
             Asked.Add(family);
             List<NodeEntry> table = family == AddressFamily.InterNetwork ? _v4 : _v6;

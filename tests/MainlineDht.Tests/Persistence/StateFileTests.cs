@@ -29,7 +29,7 @@ public sealed class StateFileTests
     [Test]
     public void No_file_is_a_fresh_start_without_a_warning()
     {
-        var file = new StateFile(PathOf("state.json"), _warnings.Add);
+        var file = new StateFile(PathOf("state.json"), new TestLogger(_warnings.Add));
         Assert.That(file.Load(Now), Is.Null);
         Assert.That(file.Status, Is.EqualTo(new StateLoadStatus.NoFile(PathOf("state.json"))));
         Assert.That(file.Status!.Message, Does.StartWith("no state file at "));
@@ -50,7 +50,7 @@ public sealed class StateFileTests
                 new SavedNode(NodeId.Parse("4444444444444444444444444444444444444444"), IPEndPoint.Parse("[::1]:6882"), Now),
             ],
         };
-        var file = new StateFile(PathOf("state.json"), _warnings.Add);
+        var file = new StateFile(PathOf("state.json"), new TestLogger(_warnings.Add));
         Assert.That(file.TrySave(state), Is.True);
         Assert.That(File.ReadAllText(PathOf("state.json")), Does.Contain("\"nodes6\"").And.Contain("[::1]:6882"));
 
@@ -73,7 +73,7 @@ public sealed class StateFileTests
               "nodes": [ { "id": "2222222222222222222222222222222222222222", "endpoint": "127.0.0.2:6881", "last_seen": "2026-01-01T00:00:00+00:00" } ]
             }
             """);
-        var file = new StateFile(PathOf("old.json"), _warnings.Add);
+        var file = new StateFile(PathOf("old.json"), new TestLogger(_warnings.Add));
         DhtNodeState? loaded = file.Load(Now);
         Assert.That((loaded!.Nodes.Count, loaded.Nodes6.Count), Is.EqualTo((1, 0)));
         Assert.That(file.Status!.Message, Is.EqualTo($"loaded 1 nodes from {PathOf("old.json")}"), "the message the command line matches on");
@@ -86,7 +86,7 @@ public sealed class StateFileTests
     public void A_bad_file_is_set_aside_with_a_typed_status_and_one_warning()
     {
         File.WriteAllText(PathOf("state.json"), "{ not json");
-        var file = new StateFile(PathOf("state.json"), _warnings.Add);
+        var file = new StateFile(PathOf("state.json"), new TestLogger(_warnings.Add));
         Assert.That(file.Load(Now), Is.Null);
 
         var aside = (StateLoadStatus.SetAside)file.Status!;
@@ -104,7 +104,7 @@ public sealed class StateFileTests
             { "format": "mainline-dht-state", "version": 1, "node_id": "1111111111111111111111111111111111111111",
               "nodes": [], "nodes6": [ { "id": "nope", "endpoint": "[::1]:1" } ] }
             """);
-        var file = new StateFile(PathOf("state.json"), _warnings.Add);
+        var file = new StateFile(PathOf("state.json"), new TestLogger(_warnings.Add));
         file.Load(Now);
         Assert.That(((StateLoadStatus.SetAside)file.Status!).Reason, Is.EqualTo("IPv6 node 0 has an invalid id or endpoint"));
     }

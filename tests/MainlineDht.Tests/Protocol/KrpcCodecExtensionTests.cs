@@ -354,3 +354,48 @@ public sealed class KrpcCodecExtensionTests
         Assert.That(Text(KrpcCodec.Encode(query)), Is.EqualTo(KrpcVectors.FindNodeQuery));
     }
 }
+
+/// <summary>
+/// <see cref="KrpcQuery.Padding"/>: <c>pad</c> zero bytes in the arguments, in sorted key order,
+/// which a decoder skips like any unknown key.
+/// </summary>
+[TestFixture]
+public sealed class KrpcQueryPaddingTests
+{
+    private static readonly NodeId A = new(Latin1(KrpcVectors.IdA));
+    private static readonly NodeId M = new(Latin1(KrpcVectors.IdM));
+
+    public static IEnumerable<TestCaseData> Padded()
+    {
+        yield return new TestCaseData(
+            new PingQuery { Id = A, Padding = 3, TransactionId = Latin1("aa") },
+            $"d1:ad2:id20:{KrpcVectors.IdA}3:pad3:\0\0\0e1:q4:ping1:t2:aa1:y1:qe").SetName("ping");
+        yield return new TestCaseData(
+            new GetPeersQuery { Id = A, InfoHash = M, NoSeed = true, Scrape = true, Padding = 2, TransactionId = Latin1("aa") },
+            $"d1:ad2:id20:{KrpcVectors.IdA}9:info_hash20:{KrpcVectors.IdM}6:noseedi1e3:pad2:\0\06:scrapei1ee1:q9:get_peers1:t2:aa1:y1:qe").SetName("get_peers with noseed and scrape");
+        yield return new TestCaseData(
+            new SampleInfohashesQuery { Id = A, Target = M, Padding = 1, TransactionId = Latin1("aa") },
+            $"d1:ad2:id20:{KrpcVectors.IdA}3:pad1:\06:target20:{KrpcVectors.IdM}e1:q17:sample_infohashes1:t2:aa1:y1:qe").SetName("sample_infohashes");
+        yield return new TestCaseData(
+            new GetQuery { Id = A, Target = M, Sequence = 4, Padding = 1, TransactionId = Latin1("aa") },
+            $"d1:ad2:id20:{KrpcVectors.IdA}3:pad1:\03:seqi4e6:target20:{KrpcVectors.IdM}e1:q3:get1:t2:aa1:y1:qe").SetName("get with seq");
+    }
+
+    [TestCaseSource(nameof(Padded))]
+    public void Padding_is_written_in_key_order_and_skipped_when_read(KrpcQuery query, string expected)
+    {
+        byte[] encoded = KrpcCodec.Encode(query);
+
+        Assert.That(Text(encoded), Is.EqualTo(expected));
+        var decoded = (KrpcQuery)KrpcCodec.Decode(encoded);
+        Assert.That(decoded.GetType(), Is.EqualTo(query.GetType()));
+        Assert.That(KrpcCodec.Encode(decoded).Length, Is.EqualTo(encoded.Length - (5 + 2 + query.Padding)), "read back without the pad");
+    }
+
+    [Test]
+    public void Padding_is_bounded()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => _ = new PingQuery { Padding = KrpcQuery.MaxPadding + 1 });
+        Assert.Throws<ArgumentOutOfRangeException>(() => _ = new PingQuery { Padding = -1 });
+    }
+}

@@ -43,6 +43,8 @@ internal sealed class AnnouncePeerHandler : IQueryHandler
         }
 
         node.Counters.AnnouncesAccepted++;
+        node.Metrics.AnnounceAccepted();
+        node.Metrics.StoreChanged(node.Peers.PeerCount, node.Peers.InfoHashCount);
         reply.SendResponse();
         node.Watchers?.Publish(new HeardQuery(KrpcMethod.AnnouncePeer, announce.InfoHash, source, announce.Id, port, announce.ImpliedPort, announce.Seed, reply.Now));
     }

@@ -5,10 +5,8 @@ namespace MainlineDht.Node.Handlers;
 
 /// <summary>
 /// BEP 51 <c>sample_infohashes</c>: the closest nodes, then a sample of the stored infohashes that
-/// fits. Held to the 1,200-byte budget, not the amplification factor: crawlers are read-only
-/// (BEP 43), so no node ever verifies them, and a sample cut to what fits 4 times the query (about 4
-/// infohashes) would make every crawl ten times the queries. At most 40 infohashes and 8 nodes: a
-/// reply of about 1,100 bytes.
+/// fits (at most 40; for a source we never verified, what fits 4 times its query: our crawler pads
+/// its queries to earn a whole sample, see <see cref="Protocol.KrpcQuery.Padding"/>).
 /// </summary>
 internal sealed class SampleInfohashesHandler : IQueryHandler
 {
@@ -20,7 +18,6 @@ internal sealed class SampleInfohashesHandler : IQueryHandler
     public void Handle(KrpcQuery query, IPEndPoint source, ReplyBuilder reply)
     {
         var sample = (SampleInfohashesQuery)query;
-        reply.HoldToBudget();
         reply.AddNodes(sample.Target, sample.Want);
         reply.AddSamples(Interval);
         reply.SendResponse();

@@ -162,7 +162,17 @@ public sealed class UdpTransport : IDatagramTransport
             return;
         }
 
-        // Closing the socket wakes the threads blocked on it (the runtime shuts it down first).
+        // Shut down first: on Linux a close alone does not wake a thread blocked receiving on the
+        // socket, a shutdown does (the runtime does it as well as it closes; this does not rely on it).
+        try
+        {
+            _socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.NotConnected)
+        {
+            // An unconnected UDP socket reports ENOTCONN, having woken its receivers all the same.
+        }
+
         _socket.Dispose();
         ReceiveThread[]? receivers = Interlocked.CompareExchange(ref _receivers, [], null);
         foreach (ReceiveThread receiver in receivers ?? [])

@@ -131,7 +131,22 @@ public sealed class UdpTransportTests
     public async Task Disposing_ends_the_receiving_threads()
     {
         UdpTransport transport = UdpTransport.Bind(new IPEndPoint(IPAddress.Loopback, 0), NetworkGuard.Policy);
-        transport.Start(new EchoReceiver { Transport = transport });
+        transport.Start(new EchoReceiver { Transport = transport, CountSources = false });
+
+        // Both threads are blocked receiving once each has answered a datagram and a while has passed.
+        using (var client = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp) { ReceiveTimeout = 5000 })
+        {
+            client.Bind(new IPEndPoint(IPAddress.Parse("127.0.0.45"), 0));
+            client.Connect(transport.LocalEndPoint);
+            byte[] buffer = new byte[8];
+            for (int i = 0; i < 20; i++)
+            {
+                client.Send([1]);
+                client.Receive(buffer);
+            }
+        }
+
+        await Task.Delay(200);
         Task disposed = transport.DisposeAsync().AsTask();
         Assert.That(await Task.WhenAny(disposed, Task.Delay(TimeSpan.FromSeconds(10))), Is.SameAs(disposed));
         await disposed;

@@ -34,10 +34,11 @@ internal static class LookupCommands
             PeerLookupResult result = await node.LookupPeersAsync(infoHash, new LookupOptions { Trace = traced }, timeout.Token).ConfigureAwait(false);
             if (json)
             {
-                var document = new Dictionary<string, object>
+                var document = new Dictionary<string, object?>
                 {
                     ["infohash"] = infoHash.ToString(),
                     ["peers"] = result.Peers.Select(p => p.ToString()).ToArray(),
+                    ["first_peer_ms"] = Milliseconds(result.Report.FirstPeerAfter), // what a torrent client waits for; also in "report"
                     ["report"] = ReportJson(result.Report),
                     ["warnings"] = warnings.ToArray(),
                 };
@@ -128,7 +129,7 @@ internal static class LookupCommands
             LookupReport report = await node.FindNodeAsync(id, new LookupOptions { Trace = traced }, timeout.Token).ConfigureAwait(false);
             if (json)
             {
-                var document = new Dictionary<string, object>
+                var document = new Dictionary<string, object?>
                 {
                     ["target"] = id.ToString(),
                     ["nodes"] = report.ClosestNodes.Select(NodeJson).ToArray(),
@@ -217,7 +218,7 @@ internal static class LookupCommands
     };
 
     /// <summary>With --trace, the trace in the JSON document (key <c>trace</c>); without, the document is as it always was.</summary>
-    private static void AddTrace(Dictionary<string, object> document, LookupReport report, bool traced)
+    private static void AddTrace(Dictionary<string, object?> document, LookupReport report, bool traced)
     {
         if (traced)
         {
@@ -241,7 +242,12 @@ internal static class LookupCommands
         }
     }
 
-    public static Dictionary<string, object> ReportJson(LookupReport report) => new()
+    /// <summary>
+    /// A lookup's report in JSON. <c>first_peer_ms</c>: time to the first peer (null when none was
+    /// found, or for a lookup that looks for no peers); <c>closest_ms</c>: time until the closest nodes
+    /// it ended with had answered (null when none answered).
+    /// </summary>
+    public static Dictionary<string, object?> ReportJson(LookupReport report) => new()
     {
         ["nodes_queried"] = report.NodesQueried,
         ["replies"] = report.Replies,
@@ -249,8 +255,12 @@ internal static class LookupCommands
         ["timeouts"] = report.Timeouts,
         ["round_trips"] = report.RoundTrips,
         ["elapsed_ms"] = Math.Round(report.Elapsed.TotalMilliseconds, 1),
+        ["first_peer_ms"] = Milliseconds(report.FirstPeerAfter),
+        ["closest_ms"] = Milliseconds(report.ClosestAnsweredAfter),
         ["closest_nodes"] = report.ClosestNodes.Select(NodeJson).ToArray(),
     };
+
+    private static double? Milliseconds(TimeSpan? time) => time is TimeSpan t ? Math.Round(t.TotalMilliseconds, 1) : null;
 
     /// <summary>A node in JSON: its id, its endpoint, and its address family (<c>ipv4</c>, IPv4-mapped included, or <c>ipv6</c>).</summary>
     public static Dictionary<string, string> NodeJson(NodeInfo node) => new()

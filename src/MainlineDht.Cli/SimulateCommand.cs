@@ -159,6 +159,8 @@ internal static partial class SimulateCommand
         Row("announces", $"{r.InfoHashes} infohashes, stored on {r.AnnouncedTo.Mean:N1} nodes each (min {r.AnnouncedTo.Min:N0})");
         Row("success rate", $"{r.SuccessRate:P2} ({r.LookupsSucceeded:N0} of {r.LookupsRun:N0} lookups found the peer)");
         Row("lookup time (virtual)", $"p50 {r.LookupMilliseconds.P50:N0} ms, p90 {r.LookupMilliseconds.P90:N0} ms, p99 {r.LookupMilliseconds.P99:N0} ms, max {r.LookupMilliseconds.Max:N0} ms");
+        Row("time to first peer", $"p50 {r.FirstPeerMilliseconds.P50:N0} ms, p90 {r.FirstPeerMilliseconds.P90:N0} ms, p99 {r.FirstPeerMilliseconds.P99:N0} ms");
+        Row("closest answered", $"p50 {r.ClosestMilliseconds.P50:N0} ms, p90 {r.ClosestMilliseconds.P90:N0} ms, p99 {r.ClosestMilliseconds.P99:N0} ms");
         Row("messages per lookup", $"{r.MessagesPerLookup:N1} queries, {r.RepliesPerLookup:N1} replies, {r.TimeoutsPerLookup:N2} timeouts");
         Row("round trips", $"mean {r.RoundTrips.Mean:N2}, p99 {r.RoundTrips.P99:N0}, max {r.RoundTrips.Max:N0}");
         Row("K-closest recall", $"{r.ClosestNodesRecall:P1}");

@@ -28,6 +28,18 @@ public sealed record SimulationReport
     /// <summary>Virtual time of a <c>get_peers</c> lookup, start to end, in milliseconds.</summary>
     public required Distribution LookupMilliseconds { get; init; }
 
+    /// <summary>
+    /// Virtual time from the start of a <c>get_peers</c> lookup to the first peer it found, in
+    /// milliseconds (<see cref="MainlineDht.Lookups.LookupReport.FirstPeerAfter"/>), over the lookups that found one.
+    /// </summary>
+    public Distribution FirstPeerMilliseconds { get; init; }
+
+    /// <summary>
+    /// Virtual time from the start of a lookup until the closest nodes it ended with had all answered,
+    /// in milliseconds (<see cref="MainlineDht.Lookups.LookupReport.ClosestAnsweredAfter"/>).
+    /// </summary>
+    public Distribution ClosestMilliseconds { get; init; }
+
     /// <summary>Queries a lookup sent, on average.</summary>
     public double MessagesPerLookup { get; init; }
 
@@ -103,7 +115,8 @@ public sealed record SimulationReport
 
     /// <summary>
     /// The report as one JSON object. Keys other scripts rely on: <c>success_rate</c> (0..1),
-    /// <c>lookup_ms</c> {<c>p50</c>, <c>p90</c>, <c>p99</c>}, <c>messages_per_lookup</c>,
+    /// <c>lookup_ms</c> {<c>p50</c>, <c>p90</c>, <c>p99</c>}, <c>first_peer_ms</c> (the same, to the
+    /// first peer found), <c>closest_ms</c> (until the closest nodes had answered), <c>messages_per_lookup</c>,
     /// <c>wall_seconds</c>, <c>peak_memory_mb</c>.
     /// </summary>
     public string ToJson()
@@ -115,6 +128,12 @@ public sealed record SimulationReport
             json.WriteNumber("success_rate", Round(SuccessRate, 6));
             json.WriteStartObject("lookup_ms");
             WriteDistribution(json, LookupMilliseconds, 1);
+            json.WriteEndObject();
+            json.WriteStartObject("first_peer_ms");
+            WriteDistribution(json, FirstPeerMilliseconds, 1);
+            json.WriteEndObject();
+            json.WriteStartObject("closest_ms");
+            WriteDistribution(json, ClosestMilliseconds, 1);
             json.WriteEndObject();
             json.WriteNumber("messages_per_lookup", Round(MessagesPerLookup, 2));
             json.WriteNumber("wall_seconds", Round(WallTime.TotalSeconds, 2));
@@ -205,6 +224,7 @@ public sealed record SimulationReport
         text.AppendLine(c, $"announces    {InfoHashes} infohashes, stored on {AnnouncedTo.Mean:N1} nodes each (min {AnnouncedTo.Min:N0})");
         text.AppendLine(c, $"lookups      {LookupsSucceeded}/{LookupsRun} found the peer: success rate {SuccessRate:P2}");
         text.AppendLine(c, $"lookup time  p50 {LookupMilliseconds.P50:N0} ms, p90 {LookupMilliseconds.P90:N0} ms, p99 {LookupMilliseconds.P99:N0} ms, max {LookupMilliseconds.Max:N0} ms (virtual)");
+        text.AppendLine(c, $"first peer   p50 {FirstPeerMilliseconds.P50:N0} ms, p90 {FirstPeerMilliseconds.P90:N0} ms, p99 {FirstPeerMilliseconds.P99:N0} ms; closest answered p50 {ClosestMilliseconds.P50:N0} ms, p99 {ClosestMilliseconds.P99:N0} ms");
         text.AppendLine(c, $"per lookup   {MessagesPerLookup:N1} queries, {RepliesPerLookup:N1} replies, {TimeoutsPerLookup:N1} timeouts, {RoundTrips.Mean:N2} round trips (max {RoundTrips.Max:N0}), K-closest recall {ClosestNodesRecall:P1}");
         text.AppendLine(c, $"traffic      {Network.DatagramsSent:N0} datagrams, {Network.Lost:N0} lost, {Network.DroppedUnresponsive:N0} to unresponsive nodes, {Network.DroppedOffline:N0} to departed nodes");
         text.AppendLine(c, $"cost         {WallTime.TotalSeconds:N1} s wall for {VirtualTime.TotalSeconds:N0} s virtual, peak memory {PeakMemoryMegabytes:N0} MiB, {Bootstrap.BytesPerIdleNode:N0} B per idle node, {Bootstrap.BytesPerJoinedNode:N0} B per joined node");
@@ -229,7 +249,11 @@ public sealed record SimulationReport
 /// <param name="RoundTrips">Its longest chain of replies (<see cref="MainlineDht.Lookups.LookupReport.RoundTrips"/>).</param>
 /// <param name="NodesQueried">The queries it sent.</param>
 /// <param name="Found">Whether it found the announced peer.</param>
-public readonly record struct SimulatedLookup(TimeSpan Elapsed, int RoundTrips, int NodesQueried, bool Found);
+public readonly record struct SimulatedLookup(TimeSpan Elapsed, int RoundTrips, int NodesQueried, bool Found)
+{
+    /// <summary>Its time to the first peer found, in virtual time; null when it found none.</summary>
+    public TimeSpan? FirstPeer { get; init; }
+}
 
 /// <summary>A summary of a set of values: mean, extremes and nearest-rank percentiles.</summary>
 /// <param name="Mean">The mean.</param>

@@ -88,7 +88,7 @@ public static partial class SimulationRunner
         }
 
         Say(progress, wall, $"running {options.Lookups:N0} lookups");
-        LookupOutcome[] outcomes = Lookup(network, swarms, options.Lookups, random, adversaries, cancellationToken);
+        LookupOutcome[] outcomes = Lookup(network, swarms, options.Lookups, random, adversaries, options.Lookup ?? new LookupOptions(), cancellationToken);
 
         var routingSizes = new List<double>();
         long junkIgnored = 0;
@@ -112,11 +112,13 @@ public static partial class SimulationRunner
             LookupsRun = outcomes.Length,
             LookupsSucceeded = outcomes.Count(o => o.Found),
             LookupMilliseconds = Distribution.Of(outcomes.Select(o => o.Report.Elapsed.TotalMilliseconds)),
+            FirstPeerMilliseconds = Distribution.Of(outcomes.Where(o => o.Report.FirstPeerAfter is not null).Select(o => o.Report.FirstPeerAfter!.Value.TotalMilliseconds)),
+            ClosestMilliseconds = Distribution.Of(outcomes.Where(o => o.Report.ClosestAnsweredAfter is not null).Select(o => o.Report.ClosestAnsweredAfter!.Value.TotalMilliseconds)),
             MessagesPerLookup = outcomes.Average(o => o.Report.NodesQueried),
             RepliesPerLookup = outcomes.Average(o => o.Report.Replies),
             TimeoutsPerLookup = outcomes.Average(o => o.Report.Timeouts),
             RoundTrips = Distribution.Of(outcomes.Select(o => (double)o.Report.RoundTrips)),
-            Lookups = [.. outcomes.Select(o => new SimulatedLookup(o.Report.Elapsed, o.Report.RoundTrips, o.Report.NodesQueried, o.Found))],
+            Lookups = [.. outcomes.Select(o => new SimulatedLookup(o.Report.Elapsed, o.Report.RoundTrips, o.Report.NodesQueried, o.Found) { FirstPeer = o.Report.FirstPeerAfter })],
             ClosestNodesRecall = outcomes.Average(o => o.Recall),
             AnnouncedTo = Distribution.Of(announcedTo),
             AnnouncedToHonest = Distribution.Of(announcedToHonest),
@@ -170,7 +172,7 @@ public static partial class SimulationRunner
         }
     }
 
-    private static LookupOutcome[] Lookup(SimulatedNetwork network, Swarm[] swarms, int count, Random random, Adversaries adversaries, CancellationToken cancellationToken)
+    private static LookupOutcome[] Lookup(SimulatedNetwork network, Swarm[] swarms, int count, Random random, Adversaries adversaries, LookupOptions lookup, CancellationToken cancellationToken)
     {
         // The truth to compare with: the honest nodes closest to each infohash among those that answer.
         var answering = network.Nodes.Where(n => n.IsOnline && n.IsResponsive && !adversaries.Contains(n)).ToList();
@@ -193,7 +195,7 @@ public static partial class SimulationRunner
             try
             {
                 await Task.Delay(delay, network.TimeProvider).ConfigureAwait(false);
-                PeerLookupResult result = await from.Node.LookupPeersAsync(swarm.InfoHash).ConfigureAwait(false);
+                PeerLookupResult result = await from.Node.LookupPeersAsync(swarm.InfoHash, lookup).ConfigureAwait(false);
                 var expected = new IPEndPoint(swarm.Announcer.EndPoint.Address, swarm.Port);
                 NodeId[] wanted = truth.Where(id => id != from.Node.Id).Take(Traversal.K).ToArray();
                 int recalled = result.Report.ClosestNodes.Count(n => Array.IndexOf(wanted, n.Id) >= 0);

@@ -64,6 +64,9 @@ public sealed record SimulationRunnerOptions
     /// </summary>
     public bool PublicAddresses { get; init; }
 
+    /// <summary>How the measured <c>get_peers</c> lookups run (alpha, soft timeout); default the library's defaults.</summary>
+    public MainlineDht.Lookups.LookupOptions? Lookup { get; init; }
+
     /// <summary>Adjusts each node's options (for example the query timeout); default none.</summary>
     public Func<DhtNodeOptions, DhtNodeOptions>? ConfigureNode { get; init; }
 

@@ -52,8 +52,8 @@ public sealed partial class DhtNode
 
     /// <summary>
     /// Looks up the nodes closest to <paramref name="target"/> (an iterative <c>find_node</c>) as
-    /// <paramref name="options"/> say: with <see cref="LookupOptions.Trace"/>, the report's
-    /// <see cref="LookupReport.Trace"/> lists every query.
+    /// <paramref name="options"/> say (alpha, soft timeout; with <see cref="LookupOptions.Trace"/>, the report's
+    /// <see cref="LookupReport.Trace"/> lists every query).
     /// </summary>
     public Task<LookupReport> FindNodeAsync(NodeId target, LookupOptions options, CancellationToken cancellationToken = default) =>
         Runner(options).FindNodeAsync(target, null, cancellationToken);
@@ -101,11 +101,11 @@ public sealed partial class DhtNode
     public Task<PeerLookupResult> LookupPeersAsync(NodeId infoHash, LookupOptions options, CancellationToken cancellationToken = default) =>
         Runner(options).LookupPeersAsync(infoHash, null, cancellationToken);
 
-    /// <summary>The node's runner, or one that traces when <paramref name="options"/> ask for it.</summary>
+    /// <summary>The node's runner, or one that runs as <paramref name="options"/> say when they are not the defaults.</summary>
     private LookupRunner Runner(LookupOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return options.Trace ? new LookupRunner(_engines, _time) { Trace = true, Diagnostics = _context.Diagnostics } : _lookups;
+        return options == LookupOptions.Default ? _lookups : new LookupRunner(_engines, _time, options) { Diagnostics = _context.Diagnostics };
     }
 
     /// <summary>

@@ -72,6 +72,28 @@ public sealed class CliTests
     }
 
     [Test]
+    public async Task Get_peers_json_gives_the_time_to_the_first_peer_and_null_without_one()
+    {
+        NodeId infoHash = NodeId.CreateRandom(new Random(21));
+        await _nodes[5].AnnounceAsync(infoHash, 6021);
+        ToolRun run = await Tool.RunAsync("get-peers", infoHash.ToString(), "--bind", "127.0.21.11", "--bootstrap", Hub, "--json");
+        Assert.That(run.ExitCode, Is.Zero, run.Stderr);
+        using JsonDocument json = JsonDocument.Parse(run.Stdout);
+        JsonElement report = json.RootElement.GetProperty("report");
+        double elapsed = report.GetProperty("elapsed_ms").GetDouble();
+        Assert.That(json.RootElement.GetProperty("first_peer_ms").GetDouble(), Is.InRange(0, elapsed));
+        Assert.That(report.GetProperty("first_peer_ms").GetDouble(), Is.EqualTo(json.RootElement.GetProperty("first_peer_ms").GetDouble()));
+        Assert.That(report.GetProperty("closest_ms").GetDouble(), Is.InRange(0, elapsed));
+        Assert.That(report.GetProperty("nodes_queried").GetInt32(), Is.GreaterThan(0), "the keys that were there stay");
+
+        ToolRun none = await Tool.RunAsync("get-peers", NodeId.CreateRandom(new Random(22)).ToString(), "--bind", "127.0.21.12", "--bootstrap", Hub, "--json");
+        Assert.That(none.ExitCode, Is.EqualTo(1));
+        using JsonDocument empty = JsonDocument.Parse(none.Stdout);
+        Assert.That(empty.RootElement.GetProperty("first_peer_ms").ValueKind, Is.EqualTo(JsonValueKind.Null));
+        Assert.That(empty.RootElement.GetProperty("report").GetProperty("first_peer_ms").ValueKind, Is.EqualTo(JsonValueKind.Null));
+    }
+
+    [Test]
     public async Task Get_peers_with_no_peer_exits_1()
     {
         ToolRun run = await Tool.RunAsync("get-peers", NodeId.CreateRandom(new Random(3)).ToString(), "--bind", "127.0.21.3", "--bootstrap", Hub);
@@ -186,6 +208,8 @@ public sealed class CliTests
             Assert.That(root.GetProperty("lookup_ms").GetProperty("p50").GetDouble(), Is.GreaterThan(0));
             Assert.That(root.GetProperty("lookup_ms").GetProperty("p90").GetDouble(), Is.GreaterThan(0));
             Assert.That(root.GetProperty("lookup_ms").GetProperty("p99").GetDouble(), Is.GreaterThan(0));
+            Assert.That(root.GetProperty("first_peer_ms").GetProperty("p50").GetDouble(), Is.GreaterThan(0).And.LessThanOrEqualTo(root.GetProperty("lookup_ms").GetProperty("p50").GetDouble()));
+            Assert.That(root.GetProperty("first_peer_ms").GetProperty("p99").GetDouble(), Is.GreaterThanOrEqualTo(root.GetProperty("first_peer_ms").GetProperty("p90").GetDouble()));
             Assert.That(root.GetProperty("messages_per_lookup").GetDouble(), Is.GreaterThan(0));
             Assert.That(root.GetProperty("wall_seconds").GetDouble(), Is.GreaterThan(0));
             Assert.That(root.GetProperty("peak_memory_mb").GetDouble(), Is.GreaterThan(0));

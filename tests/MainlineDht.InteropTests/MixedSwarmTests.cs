@@ -106,9 +106,21 @@ public sealed class MixedSwarmTests(DhtClientKind kind) : GuardedTest
         {
             TestContext.Out.WriteLine($"announce from {announcers[i].LocalEndPoint}: {Describe(reports[i])}");
             Assert.That(reports[i].AnnouncedTo, Has.Count.GreaterThanOrEqualTo(1), $"announce from {announcers[i].LocalEndPoint}: {Describe(reports[i])}");
-            (IReadOnlyList<IPEndPoint> peers, bool timedOut) = await client.GetPeersAsync(fromUs[i], LookupTimeout);
-            Assert.That(timedOut, Is.False);
-            Assert.That(peers, Does.Contain(new IPEndPoint(announcers[i].LocalEndPoint.Address, 6000 + i)), $"{kind} lookup for {fromUs[i]}");
+            // In a swarm of 51 whose tables hold 16 to 33 nodes, the client's lookup now and then
+            // converges on closest nodes beside the 8 the announce reached (it knows a closer node the
+            // announcer's lookup never heard of); a torrent client then looks again, and so does this test, at most twice more.
+            var expected = new IPEndPoint(announcers[i].LocalEndPoint.Address, 6000 + i);
+            IReadOnlyList<IPEndPoint> peers = [];
+            int attempts = 0;
+            while (attempts < 3 && !peers.Contains(expected))
+            {
+                attempts++;
+                (peers, bool timedOut) = await client.GetPeersAsync(fromUs[i], LookupTimeout);
+                Assert.That(timedOut, Is.False);
+            }
+
+            TestContext.Out.WriteLine($"{kind} lookup for {fromUs[i]}: {attempts} attempt(s)");
+            Assert.That(peers, Does.Contain(expected), $"{kind} lookup for {fromUs[i]}, {attempts} attempts");
         }
 
         Assert.That(_nodes.Sum(n => n.GetStatistics().MalformedReceived), Is.Zero, "our codec read every datagram");

@@ -18,6 +18,9 @@ namespace MainlineDht.Lookups;
 internal sealed class AnnounceOperation(ILookupNetwork network, NodeId infoHash, int port, bool impliedPort, PeerCollector peers, bool seed = false)
     : GetPeersOperation(network, infoHash, peers)
 {
+    /// <summary>False: the announce goes to the K closest, so all K must have answered.</summary>
+    public override bool SeeksValues => false;
+
     /// <summary>The nodes that accepted the announce (answered it with a response), nearest first; set once the announce ended.</summary>
     public IReadOnlyList<NodeInfo> AnnouncedTo { get; private set; } = [];
 

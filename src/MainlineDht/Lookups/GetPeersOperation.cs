@@ -16,6 +16,9 @@ internal class GetPeersOperation(ILookupNetwork network, NodeId infoHash, PeerCo
     /// <summary>The peers found, shared with the other family's traversal of the same lookup.</summary>
     public PeerCollector Peers { get; } = peers;
 
+    /// <summary>True: the peers are held by the nodes nearest the infohash, and the nearest few are enough.</summary>
+    public override bool SeeksValues => true;
+
     /// <summary>The same query for every candidate (the node picks each transaction id): built once.</summary>
     public sealed override KrpcQuery CreateQuery(Traversal.Candidate candidate) =>
         _query ??= new GetPeersQuery { Id = Network.LocalId, InfoHash = Target, Want = Want, ReadOnly = Network.ReadOnly, Version = Network.Version };
@@ -36,15 +39,29 @@ internal class GetPeersOperation(ILookupNetwork network, NodeId infoHash, PeerCo
 /// <summary>
 /// The distinct peers of one lookup, in the order they arrived, from any number of traversals at
 /// once; each new one also goes to an optional channel as it comes. At most
-/// <see cref="MaxPeers"/> are kept: a lookup is not a way to fill our memory.
+/// <see cref="MaxPeers"/> are kept: a lookup is not a way to fill our memory. With a clock, the time
+/// the first peer came is kept too.
 /// </summary>
-internal sealed class PeerCollector(ChannelWriter<IPEndPoint>? sink = null)
+internal sealed class PeerCollector(ChannelWriter<IPEndPoint>? sink = null, TimeProvider? time = null)
 {
     public const int MaxPeers = 10_000;
 
     private readonly Lock _gate = new();
     private readonly List<IPEndPoint> _peers = [];
     private readonly HashSet<IPEndPoint> _seen = [];
+    private long? _firstAt;
+
+    /// <summary>When the first peer came (a timestamp of the clock given); null before, or without a clock.</summary>
+    public long? FirstPeerAt
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _firstAt;
+            }
+        }
+    }
 
     /// <summary>How many distinct peers were collected.</summary>
     public int Count
@@ -65,6 +82,7 @@ internal sealed class PeerCollector(ChannelWriter<IPEndPoint>? sink = null)
         {
             if (_seen.Count < MaxPeers && _seen.Add(peer))
             {
+                _firstAt ??= time?.GetTimestamp();
                 _peers.Add(peer);
                 sink?.TryWrite(peer);
             }

@@ -50,6 +50,12 @@ internal interface ILookupNetwork
     IReadOnlyList<(NodeId? Id, IPEndPoint EndPoint)> StartingCandidates(NodeId target);
 
     /// <summary>
+    /// The round trip our routing table measured for <paramref name="id"/>, if it holds that node and
+    /// measured one; null otherwise (and by default).
+    /// </summary>
+    TimeSpan? MeasuredRoundTrip(NodeId id) => null;
+
+    /// <summary>
     /// Sends one query and completes with its outcome; never throws for network conditions. A reply
     /// from <paramref name="endPoint"/> completes it; <paramref name="expectedId"/>, when known, is the
     /// id the routing table holds for that endpoint.

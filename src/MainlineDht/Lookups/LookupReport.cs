@@ -27,6 +27,19 @@ public sealed record LookupReport
     /// <summary>Time from start to end on the node's <see cref="DhtNodeOptions.TimeProvider"/> (virtual time in a simulation).</summary>
     public TimeSpan Elapsed { get; init; }
 
+    /// <summary>
+    /// Time from start until the closest nodes the lookup ended with (<see cref="ClosestNodes"/>) had
+    /// all answered; the rest of <see cref="Elapsed"/> went on making sure nothing closer was left.
+    /// Null when no node answered.
+    /// </summary>
+    public TimeSpan? ClosestAnsweredAfter { get; init; }
+
+    /// <summary>
+    /// Time from start to the first peer found (<c>get_peers</c> lookups and announces): what a
+    /// torrent client waits before it can connect to someone. Null when no peer was found.
+    /// </summary>
+    public TimeSpan? FirstPeerAfter { get; init; }
+
     /// <summary>The closest nodes that answered, nearest first: at most K of each address family the lookup ran on (a node's endpoint says its family).</summary>
     public IReadOnlyList<NodeInfo> ClosestNodes { get; init; } = [];
 

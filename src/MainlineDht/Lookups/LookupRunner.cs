@@ -16,14 +16,20 @@ internal sealed partial class LookupRunner
 {
     private readonly IReadOnlyList<ILookupNetwork> _networks;
     private readonly TimeProvider _time;
+    private readonly LookupOptions _options;
 
     /// <summary>A runner over <paramref name="networks"/> (one per running family), timed on <paramref name="time"/>.</summary>
-    public LookupRunner(IReadOnlyList<ILookupNetwork> networks, TimeProvider time)
+    /// <param name="networks">One per running address family.</param>
+    /// <param name="time">The clock of the lookups.</param>
+    /// <param name="options">How the traversals run; default <see cref="LookupOptions.Default"/>.</param>
+    public LookupRunner(IReadOnlyList<ILookupNetwork> networks, TimeProvider time, LookupOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(networks);
         ArgumentNullException.ThrowIfNull(time);
         _networks = networks;
         _time = time;
+        _options = options ?? LookupOptions.Default;
+        Trace = _options.Trace;
     }
 
     /// <summary>
@@ -86,11 +92,15 @@ internal sealed partial class LookupRunner
         LookupScope scope = LookupScope.Start(Diagnostics, LookupScope.GetPeers, infoHash);
         try
         {
-            var peers = new PeerCollector(sink);
+            var peers = new PeerCollector(sink, _time);
             IReadOnlyList<FamilyTraversal<GetPeersOperation>> runs =
                 await RunAsync(n => new GetPeersOperation(n, infoHash, peers), null, cancellationToken).ConfigureAwait(false);
             List<IPEndPoint> found = peers.ToList();
-            LookupReport report = Report(infoHash, runs, started, cancellationToken.IsCancellationRequested) with { PeersFound = found.Count };
+            LookupReport report = Report(infoHash, runs, started, cancellationToken.IsCancellationRequested) with
+            {
+                PeersFound = found.Count,
+                FirstPeerAfter = Since(started, peers.FirstPeerAt),
+            };
             scope.Complete(report);
             return new PeerLookupResult(found, report);
         }
@@ -126,7 +136,7 @@ internal sealed partial class LookupRunner
         try
         {
             long started = _time.GetTimestamp();
-            var peers = new PeerCollector();
+            var peers = new PeerCollector(time: _time);
             IReadOnlyList<FamilyTraversal<AnnounceOperation>> runs = await RunAsync(
                 n => new AnnounceOperation(n, infoHash, impliedPort && port is < 1 or > 65535 ? sourcePort(n) : port, impliedPort, peers, seed),
                 null,
@@ -134,6 +144,7 @@ internal sealed partial class LookupRunner
             LookupReport report = Report(infoHash, runs, started, cancellationToken.IsCancellationRequested) with
             {
                 AnnouncedTo = runs.SelectMany(r => r.Operation.AnnouncedTo).ToList(),
+                FirstPeerAfter = Since(started, peers.FirstPeerAt),
             };
             scope.Complete(report);
             return report;
@@ -178,7 +189,7 @@ internal sealed partial class LookupRunner
         bool queryAllSeeds)
         where TOperation : TraversalOperation
     {
-        var traversal = new Traversal(operation, _time) { QueryAllStartingNodes = queryAllSeeds };
+        var traversal = new Traversal(operation, _time, _options) { QueryAllStartingNodes = queryAllSeeds };
         if (Trace)
         {
             traversal.EnableTrace();
@@ -188,7 +199,8 @@ internal sealed partial class LookupRunner
         {
             foreach ((NodeId? id, IPEndPoint endPoint) in operation.Network.StartingCandidates(operation.Target))
             {
-                traversal.AddCandidate(id, endPoint, 0);
+                TimeSpan? roundTrip = _options.PreferShortRoundTrip && id is NodeId known ? operation.Network.MeasuredRoundTrip(known) : null;
+                traversal.AddCandidate(id, endPoint, 0, roundTrip);
             }
         }
         else
@@ -218,8 +230,14 @@ internal sealed partial class LookupRunner
     {
         var closest = new List<NodeInfo>(Traversal.K * runs.Count);
         int queried = 0, replies = 0, errors = 0, timeouts = 0, roundTrips = 0;
+        long? closestAt = null;
         foreach ((Traversal traversal, _) in runs)
         {
+            if (traversal.ClosestAnsweredAt(Traversal.K) is long at)
+            {
+                closestAt = Math.Max(closestAt ?? at, at);
+            }
+
             queried += traversal.Queried;
             replies += traversal.Replies;
             errors += traversal.Errors;
@@ -243,11 +261,15 @@ internal sealed partial class LookupRunner
             Timeouts = timeouts,
             RoundTrips = roundTrips,
             Elapsed = _time.GetElapsedTime(started),
+            ClosestAnsweredAfter = Since(started, closestAt),
             ClosestNodes = closest,
             Cancelled = cancelled,
             Trace = Trace ? [.. runs.SelectMany(r => r.Traversal.Trace).OrderBy(e => e.SentAfter)] : [],
         };
     }
+
+    /// <summary>The time from <paramref name="started"/> to <paramref name="at"/> (timestamps of the runner's clock); null without <paramref name="at"/>.</summary>
+    private TimeSpan? Since(long started, long? at) => at is long t ? _time.GetElapsedTime(started, t) : null;
 }
 
 /// <summary>One family's traversal of a lookup and its operation, for the runner's caller to merge what is the operation's own.</summary>

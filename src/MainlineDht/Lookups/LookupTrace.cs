@@ -4,23 +4,6 @@ using MainlineDht.Rpc;
 
 namespace MainlineDht.Lookups;
 
-/// <summary>How a lookup is run: what it records beyond its counts.</summary>
-public sealed record LookupOptions
-{
-    /// <summary>
-    /// The most entries <see cref="LookupReport.Trace"/> holds per address family: a lookup asks a
-    /// few dozen nodes, so this bound is only reached by a lookup that kept finding new nodes.
-    /// </summary>
-    public const int MaxTraceEntries = 1024;
-
-    /// <summary>
-    /// Records every query the lookup sends in <see cref="LookupReport.Trace"/>: which node, in which
-    /// round, how close to the target, its round trip and what it returned. Off by default (then
-    /// nothing is recorded and the lookup costs what it always did).
-    /// </summary>
-    public bool Trace { get; init; }
-}
-
 /// <summary>One query of a traced lookup (<see cref="LookupOptions.Trace"/>): the node asked and what came of it.</summary>
 public sealed record LookupTraceEntry
 {

@@ -15,8 +15,9 @@ internal sealed partial class Traversal
     /// (<paramref name="depth"/> above 0) is refused when a candidate of its /24 (IPv4) or /64 (IPv6)
     /// came before it (IP diversity, libtorrent's <c>dht_restrict_search_ips</c>); starting nodes
     /// (depth 0: the routing table's, saved and bootstrap nodes) are always taken, and hold their range.
+    /// <paramref name="roundTrip"/> is the round trip our routing table measured for it, if any.
     /// </summary>
-    public void AddCandidate(NodeId? id, IPEndPoint endPoint, int depth)
+    public void AddCandidate(NodeId? id, IPEndPoint endPoint, int depth, TimeSpan? roundTrip = null)
     {
         if ((id is not null && id == Self) || _seen.Contains(endPoint))
         {
@@ -35,7 +36,7 @@ internal sealed partial class Traversal
 
         _seen.Add(endPoint);
 
-        var candidate = new Candidate(id, endPoint, depth, _nextSequence++);
+        var candidate = new Candidate(id, endPoint, depth, _nextSequence++) { RoundTrip = roundTrip };
         int index = SortedIndexOf(candidate);
         if (index >= MaxCandidates)
         {
@@ -75,6 +76,31 @@ internal sealed partial class Traversal
     /// <summary>The closest nodes that answered, nearest first.</summary>
     public List<Candidate> ClosestResponded(int count) =>
         _candidates.Where(c => c.State == CandidateState.Responded && c.Id is not null).Take(count).ToList();
+
+    /// <summary>
+    /// When the <paramref name="count"/> closest nodes that answered had all answered (a timestamp of
+    /// the traversal's clock); null when none answered.
+    /// </summary>
+    public long? ClosestAnsweredAt(int count)
+    {
+        long? last = null;
+        int found = 0;
+        foreach (Candidate c in _candidates)
+        {
+            if (found >= count)
+            {
+                break;
+            }
+
+            if (c.State == CandidateState.Responded && c.Id is not null)
+            {
+                found++;
+                last = Math.Max(last ?? 0, c.RespondedAt);
+            }
+        }
+
+        return last;
+    }
 
     /// <summary>
     /// Of the <paramref name="count"/> closest nodes that answered, those that gave a write token,

@@ -31,6 +31,12 @@ internal sealed partial class Traversal
 
         public long SentAt { get; set; }
 
+        /// <summary>When it answered (a timestamp of the traversal's clock); 0 until then.</summary>
+        public long RespondedAt { get; set; }
+
+        /// <summary>The round trip our routing table measured for it, if any (for <see cref="LookupOptions.PreferShortRoundTrip"/>).</summary>
+        public TimeSpan? RoundTrip { get; set; }
+
         public byte[]? Token { get; set; }
 
         /// <summary>Where this query is in the traversal's trace; -1 when it is not traced.</summary>

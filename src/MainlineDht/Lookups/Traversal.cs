@@ -7,7 +7,7 @@ namespace MainlineDht.Lookups;
 
 /// <summary>
 /// An iterative Kademlia traversal toward a target (BEP 5): keeps the closest candidates, queries
-/// <see cref="Alpha"/> at a time, lets a node that is slow to answer free its slot without being
+/// <see cref="LookupOptions.Alpha"/> at a time, lets a node that is slow to answer free its slot without being
 /// given up on, and ends when the K closest responsive nodes have answered and nothing closer is
 /// pending (or the operation is satisfied).
 /// </summary>
@@ -18,8 +18,11 @@ namespace MainlineDht.Lookups;
 /// </remarks>
 internal sealed partial class Traversal
 {
-    public const int Alpha = 3;
+    public const int Alpha = LookupOptions.DefaultAlpha;
     public const int K = 8;
+
+    /// <summary>With <see cref="LookupOptions.CloserThanThirdResponder"/>: only nodes closer than this many responders are asked.</summary>
+    private const int NarrowResponders = 3;
     private const int MaxCandidates = 256;
 
     private readonly List<Candidate> _candidates = []; // ordered by distance to the target; unknown ids last
@@ -31,6 +34,10 @@ internal sealed partial class Traversal
     private readonly TimeProvider _time;
     private readonly TraversalOperation _operation;
     private readonly ILookupNetwork _network;
+    private readonly int _alpha;
+    private readonly bool _narrow;
+    private readonly bool _preferShortRoundTrip;
+    private readonly bool _finalRoundEnabled;
     private long _nextSequence;
     private int _startingBurst;
     private List<StartingOutcome>? _startingOutcomes;
@@ -44,15 +51,23 @@ internal sealed partial class Traversal
     private bool _finalRound;
 
     /// <summary>A traversal for <paramref name="operation"/> on its network; add the first candidates, then run it.</summary>
-    public Traversal(TraversalOperation operation, TimeProvider time)
+    /// <param name="operation">What the traversal is for.</param>
+    /// <param name="time">Its clock.</param>
+    /// <param name="options">How it runs; default <see cref="LookupOptions.Default"/>.</param>
+    public Traversal(TraversalOperation operation, TimeProvider time, LookupOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(operation);
         ArgumentNullException.ThrowIfNull(time);
+        options ??= LookupOptions.Default;
         _operation = operation;
         _network = operation.Network;
         _target = operation.Target;
         _time = time;
-        _slowAfter = _network.SlowAfter;
+        _slowAfter = options.SlowAfter ?? _network.SlowAfter;
+        _alpha = options.Alpha;
+        _narrow = options.CloserThanThirdResponder && operation.SeeksValues;
+        _preferShortRoundTrip = options.PreferShortRoundTrip;
+        _finalRoundEnabled = options.FinalRound;
         _diversity = _network.IpDiversity;
         Self = _network.LocalId;
     }
@@ -77,7 +92,7 @@ internal sealed partial class Traversal
     public int RoundTrips { get; private set; }
 
     /// <summary>
-    /// Send to every starting node (depth 0, up to K) at once instead of <see cref="Alpha"/> at a
+    /// Send to every starting node (depth 0, up to K) at once instead of alpha at a
     /// time: a bootstrap asks all its routers, so that a dead one costs no time and each gets a verdict.
     /// </summary>
     public bool QueryAllStartingNodes { get; init; }
@@ -87,7 +102,7 @@ internal sealed partial class Traversal
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        var inFlight = new List<(Candidate Candidate, Task<RpcResult> Task)>(Alpha * 2);
+        var inFlight = new List<(Candidate Candidate, Task<RpcResult> Task)>(_alpha * 2);
         var wake = new WakeSignal();
         Action onCompleted = wake.Set;
         ITimer? slowTimer = null;
@@ -112,7 +127,7 @@ internal sealed partial class Traversal
                 }
 
                 int active = inFlight.Count(q => !q.Candidate.Slow);
-                int parallel = _finalRound ? K : Math.Max(Alpha, _startingBurst);
+                int parallel = _finalRound ? Math.Max(K, _alpha) : Math.Max(_alpha, _startingBurst);
                 _startingBurst = 0;
                 while (active < parallel && NextCandidate() is Candidate next)
                 {
@@ -214,12 +229,13 @@ internal sealed partial class Traversal
 
                 candidate = responder;
                 candidate.State = CandidateState.Responded;
+                candidate.RespondedAt = _time.GetTimestamp();
                 candidate.Token = response.Token.IsEmpty ? null : response.Token.ToArray();
                 RoundTrips = Math.Max(RoundTrips, candidate.Depth + 1);
                 Candidate? closestBefore = _candidates.Count > 0 && _candidates[0].Id is not null ? _candidates[0] : null;
                 FollowNodes(response, candidate.Depth + 1, candidate.EndPoint);
 
-                if (closestBefore is not null && ReferenceEquals(_candidates[0], closestBefore))
+                if (_finalRoundEnabled && closestBefore is not null && ReferenceEquals(_candidates[0], closestBefore))
                 {
                     _finalRound = true;
                 }
@@ -294,71 +310,5 @@ internal sealed partial class Traversal
         _candidates.Insert(SortedIndexOf(responder), responder);
         TrimToBound();
         return responder;
-    }
-
-    /// <summary>The closest candidate not yet asked, if it is among the K closest still worth asking.</summary>
-    private Candidate? NextCandidate()
-    {
-        int usable = 0;
-        foreach (Candidate c in _candidates)
-        {
-            if (c.State == CandidateState.Failed || (c.State == CandidateState.InFlight && c.Slow))
-            {
-                continue;
-            }
-
-            if (usable++ >= K)
-            {
-                return null;
-            }
-
-            if (c.State == CandidateState.New)
-            {
-                return c;
-            }
-        }
-
-        return null;
-    }
-
-    /// <summary>
-    /// Done when the K closest candidates that are still responsive (not failed, not slow) have all
-    /// answered. A slow node is not waited for; if it answers before the end, its nodes still count.
-    /// </summary>
-    private bool IsDone()
-    {
-        int usable = 0;
-        foreach (Candidate c in _candidates)
-        {
-            if (c.State == CandidateState.Failed || (c.State == CandidateState.InFlight && c.Slow))
-            {
-                continue;
-            }
-
-            if (c.State != CandidateState.Responded)
-            {
-                return false;
-            }
-
-            if (++usable >= K)
-            {
-                return true;
-            }
-        }
-
-        // Fewer than K responsive nodes exist: done when nothing is left to ask or waiting.
-        return true;
-    }
-
-    private int Compare(Candidate a, Candidate b)
-    {
-        if (a.Id is NodeId x && b.Id is NodeId y)
-        {
-            int c = _target.CompareDistance(x, y);
-            return c != 0 ? c : a.Sequence.CompareTo(b.Sequence);
-        }
-
-        // Unknown ids (bootstrap endpoints) sort after known ones, in the order they were added.
-        return a.Id is null && b.Id is null ? a.Sequence.CompareTo(b.Sequence) : a.Id is null ? 1 : -1;
     }
 }

@@ -36,6 +36,15 @@ internal abstract class TraversalOperation
     /// </summary>
     public virtual bool IsSatisfied => false;
 
+    /// <summary>
+    /// True for an operation that looks for values the nodes nearest the target hold and needs no
+    /// more than the nearest few of them (a <c>get_peers</c>): with
+    /// <see cref="LookupOptions.CloserThanThirdResponder"/> its traversal asks only nodes closer than
+    /// the third-closest responder. False by default: a <c>find_node</c> wants the K closest, an
+    /// announce, a put and a scrape go to them.
+    /// </summary>
+    public virtual bool SeeksValues => false;
+
     /// <summary>BEP 32: the <c>want</c> of our queries, our network's own family only.</summary>
     protected WantFamilies Want => Network.Family == AddressFamily.InterNetworkV6 ? WantFamilies.IPv6 : WantFamilies.IPv4;
 

@@ -71,6 +71,14 @@ internal sealed partial class DhtEngine : ILookupNetwork
         return candidates;
     }
 
+    public TimeSpan? MeasuredRoundTrip(NodeId id)
+    {
+        lock (_node.Gate)
+        {
+            return Routing.TryGet(id, out var entry) && entry.RoundTripTime > TimeSpan.Zero ? entry.RoundTripTime : null;
+        }
+    }
+
     public Task<RpcResult> SendQueryAsync(KrpcQuery query, IPEndPoint endPoint, NodeId? expectedId, CancellationToken cancellationToken) =>
         Rpc.SendAsync(query, endPoint, expectedId, cancellationToken);
 }

@@ -205,7 +205,9 @@ public sealed class CrawlerTests
 
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(allocated, Is.Zero, "nothing is allocated after construction");
+            // Nothing per infohash: a million of them would be megabytes. A few KB may come from the
+            // runtime itself while the loop is recompiled (tiering, on-stack replacement) on a loaded machine.
+            Assert.That(allocated, Is.LessThan(64 * 1024), "nothing is allocated per infohash after construction");
             Assert.That(filter.MemoryBytes, Is.EqualTo(size));
             Assert.That(size, Is.LessThanOrEqualTo(2 * 250_000 * 15 / 8 + 64), "two filters of ~14.4 bits per infohash (0.1%)");
             Assert.That(filter.Rotations, Is.InRange(3, 4));

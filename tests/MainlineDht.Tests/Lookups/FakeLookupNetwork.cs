@@ -99,6 +99,11 @@ internal sealed class FakeLookupNetwork(AddressFamily family, NodeId localId, Vi
 
     public IReadOnlyList<(NodeId? Id, IPEndPoint EndPoint)> StartingCandidates(NodeId target) => _starting;
 
+    /// <summary>The round trips the "routing table" measured, by node id (<see cref="MeasuredRoundTrip"/>).</summary>
+    public Dictionary<NodeId, TimeSpan> RoundTrips { get; } = [];
+
+    public TimeSpan? MeasuredRoundTrip(NodeId id) => RoundTrips.TryGetValue(id, out TimeSpan rtt) ? rtt : null;
+
     /// <summary>The queries of <typeparamref name="T"/> sent, in order.</summary>
     public List<(T Query, IPEndPoint EndPoint)> SentOf<T>()
         where T : KrpcQuery =>

@@ -49,7 +49,11 @@ internal sealed partial class DhtEngine : IRpcObserver, IQueryHost
 
     void IQueryHost.OnQueried(NodeId id, IPEndPoint source, DateTimeOffset now)
     {
-        if (Routing.OnQuery(id, source, now))
+        // Verification pings of queriers take at most half the queries in flight: a flood from
+        // sources that never answer (spoofed, or a load generator) would otherwise fill the table
+        // and leave the node's own lookups nothing. A querier not pinged now is pinged by the
+        // upkeep once its request lapses (RoutingTable.TakeCandidatesToVerify).
+        if (Routing.OnQuery(id, source, now) && Rpc.Outstanding < _node.Options.MaxOutstandingQueries / 2)
         {
             Verify(id, source);
         }

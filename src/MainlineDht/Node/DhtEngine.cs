@@ -14,8 +14,9 @@ namespace MainlineDht.Node;
 /// (<see cref="NodeContext"/>).
 /// </summary>
 /// <remarks>
-/// The datagram path: the transport calls <see cref="OnDatagram"/>, which decodes the datagram once,
-/// then under the gate hands a query to the <see cref="QueryDispatcher"/> (handler, reply, routing
+/// The datagram path: the transport calls <see cref="OnDatagram"/>, which decodes the datagram once
+/// and asks the per-IP limit about a query (both outside the gate: several receiving threads do this
+/// at once), then under the gate hands a query to the <see cref="QueryDispatcher"/> (handler, reply, routing
 /// table) or a reply to the <see cref="RpcClient"/> (transaction, routing table, awaiting caller);
 /// once the gate is released, what was sent leaves through the outbox and the awaiting caller is
 /// completed. Routing upkeep is in <c>DhtEngine.Routing.cs</c>, the lookups' view in <c>DhtEngine.Lookups.cs</c>.
@@ -84,6 +85,9 @@ internal sealed partial class DhtEngine : IDatagramReceiver
         // Decoding touches no state: it runs before the gate is taken, once; a reply to one of our
         // queries is re-based onto a copy of the datagram by the RPC client.
         bool decoded = KrpcCodec.TryDecode(datagram, out KrpcMessage? message, out KrpcDecodeError error);
+
+        // So does the per-IP limit (its buckets are its own, under its own lock).
+        QueryAdmission admission = decoded && message is KrpcQuery ? _dispatcher.Admit(source) : QueryAdmission.Allowed;
         FaultReport? fault = null;
         RpcCompletion completion = default;
         lock (_node.Gate)
@@ -103,7 +107,7 @@ internal sealed partial class DhtEngine : IDatagramReceiver
                 }
                 else if (message is KrpcQuery query)
                 {
-                    _dispatcher.Dispatch(query, source, datagram.Length);
+                    _dispatcher.Dispatch(query, source, datagram.Length, admission);
                 }
                 else
                 {

@@ -28,7 +28,7 @@ internal sealed class NodeContext
         Diagnostics = diagnostics ?? new NodeDiagnostics(options.LoggerFactory, options.MeterFactory, options.TimeProvider);
         RateLimiter = new QueryRateLimiter(options.QueriesPerSecondPerIp, options.QueryBurstPerIp, options.IpBanThreshold, options.IpBanDuration, options.TimeProvider)
         {
-            // Under the gate: a ban is rare (one per IP per ban length), and a logger does not call back into the node.
+            // Under the limiter's lock, outside the gate (the limit is decided before it): a ban is rare (one per IP per ban length), and a logger does not call back into the node.
             OnBanned = (address, duration) =>
             {
                 Metrics.IpBanned();

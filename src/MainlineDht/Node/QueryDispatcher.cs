@@ -9,7 +9,8 @@ namespace MainlineDht.Node;
 /// Answers the queries one engine receives: a read-only node answers nothing (BEP 43), a source over
 /// its rate is ignored, every other query goes to its method's handler (<see cref="QueryMethods"/>)
 /// and, once answered, the querier is shown to the routing table. A datagram that is not a valid
-/// query is answered with an error when the codec says one is due. Runs under the gate.
+/// query is answered with an error when the codec says one is due. Runs under the gate, but for the
+/// per-IP limit's decision (<see cref="Admit"/>), taken before it.
 /// </summary>
 internal sealed class QueryDispatcher
 {
@@ -28,8 +29,16 @@ internal sealed class QueryDispatcher
     /// <summary>Made at the first query: about 1 KB that most nodes of a large simulation never need.</summary>
     private ReplyBuilder Reply => _reply ??= new ReplyBuilder(_node, _host, _transport);
 
-    /// <summary>Handles a query from <paramref name="source"/>, <paramref name="size"/> bytes long on the wire.</summary>
-    public void Dispatch(KrpcQuery query, IPEndPoint source, int size)
+    /// <summary>
+    /// Outside the gate, before <see cref="Dispatch"/>: the per-IP limit's decision about a query from
+    /// <paramref name="source"/> (a token taken when allowed). A read-only node answers nothing and takes
+    /// no token (BEP 43); what it decides is applied, and counted, under the gate.
+    /// </summary>
+    public QueryAdmission Admit(IPEndPoint source) =>
+        _node.ReadOnly ? QueryAdmission.Allowed : _node.RateLimiter.Admit(source.Address);
+
+    /// <summary>Handles a query from <paramref name="source"/>, <paramref name="size"/> bytes long on the wire, given what <see cref="Admit"/> decided.</summary>
+    public void Dispatch(KrpcQuery query, IPEndPoint source, int size, QueryAdmission admission)
     {
         _node.OnQueryReceived();
         if (_node.ReadOnly)
@@ -37,7 +46,7 @@ internal sealed class QueryDispatcher
             return; // BEP 43: a read-only node answers nothing.
         }
 
-        switch (_node.RateLimiter.Admit(source.Address))
+        switch (admission)
         {
             case QueryAdmission.Limited:
                 _node.Counters.RateLimited++;

@@ -117,7 +117,7 @@ internal sealed partial class ReplyBuilder
             return;
         }
 
-        var reply = new KrpcResponse
+        var reply = new ResponseFields
         {
             Id = _node.Id,
             Token = _token,
@@ -139,7 +139,7 @@ internal sealed partial class ReplyBuilder
             Version = _node.Options.Version,
         };
         byte[] buffer = ArrayPool<byte>.Shared.Rent(_size);
-        if (!KrpcCodec.TryEncode(reply, buffer, out int written) || written != _size)
+        if (!KrpcCodec.TryEncodeResponse(in reply, buffer, out int written) || written != _size)
         {
             ArrayPool<byte>.Shared.Return(buffer);
             throw new InvalidOperationException($"A reply was sized at {_size} bytes but encodes to {(written == 0 ? "more" : written)}.");

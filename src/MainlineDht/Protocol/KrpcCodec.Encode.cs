@@ -19,6 +19,14 @@ public static partial class KrpcCodec
     {
         ArgumentNullException.ThrowIfNull(message);
         var w = new BencodeWriter(destination);
+        if (message is KrpcResponse response)
+        {
+            var fields = ResponseFields.Of(response);
+            WriteResponseMessage(ref w, in fields, transactionId);
+            bytesWritten = w.Overflowed ? 0 : w.BytesWritten;
+            return !w.Overflowed;
+        }
+
         w.WriteStartDictionary();
         switch (message)
         {
@@ -35,12 +43,6 @@ public static partial class KrpcCodec
                 WriteTail(ref w, message, transactionId, "q"u8);
                 break;
 
-            case KrpcResponse response:
-                WriteIp(ref w, message);
-                w.WriteKey("r"u8);
-                WriteResponse(ref w, response);
-                WriteTail(ref w, message, transactionId, "r"u8);
-                break;
 
             case KrpcError error:
                 w.WriteKey("e"u8);
@@ -290,7 +292,40 @@ public static partial class KrpcCodec
         w.WriteEnd();
     }
 
-    private static void WriteResponse(ref BencodeWriter w, KrpcResponse r)
+    /// <summary>
+    /// Encodes a response from its fields, byte for byte what <see cref="TryEncode(KrpcMessage, Span{byte}, out int)"/>
+    /// writes for a <see cref="KrpcResponse"/> with those values, without a message object (a node's replies).
+    /// </summary>
+    internal static bool TryEncodeResponse(in ResponseFields fields, Span<byte> destination, out int bytesWritten)
+    {
+        var w = new BencodeWriter(destination);
+        WriteResponseMessage(ref w, in fields, fields.TransactionId.Span);
+        bytesWritten = w.Overflowed ? 0 : w.BytesWritten;
+        return !w.Overflowed;
+    }
+
+    /// <summary>d 2:ip … 1:r d … e 1:t … [1:v …] 1:y 1:r e</summary>
+    private static void WriteResponseMessage(ref BencodeWriter w, in ResponseFields r, scoped ReadOnlySpan<byte> transactionId)
+    {
+        w.WriteStartDictionary();
+        if (!r.ExternalAddress.IsEmpty)
+        {
+            w.WriteString("ip"u8, r.ExternalAddress.Span);
+        }
+
+        w.WriteKey("r"u8);
+        WriteResponse(ref w, in r);
+        w.WriteString("t"u8, transactionId);
+        if (!r.Version.IsEmpty)
+        {
+            w.WriteString("v"u8, r.Version.Span);
+        }
+
+        w.WriteString("y"u8, "r"u8);
+        w.WriteEnd();
+    }
+
+    private static void WriteResponse(ref BencodeWriter w, in ResponseFields r)
     {
         w.WriteStartDictionary();
         WriteOptional(ref w, "BFpe"u8, r.PeersFilter);

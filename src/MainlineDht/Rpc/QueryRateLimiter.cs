@@ -17,12 +17,14 @@ internal enum QueryAdmission
 
 /// <summary>
 /// Limits how many queries per second each source IP may have answered: a token bucket per
-/// address in a fixed-size table (addresses that share a slot share a bucket), so memory stays
-/// bounded whatever the number of senders. An address that keeps exceeding its rate — whose queries
+/// address in a fixed-size table of 4,096 slots in sets of eight, each slot held by one address (only
+/// when an address's set has no free or refilled slot does it share one), so memory stays bounded
+/// whatever the number of senders and distinct addresses rarely share a bucket. An address that keeps exceeding its rate — whose queries
 /// were dropped <c>banThreshold</c> times without its bucket ever filling up again in between — is
 /// banned for <c>banDuration</c>: its queries are dropped without a look (libtorrent's
 /// <c>dht_block_ratelimit</c> and <c>dht_block_timeout</c>). At most <see cref="MaxBans"/> addresses
-/// are banned at once. Not thread-safe: the node serializes access.
+/// are banned at once. Thread-safe under its own lock, so that the node decides about a query
+/// before it takes its gate (the buckets are the limiter's alone).
 /// </summary>
 internal sealed class QueryRateLimiter
 {
@@ -31,15 +33,20 @@ internal sealed class QueryRateLimiter
 
     private const int Slots = 4096;
 
+    /// <summary>Slots per set: an address may take any free (or refilled) slot of its set.</summary>
+    private const int Ways = 8;
+
     private readonly double _ratePerSecond;
     private readonly double _burst;
     private readonly int _banThreshold;
     private readonly TimeSpan _banDuration;
     private readonly TimeProvider _time;
+    private readonly Lock _lock = new();
 
     // Allocated at the first query: a node with the limit off (simulations) pays nothing.
     private double[]? _tokens;
     private long[]? _lastRefill;
+    private Owner[]? _owners;
     private int[]? _dropped;
     private IPAddress?[]? _droppedFrom;
     private Dictionary<IPAddress, long>? _bannedUntil;
@@ -67,13 +74,33 @@ internal sealed class QueryRateLimiter
     public bool Enabled => _ratePerSecond > 0;
 
     /// <summary>Bans started since the node started.</summary>
-    public long BansStarted { get; private set; }
+    public long BansStarted
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _bansStarted;
+            }
+        }
+    }
 
-    /// <summary>Told of each ban as it starts (the address, the ban's length); called under the node's gate.</summary>
+    private long _bansStarted;
+
+    /// <summary>Told of each ban as it starts (the address, the ban's length); called under the limiter's lock, outside the node's gate (it must not take the gate).</summary>
     public Action<IPAddress, TimeSpan>? OnBanned { get; init; }
 
     /// <summary>Addresses banned now (some of them may have just expired).</summary>
-    public int Banned => _bannedUntil?.Count ?? 0;
+    public int Banned
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _bannedUntil?.Count ?? 0;
+            }
+        }
+    }
 
     /// <summary>Takes one token for <paramref name="address"/>; false when its bucket is empty or it is banned.</summary>
     public bool TryAcquire(IPAddress address) => Admit(address) == QueryAdmission.Allowed;
@@ -86,6 +113,14 @@ internal sealed class QueryRateLimiter
             return QueryAdmission.Allowed;
         }
 
+        lock (_lock)
+        {
+            return AdmitLocked(address);
+        }
+    }
+
+    private QueryAdmission AdmitLocked(IPAddress address)
+    {
         long now = _time.GetTimestamp();
         if (_bannedUntil is { Count: > 0 } bans && bans.TryGetValue(address, out long until))
         {
@@ -101,14 +136,12 @@ internal sealed class QueryRateLimiter
         {
             _tokens = new double[Slots];
             _lastRefill = new long[Slots];
+            _owners = new Owner[Slots];
             Array.Fill(_tokens, _burst);
         }
 
-        long[] lastRefill = _lastRefill!;
-        int slot = (int)((uint)address.GetHashCode() % Slots);
-        double elapsed = _time.GetElapsedTime(lastRefill[slot], now).TotalSeconds;
-        lastRefill[slot] = now;
-        double tokens = Math.Min(_burst, _tokens[slot] + (elapsed * _ratePerSecond));
+        int slot = SlotOf(address, now, out double tokens);
+        _lastRefill![slot] = now;
         if (tokens < 1)
         {
             _tokens[slot] = tokens;
@@ -122,6 +155,88 @@ internal sealed class QueryRateLimiter
 
         _tokens[slot] = tokens - 1;
         return QueryAdmission.Allowed;
+    }
+
+    /// <summary>
+    /// The slot of <paramref name="address"/> and its tokens refilled to <paramref name="now"/>: in the
+    /// address's set of <see cref="Ways"/> slots, the one it holds; else a free one, or one whose
+    /// bucket has filled up again (an owner idle that long loses nothing by giving it up), taken with
+    /// a full bucket; else, the set being busy, it shares the slot with the most tokens (as every
+    /// address did before slots had owners, so a flood from many addresses is held as before).
+    /// </summary>
+    private int SlotOf(IPAddress address, long now, out double tokens)
+    {
+        Owner owner = Owner.Of(address);
+        Owner[] owners = _owners!;
+        int set = (int)(owner.Hash() % (Slots / Ways)) * Ways;
+        int shared = set;
+        double sharedTokens = double.MinValue;
+        int claim = -1;
+        for (int i = set; i < set + Ways; i++)
+        {
+            double refilled = Refilled(i, now);
+            if (owners[i] == owner)
+            {
+                tokens = refilled;
+                return i;
+            }
+
+            if (claim < 0 && (owners[i].IsFree || refilled >= _burst))
+            {
+                claim = i;
+            }
+
+            if (refilled > sharedTokens)
+            {
+                (shared, sharedTokens) = (i, refilled);
+            }
+        }
+
+        if (claim >= 0)
+        {
+            owners[claim] = owner;
+            if (_dropped is not null)
+            {
+                _dropped[claim] = 0;
+            }
+
+            tokens = _burst;
+            return claim;
+        }
+
+        tokens = sharedTokens;
+        return shared;
+    }
+
+    private double Refilled(int slot, long now) =>
+        Math.Min(_burst, _tokens![slot] + (_time.GetElapsedTime(_lastRefill![slot], now).TotalSeconds * _ratePerSecond));
+
+    /// <summary>An address as a slot's owner: its bytes and family, exactly; default is a free slot.</summary>
+    private readonly record struct Owner(ulong High, ulong Low, byte Family)
+    {
+        public bool IsFree => Family == 0;
+
+        public static Owner Of(IPAddress address)
+        {
+            Span<byte> bytes = stackalloc byte[16];
+            bytes.Clear();
+            address.TryWriteBytes(bytes, out int written);
+            return new Owner(
+                System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(bytes),
+                System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(bytes[8..]),
+                (byte)(written == 4 ? 4 : 6));
+        }
+
+        /// <summary>MurmurHash3's finalizer over the address.</summary>
+        public ulong Hash()
+        {
+            ulong h = High ^ (Low * 0xC2B2AE3D27D4EB4FUL) ^ Family;
+            h ^= h >> 33;
+            h *= 0xFF51AFD7ED558CCDUL;
+            h ^= h >> 33;
+            h *= 0xC4CEB9FE1A85EC53UL;
+            return h ^ (h >> 33);
+        }
     }
 
     /// <summary>Counts a dropped query of <paramref name="address"/>; true when that bans it.</summary>
@@ -154,7 +269,7 @@ internal sealed class QueryRateLimiter
         }
 
         bans[address] = now + (long)(_banDuration.TotalSeconds * _time.TimestampFrequency);
-        BansStarted++;
+        _bansStarted++;
         OnBanned?.Invoke(address, _banDuration);
         return true;
     }

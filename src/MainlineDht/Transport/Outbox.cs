@@ -52,7 +52,11 @@ internal sealed class Outbox
     public void Enqueue(IDatagramTransport transport, byte[] buffer, int length, IPEndPoint destination, IOutboxSender? sender = null, object? state = null, int tag = 0) =>
         _queue.Enqueue(new Item(transport, buffer, length, destination, sender, state, tag));
 
-    /// <summary>Sends everything queued, in order. Does nothing under the gate: its holder flushes once it lets go.</summary>
+    /// <summary>
+    /// Sends everything queued, in order. Does nothing under the gate: its holder flushes once it lets go.
+    /// Takes the gate once for up to <see cref="Batch"/> datagrams: what another thread queues after
+    /// that is its own to flush (every holder of the gate flushes after releasing it).
+    /// </summary>
     public void Flush()
     {
         if (_gate.IsHeldByCurrentThread)
@@ -60,53 +64,86 @@ internal sealed class Outbox
             return;
         }
 
-        while (true)
+        Items batch = default;
+        int count;
+        do
         {
-            Item item;
+            count = 0;
             lock (_gate)
             {
-                if (!_queue.TryDequeue(out item))
+                while (count < Batch && _queue.TryDequeue(out batch[count]))
                 {
-                    return;
+                    count++;
                 }
             }
 
-            bool sent = false;
-            Exception? fault = null;
-            try
+            IDatagramTransport? broken = null;
+            for (int i = 0; i < count; i++)
             {
-                sent = item.Transport.TrySend(item.Buffer.AsSpan(0, item.Length), item.Destination);
-            }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                fault = e;
-            }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(item.Buffer);
-            }
-
-            if (sent)
-            {
-                item.Sender?.OnSent(item.State, item.Tag);
-            }
-            else
-            {
-                item.Sender?.OnNotSent(item.State, item.Tag);
-                if (fault is null)
+                Item item = batch[i];
+                batch[i] = default;
+                if (ReferenceEquals(item.Transport, broken))
                 {
-                    _onNotSent?.Invoke(item.Destination);
+                    // Dropped with the rest of what waited for the transport that threw.
+                    ArrayPool<byte>.Shared.Return(item.Buffer);
+                    item.Sender?.OnNotSent(item.State, item.Tag);
                 }
-            }
+                else
+                {
+                    // The send itself stays in Flush: a transport's fault is reported at this site.
+                    bool sent = false;
+                    Exception? fault = null;
+                    try
+                    {
+                        sent = item.Transport.TrySend(item.Buffer.AsSpan(0, item.Length), item.Destination);
+                    }
+                    catch (Exception e) when (e is not OutOfMemoryException)
+                    {
+                        fault = e;
+                    }
+                    finally
+                    {
+                        ArrayPool<byte>.Shared.Return(item.Buffer);
+                    }
 
-            if (fault is not null)
-            {
-                // One fault, one report: what else waits for the broken transport is dropped with it
-                // (as the work that queued it would have stopped at a throwing send).
-                Drop(item.Transport);
-                _onFault(fault, item.Destination);
+                    if (Sent(item, sent, fault))
+                    {
+                        broken = item.Transport;
+                    }
+                }
             }
         }
+        while (count == Batch);
+    }
+
+    private const int Batch = 16;
+
+    /// <summary>Tells the sender what became of one datagram; true when its transport threw (reported, and what else waits for it dropped).</summary>
+    private bool Sent(Item item, bool sent, Exception? fault)
+    {
+        if (sent)
+        {
+            item.Sender?.OnSent(item.State, item.Tag);
+        }
+        else
+        {
+            item.Sender?.OnNotSent(item.State, item.Tag);
+            if (fault is null)
+            {
+                _onNotSent?.Invoke(item.Destination);
+            }
+        }
+
+        if (fault is not null)
+        {
+            // One fault, one report: what else waits for the broken transport is dropped with it
+            // (as the work that queued it would have stopped at a throwing send).
+            Drop(item.Transport);
+            _onFault(fault, item.Destination);
+            return true;
+        }
+
+        return false;
     }
 
     private void Drop(IDatagramTransport transport)
@@ -134,6 +171,13 @@ internal sealed class Outbox
             ArrayPool<byte>.Shared.Return(item.Buffer);
             item.Sender?.OnNotSent(item.State, item.Tag);
         }
+    }
+
+    /// <summary>A batch of queued datagrams taken under one acquisition of the gate (on the stack).</summary>
+    [System.Runtime.CompilerServices.InlineArray(Batch)]
+    private struct Items
+    {
+        private Item _first;
     }
 
     private readonly record struct Item(IDatagramTransport Transport, byte[] Buffer, int Length, IPEndPoint Destination, IOutboxSender? Sender, object? State, int Tag);

@@ -1,12 +1,17 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.ExceptionServices;
 
 namespace MainlineDht.Transport;
 
 /// <summary>
-/// A UDP socket as a <see cref="IDatagramTransport"/>. One receive loop runs on the thread pool
-/// with one reused buffer and socket address, and hands each datagram to the receiver
-/// synchronously; sends are synchronous (a UDP send does not block on a healthy socket).
+/// A UDP socket as a <see cref="IDatagramTransport"/>. Receiving runs on dedicated threads (two on
+/// a machine with more than one core, otherwise one), each blocked in the kernel on the socket with
+/// its own buffer, as a plain UDP server is: a datagram wakes one of them, which hands it to the
+/// receiver synchronously, so that two datagrams can be decoded and answered at once and no
+/// datagram waits for a thread-pool hop. Sends are synchronous (a UDP send does not block on a
+/// healthy socket); a reply sent by the receiving thread to the datagram's source reuses the socket
+/// address just received.
 /// </summary>
 public sealed class UdpTransport : IDatagramTransport
 {
@@ -14,14 +19,15 @@ public sealed class UdpTransport : IDatagramTransport
 
     private readonly Socket _socket;
     private readonly SendPolicy _policy;
-    private readonly CancellationTokenSource _stop = new();
-    private Task? _receiveLoop;
+    private readonly int _receiverCount;
+    private ReceiveThread[]? _receivers;
     private int _disposed;
 
-    private UdpTransport(Socket socket, SendPolicy policy)
+    private UdpTransport(Socket socket, SendPolicy policy, int receiverCount)
     {
         _socket = socket;
         _policy = policy;
+        _receiverCount = receiverCount;
         LocalEndPoint = (IPEndPoint)socket.LocalEndPoint!;
     }
 
@@ -42,9 +48,14 @@ public sealed class UdpTransport : IDatagramTransport
     /// Binds a UDP socket to <paramref name="localEndPoint"/> (port 0 picks a free port).
     /// </summary>
     /// <exception cref="SocketException">The address is not available or the port is in use.</exception>
-    public static UdpTransport Bind(IPEndPoint localEndPoint, SendPolicy? policy = null)
+    public static UdpTransport Bind(IPEndPoint localEndPoint, SendPolicy? policy = null) =>
+        Bind(localEndPoint, policy, Math.Min(2, Environment.ProcessorCount));
+
+    /// <summary>Binds a UDP socket received on by <paramref name="receiverCount"/> threads.</summary>
+    internal static UdpTransport Bind(IPEndPoint localEndPoint, SendPolicy? policy, int receiverCount)
     {
         ArgumentNullException.ThrowIfNull(localEndPoint);
+        ArgumentOutOfRangeException.ThrowIfLessThan(receiverCount, 1);
         var socket = new Socket(localEndPoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         try
         {
@@ -56,7 +67,7 @@ public sealed class UdpTransport : IDatagramTransport
             socket.ReceiveBufferSize = 4 * 1024 * 1024;
             socket.SendBufferSize = 4 * 1024 * 1024;
             socket.Bind(localEndPoint);
-            return new UdpTransport(socket, policy ?? SendPolicy.AllowAll);
+            return new UdpTransport(socket, policy ?? SendPolicy.AllowAll, receiverCount);
         }
         catch
         {
@@ -69,12 +80,22 @@ public sealed class UdpTransport : IDatagramTransport
     public void Start(IDatagramReceiver receiver)
     {
         ArgumentNullException.ThrowIfNull(receiver);
-        if (_receiveLoop is not null)
+        var receivers = new ReceiveThread[_receiverCount];
+        var sources = new SourceEndPoints(LocalEndPoint);
+        for (int i = 0; i < receivers.Length; i++)
+        {
+            receivers[i] = new ReceiveThread(this, receiver, sources);
+        }
+
+        if (Interlocked.CompareExchange(ref _receivers, receivers, null) is not null)
         {
             throw new InvalidOperationException("The transport is already started.");
         }
 
-        _receiveLoop = Task.Run(() => ReceiveLoopAsync(receiver, _stop.Token));
+        foreach (ReceiveThread thread in receivers)
+        {
+            thread.Start();
+        }
     }
 
     /// <inheritdoc/>
@@ -88,9 +109,9 @@ public sealed class UdpTransport : IDatagramTransport
 
         try
         {
-            if (_callbackThread == Environment.CurrentManagedThreadId && ReferenceEquals(destination, _callbackSource))
+            if (CurrentSourceAddress(destination) is SocketAddress address)
             {
-                _socket.SendTo(datagram, SocketFlags.None, _callbackAddress!);
+                _socket.SendTo(datagram, SocketFlags.None, address);
             }
             else
             {
@@ -112,89 +133,25 @@ public sealed class UdpTransport : IDatagramTransport
         }
     }
 
-    private async Task ReceiveLoopAsync(IDatagramReceiver receiver, CancellationToken cancellationToken)
+    /// <summary>The socket address of <paramref name="destination"/> when it is the source of the datagram this thread is handling.</summary>
+    private SocketAddress? CurrentSourceAddress(IPEndPoint destination)
     {
-        byte[] buffer = GC.AllocateUninitializedArray<byte>(ReceiveBufferSize, pinned: true);
-        var address = new SocketAddress(_socket.AddressFamily);
-        var sources = new SourceCache();
-        IPEndPoint template = LocalEndPoint;
-        while (!cancellationToken.IsCancellationRequested)
+        ReceiveThread[]? receivers = _receivers;
+        if (receivers is null)
         {
-            int received;
-            try
-            {
-                received = await _socket.ReceiveFromAsync(buffer, SocketFlags.None, address, cancellationToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-            catch (ObjectDisposedException)
-            {
-                return;
-            }
-            catch (SocketException) when (cancellationToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (SocketException)
-            {
-                // An ICMP error for an earlier send, or an oversized datagram: nothing to deliver.
-                Interlocked.Increment(ref _receiveErrors);
-                continue;
-            }
+            return null;
+        }
 
-            IPEndPoint source = sources.Get(address, template);
-            _callbackThread = Environment.CurrentManagedThreadId;
-            _callbackSource = source;
-            _callbackAddress = address;
-            try
+        int thread = Environment.CurrentManagedThreadId;
+        foreach (ReceiveThread receiver in receivers)
+        {
+            if (receiver.HandlingOn == thread)
             {
-                receiver.OnDatagram(buffer.AsMemory(0, received), source);
-            }
-            finally
-            {
-                _callbackThread = 0;
-                _callbackSource = null;
+                return ReferenceEquals(receiver.Source, destination) ? receiver.Address : null;
             }
         }
-    }
 
-    // While the receiver handles a datagram on the receive thread, a reply to its source reuses
-    // the socket address just received instead of serializing the endpoint again.
-    private int _callbackThread;
-    private IPEndPoint? _callbackSource;
-    private SocketAddress? _callbackAddress;
-
-    /// <summary>
-    /// The last few senders' endpoints, so that a burst from one peer does not allocate an
-    /// endpoint per datagram. Only the receive loop touches it.
-    /// </summary>
-    private sealed class SourceCache
-    {
-        private const int Size = 8;
-        private readonly SocketAddress?[] _addresses = new SocketAddress?[Size];
-        private readonly IPEndPoint?[] _endPoints = new IPEndPoint?[Size];
-        private int _next;
-
-        public IPEndPoint Get(SocketAddress address, IPEndPoint template)
-        {
-            for (int i = 0; i < Size; i++)
-            {
-                if (_addresses[i] is SocketAddress known && known.Equals(address))
-                {
-                    return _endPoints[i]!;
-                }
-            }
-
-            var endPoint = (IPEndPoint)template.Create(address);
-            var copy = new SocketAddress(address.Family, address.Size);
-            address.Buffer.Span[..address.Size].CopyTo(copy.Buffer.Span);
-            _addresses[_next] = copy;
-            _endPoints[_next] = endPoint;
-            _next = (_next + 1) % Size;
-            return endPoint;
-        }
+        return null;
     }
 
     /// <inheritdoc/>
@@ -205,13 +162,123 @@ public sealed class UdpTransport : IDatagramTransport
             return;
         }
 
-        await _stop.CancelAsync().ConfigureAwait(false);
-        _socket.Dispose();
-        if (_receiveLoop is not null)
+        // Shut down first: on Linux a close alone does not wake a thread blocked receiving on the
+        // socket, a shutdown does (the runtime does it as well as it closes; this does not rely on it).
+        try
         {
-            await _receiveLoop.ConfigureAwait(false);
+            _socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.NotConnected)
+        {
+            // An unconnected UDP socket reports ENOTCONN, having woken its receivers all the same.
         }
 
-        _stop.Dispose();
+        _socket.Dispose();
+        ReceiveThread[]? receivers = Interlocked.CompareExchange(ref _receivers, [], null);
+        foreach (ReceiveThread receiver in receivers ?? [])
+        {
+            await receiver.Stopped.ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// One receiving thread: its buffer and socket address, and the datagram it is
+    /// handing to the receiver (so that a reply to its source is sent to the raw address).
+    /// </summary>
+    private sealed class ReceiveThread
+    {
+        private readonly UdpTransport _transport;
+        private readonly IDatagramReceiver _receiver;
+        private readonly SourceEndPoints _sources;
+        private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly Thread _thread;
+
+        public ReceiveThread(UdpTransport transport, IDatagramReceiver receiver, SourceEndPoints sources)
+        {
+            _transport = transport;
+            _receiver = receiver;
+            _sources = sources;
+            Address = new SocketAddress(transport._socket.AddressFamily);
+            _thread = new Thread(Run, maxStackSize: 256 * 1024)
+            {
+                IsBackground = true,
+                Name = $"DHT UDP {transport.LocalEndPoint}",
+            };
+        }
+
+        /// <summary>Completes when the thread has ended; faults with what a receiver threw (a broken contract).</summary>
+        public Task Stopped => _stopped.Task;
+
+        /// <summary>The managed id of the thread while it hands a datagram to the receiver; 0 otherwise.</summary>
+        public int HandlingOn { get; private set; }
+
+        /// <summary>The source of the datagram being handled.</summary>
+        public IPEndPoint? Source { get; private set; }
+
+        /// <summary>The socket address of the datagram being handled (this thread's, reused for each datagram).</summary>
+        public SocketAddress Address { get; }
+
+        public void Start() => _thread.Start();
+
+        private void Run()
+        {
+            try
+            {
+                Receive();
+                _stopped.TrySetResult();
+            }
+            catch (Exception e)
+            {
+                // Only a receiver that broke its contract (it must not throw) gets here: the fault is
+                // kept for DisposeAsync, as an awaited receive loop's would be.
+                _stopped.TrySetException(ExceptionDispatchInfo.SetCurrentStackTrace(e));
+            }
+        }
+
+        private void Receive()
+        {
+            Socket socket = _transport._socket;
+            byte[] buffer = GC.AllocateUninitializedArray<byte>(ReceiveBufferSize, pinned: true);
+            int thread = Environment.CurrentManagedThreadId;
+            while (Volatile.Read(ref _transport._disposed) == 0)
+            {
+                int received;
+                try
+                {
+                    received = socket.ReceiveFrom(buffer, SocketFlags.None, Address);
+                }
+                catch (ObjectDisposedException)
+                {
+                    return;
+                }
+                catch (SocketException) when (Volatile.Read(ref _transport._disposed) != 0)
+                {
+                    return;
+                }
+                catch (SocketException)
+                {
+                    // An ICMP error for an earlier send, or an oversized datagram: nothing to deliver.
+                    Interlocked.Increment(ref _transport._receiveErrors);
+                    continue;
+                }
+
+                if (Volatile.Read(ref _transport._disposed) != 0)
+                {
+                    return; // the socket was shut down: what it returns now is no datagram
+                }
+
+                Source = _sources.Get(Address);
+                HandlingOn = thread;
+                try
+                {
+                    _receiver.OnDatagram(buffer.AsMemory(0, received), Source);
+                }
+                finally
+                {
+                    HandlingOn = 0;
+                    Source = null;
+                }
+            }
+        }
     }
 }

@@ -1,70 +1,187 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
-using System.Text;
+using System.Net.NetworkInformation;
 using MainlineDht.Protocol;
 
 namespace MainlineDht.Benchmarks.Load;
 
 /// <summary>
-/// The load benchmark: one <see cref="DhtNode"/> on 127.0.0.1 and a generator on other loopback
-/// addresses that keeps a window of queries in flight per client socket, matching replies by
-/// transaction id. Reports answered queries per second and p50/p99 latency. Everything stays on
-/// loopback.
+/// The load benchmark: one query generator (C, compiled at run time with gcc) floods, in turn, a
+/// plain UDP echo (C), libtorrent 2.0.8 (its DHT limits off) and our <see cref="DhtNode"/> — once
+/// with its default settings and once with the reply byte budget lifted — from many source
+/// addresses (one socket per 127.x address), and prints answered queries per second with the
+/// ratios ours/echo and ours/libtorrent. Everything stays on loopback; run it in a loopback-only
+/// network namespace (see the README's "Load" section).
 /// </summary>
 /// <remarks>
-/// <c>dotnet run -c Release --project tests/MainlineDht.Benchmarks -- load [--query ping|find_node|get_peers|get_peers_values|all] [--seconds N] [--clients N] [--window N]</c>
+/// <c>dotnet run -c Release --project tests/MainlineDht.Benchmarks -- load [--seconds N] [--rounds N] [--sources N] [--window N] [--query ping|find_node|get_peers|all] [--targets echo,libtorrent,defaults,lifted] [--receivers 1,2]</c>
+/// (<c>--receivers</c>: also our node, budget lifted, with that many receiving threads each, instead of the transport's default).
 /// </remarks>
 internal static class LoadBenchmark
 {
+    private const string EchoAddress = "127.0.0.5";
+    private const int EchoPort = 7000;
+    private const string LibtorrentAddress = "127.0.0.20";
+    private const int LibtorrentPort = 6881;
+    private const string FirstSource = "127.10.0.1";
+
     public static async Task<int> RunAsync(string[] args)
     {
         string query = Option(args, "--query") ?? "all";
-        double seconds = double.Parse(Option(args, "--seconds") ?? "10", CultureInfo.InvariantCulture);
-        int clients = int.Parse(Option(args, "--clients") ?? "2", CultureInfo.InvariantCulture);
+        double seconds = double.Parse(Option(args, "--seconds") ?? "8", CultureInfo.InvariantCulture);
+        int rounds = int.Parse(Option(args, "--rounds") ?? "1", CultureInfo.InvariantCulture);
+        int sources = int.Parse(Option(args, "--sources") ?? "1024", CultureInfo.InvariantCulture);
         int window = int.Parse(Option(args, "--window") ?? "128", CultureInfo.InvariantCulture);
-        string[] kinds = query == "all" ? ["ping", "find_node", "get_peers", "get_peers_values"] : [query];
+        string[] kinds = query == "all" ? ["ping", "find_node", "get_peers"] : [query];
+        string[] only = (Option(args, "--targets") ?? "echo,libtorrent,defaults,lifted").Split(',');
+        int[] receivers = Option(args, "--receivers")?.Split(',').Select(r => int.Parse(r, CultureInfo.InvariantCulture)).ToArray() ?? [];
 
-        await using DhtNode node = await DhtNode.StartAsync(new DhtNodeOptions
+        if (!OnlyLoopback())
         {
-            BindEndPoint = new IPEndPoint(IPAddress.Loopback, 0),
-            QueriesPerSecondPerIp = 0,
-            UsePublicRouters = false,
-            SendPolicy = Transport.SendPolicy.LoopbackOnly(),
-        });
-        await FillRoutingTableAsync(node);
-        NodeId infoHash = NodeId.Parse("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
-        await AnnouncePeersAsync(node, infoHash, 50);
+            Console.Error.WriteLine("warning: interfaces other than lo are up; run this in a loopback-only namespace:");
+            Console.Error.WriteLine("  unshare --net -- bash -c 'ip link set lo up && exec \"$@\"' x dotnet run -c Release --project tests/MainlineDht.Benchmarks -- load");
+        }
 
-        Console.WriteLine($"node {node.LocalEndPoint}: {node.GetStatistics().RoutingTableSize} nodes in its table, {node.GetStatistics().StoredPeers} peers stored");
-        Console.WriteLine($"{"query",-18} {"answered/s",12} {"p50 µs",9} {"p99 µs",9} {"lost",7}");
-        foreach (string kind in kinds)
+        await using var tools = await NativeTools.BuildAsync().ConfigureAwait(false);
+        await using var echo = await tools.StartEchoAsync(EchoAddress, EchoPort).ConfigureAwait(false);
+        await using var libtorrent = !only.Contains("libtorrent") ? null : await ExternalProcess.StartLibtorrentAsync(tools.Directory, LibtorrentAddress, LibtorrentPort).ConfigureAwait(false);
+
+        // Our node twice: as it ships, and with the one default that caps a flood by design lifted.
+        await using DhtNode defaults = await StartOursAsync("127.0.0.1", replyBytesPerSecond: null).ConfigureAwait(false);
+        await using DhtNode lifted = await StartOursAsync("127.0.0.2", replyBytesPerSecond: 0).ConfigureAwait(false);
+        var threaded = new List<(int Receivers, DhtNode Node)>();
+        foreach (int count in receivers)
         {
-            byte[] template = kind switch
+            threaded.Add((count, await StartOursAsync($"127.0.0.{10 + threaded.Count}", replyBytesPerSecond: 0, count).ConfigureAwait(false)));
+        }
+
+        var libtorrentEndPoint = new IPEndPoint(IPAddress.Parse(LibtorrentAddress), LibtorrentPort);
+        List<DhtNode> helpers = await FillRoutingTablesAsync([defaults, lifted, .. threaded.Select(t => t.Node)], libtorrent).ConfigureAwait(false);
+        try
+        {
+            Console.WriteLine($"uptime: {Uptime()}");
+            Console.WriteLine($"ours {defaults.LocalEndPoint} (defaults) and {lifted.LocalEndPoint} (ReplyBytesPerSecond = 0): {defaults.GetStatistics().RoutingTableSize} and {lifted.GetStatistics().RoutingTableSize} nodes in their tables");
+            Console.WriteLine(libtorrent is null
+                ? "libtorrent: not run (needs Debian's python3-libtorrent for /usr/bin/python3)"
+                : $"libtorrent {libtorrentEndPoint}: {LibtorrentNodes(libtorrentEndPoint)} nodes in a find_node reply");
+            Console.WriteLine($"generator: {sources} source addresses from {FirstSource}, {window} queries in flight, {seconds} s per target after 1 s of warm-up");
+
+            var targets = new List<(string Name, IPEndPoint EndPoint, bool Echo, DhtNode? Node)>();
+            if (only.Contains("echo"))
             {
-                "ping" => Encoding.Latin1.GetBytes("d1:ad2:id20:abcdefghij0123456789e1:q4:ping1:t2:xx1:y1:qe"),
-                "find_node" => Encoding.Latin1.GetBytes("d1:ad2:id20:abcdefghij01234567896:target20:mnopqrstuvwxyz123456e1:q9:find_node1:t2:xx1:y1:qe"),
-                "get_peers" => Encoding.Latin1.GetBytes("d1:ad2:id20:abcdefghij01234567899:info_hash20:mnopqrstuvwxyz123456e1:q9:get_peers1:t2:xx1:y1:qe"),
-                "get_peers_values" => GetPeersFor(infoHash),
-                _ => throw new ArgumentException($"unknown query kind '{kind}'"),
-            };
-            Generate(node.LocalEndPoint, template, TimeSpan.FromSeconds(1), clients, window); // warm-up: JIT, caches
-            Result r = Generate(node.LocalEndPoint, template, TimeSpan.FromSeconds(seconds), clients, window);
-            Console.WriteLine($"{kind,-18} {r.PerSecond,12:N0} {r.P50Micros,9:N0} {r.P99Micros,9:N0} {r.Lost,7:N0}");
+                targets.Add(("udp echo (C)", new IPEndPoint(IPAddress.Parse(EchoAddress), EchoPort), true, null));
+            }
+
+            if (libtorrent is not null)
+            {
+                targets.Add(("libtorrent 2.0.8", libtorrentEndPoint, false, null));
+            }
+
+            if (only.Contains("defaults"))
+            {
+                targets.Add(("ours, defaults", defaults.LocalEndPoint, false, defaults));
+            }
+
+            if (only.Contains("lifted"))
+            {
+                targets.Add(("ours, budget lifted", lifted.LocalEndPoint, false, lifted));
+            }
+
+            foreach ((int count, DhtNode node) in threaded)
+            {
+                targets.Add(($"ours, lifted, {count} thr", node.LocalEndPoint, false, node));
+            }
+
+            var ratios = new Dictionary<string, List<double>>();
+            for (int round = 1; round <= rounds; round++)
+            {
+                Console.WriteLine();
+                Console.WriteLine($"round {round} of {rounds} (uptime: {Uptime()})");
+                Console.WriteLine($"{"query",-10} {"target",-20} {"answered/s",11} {"p50 µs",8} {"p99 µs",8} {"lost",8}  node counters");
+                foreach (string kind in kinds)
+                {
+                    var rates = new Dictionary<string, double>();
+                    foreach ((string name, IPEndPoint endPoint, bool isEcho, DhtNode? node) in targets)
+                    {
+                        DhtNodeStatistics? before = node?.GetStatistics();
+                        long allocated = GC.GetTotalAllocatedBytes(precise: true);
+                        GeneratorResult r = await tools.GenerateAsync(endPoint, kind, seconds, window, sources, FirstSource, isEcho).ConfigureAwait(false);
+                        allocated = GC.GetTotalAllocatedBytes(precise: true) - allocated;
+                        rates[name] = r.PerSecond;
+                        string perQuery = node is null ? string.Empty : $"{allocated / (double)Math.Max(1, node.GetStatistics().QueriesAnswered - before!.QueriesAnswered):N0} B allocated per answer (whole process), ";
+                        Console.WriteLine($"{kind,-10} {name,-20} {r.PerSecond,11:N0} {r.P50Micros,8:N0} {r.P99Micros,8:N0} {r.Lost,8:N0}  {perQuery}{Counters(before, node?.GetStatistics())}");
+                    }
+
+                    foreach (string ours in new[] { "ours, defaults", "ours, budget lifted" }.Concat(threaded.Select(t => $"ours, lifted, {t.Receivers} thr")))
+                    {
+                        foreach (string reference in new[] { "udp echo (C)", "libtorrent 2.0.8" })
+                        {
+                            if (rates.TryGetValue(ours, out double rate) && rates.TryGetValue(reference, out double baseline) && baseline > 0)
+                            {
+                                string key = $"{kind,-10} {ours} / {reference}";
+                                double ratio = rate / baseline;
+                                (ratios.TryGetValue(key, out List<double>? list) ? list : ratios[key] = []).Add(ratio);
+                                Console.WriteLine($"  {ours} / {reference}: {ratio:F2}");
+                            }
+                        }
+                    }
+                }
+            }
+
+            if (rounds > 1)
+            {
+                Console.WriteLine();
+                Console.WriteLine($"ratios over {rounds} rounds: median (min–max)");
+                foreach ((string key, List<double> values) in ratios)
+                {
+                    values.Sort();
+                    double median = values.Count % 2 == 1 ? values[values.Count / 2] : (values[(values.Count / 2) - 1] + values[values.Count / 2]) / 2;
+                    Console.WriteLine($"  {key}: {median:F2} ({values[0]:F2}–{values[^1]:F2})");
+                }
+            }
+
+            Console.WriteLine($"uptime: {Uptime()}");
+        }
+        finally
+        {
+            foreach (DhtNode node in threaded.Select(t => t.Node))
+            {
+                await node.DisposeAsync().ConfigureAwait(false);
+            }
+
+            foreach (DhtNode helper in helpers)
+            {
+                await helper.DisposeAsync().ConfigureAwait(false);
+            }
         }
 
         return 0;
     }
 
-    private static byte[] GetPeersFor(NodeId infoHash)
+    private static Task<DhtNode> StartOursAsync(string address, int? replyBytesPerSecond, int receivers = 0)
     {
-        string ih = Encoding.Latin1.GetString(infoHash.ToArray());
-        return Encoding.Latin1.GetBytes($"d1:ad2:id20:abcdefghij01234567899:info_hash20:{ih}e1:q9:get_peers1:t2:xx1:y1:qe");
+        var options = new DhtNodeOptions
+        {
+            BindEndPoint = new IPEndPoint(IPAddress.Parse(address), 0),
+            UsePublicRouters = false,
+            SendPolicy = Transport.SendPolicy.LoopbackOnly(),
+        };
+        if (replyBytesPerSecond is int rate)
+        {
+            options = options with { ReplyBytesPerSecond = rate };
+        }
+
+        return receivers == 0
+            ? DhtNode.StartAsync(options)
+            : DhtNode.BindAndStartAsync(options, (endPoint, policy) => Transport.UdpTransport.Bind(endPoint, policy, receivers), CancellationToken.None);
     }
 
-    /// <summary>Sixteen helper nodes ping the node; it verifies them and keeps them in its table.</summary>
-    private static async Task FillRoutingTableAsync(DhtNode node)
+    /// <summary>
+    /// Sixteen helper nodes enter every target's routing table (so that <c>find_node</c> and
+    /// <c>get_peers</c> answer with nodes): our nodes ping them; libtorrent is told of them
+    /// (<c>add_dht_node</c>) and pings them before it takes them in.
+    /// </summary>
+    private static async Task<List<DhtNode>> FillRoutingTablesAsync(DhtNode[] ours, ExternalProcess? libtorrent)
     {
         var helpers = new List<DhtNode>();
         for (int i = 1; i <= 16; i++)
@@ -74,150 +191,73 @@ internal static class LoadBenchmark
                 BindEndPoint = new IPEndPoint(IPAddress.Parse($"127.0.3.{i}"), 0),
                 UsePublicRouters = false,
                 SendPolicy = Transport.SendPolicy.LoopbackOnly(),
-            }));
+            }).ConfigureAwait(false));
         }
 
         foreach (DhtNode helper in helpers)
         {
-            await node.PingAsync(helper.LocalEndPoint);
-        }
-
-        // The helpers stay alive for the process: the node's table refers to them.
-        GC.KeepAlive(helpers);
-        Helpers.AddRange(helpers);
-    }
-
-    private static readonly List<DhtNode> Helpers = [];
-
-    /// <summary>Announces one peer per loopback address (stores keep one entry per IP).</summary>
-    private static async Task AnnouncePeersAsync(DhtNode node, NodeId infoHash, int count)
-    {
-        byte[] getPeers = GetPeersFor(infoHash);
-        for (int i = 1; i <= count; i++)
-        {
-            using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-            socket.Bind(new IPEndPoint(IPAddress.Parse($"127.0.2.{i}"), 0));
-            socket.SendTo(getPeers, node.LocalEndPoint);
-            byte[] buffer = new byte[2048];
-            int n = socket.Receive(buffer);
-            var reply = (KrpcResponse)KrpcCodec.Decode(buffer.AsMemory(0, n).ToArray());
-            var announce = new AnnouncePeerQuery { Id = NodeId.Parse("0000000000000000000000000000000000000001"), InfoHash = infoHash, Port = 6881, Token = reply.Token.ToArray(), TransactionId = "an"u8.ToArray() };
-            socket.SendTo(KrpcCodec.Encode(announce), node.LocalEndPoint);
-            socket.Receive(buffer);
-        }
-
-        await Task.CompletedTask;
-    }
-
-    private readonly record struct Result(double PerSecond, double P50Micros, double P99Micros, long Lost);
-
-    private static Result Generate(IPEndPoint target, byte[] template, TimeSpan duration, int clients, int window)
-    {
-        int tOffset = IndexOf(template, "1:t2:"u8) + 5;
-        var latencies = new List<long>[clients];
-        long[] answered = new long[clients];
-        long[] lost = new long[clients];
-        var threads = new Thread[clients];
-        var stopwatch = Stopwatch.StartNew();
-        for (int c = 0; c < clients; c++)
-        {
-            int client = c;
-            latencies[client] = new List<long>(1 << 20);
-            threads[client] = new Thread(() => RunClient(client))
+            foreach (DhtNode node in ours)
             {
-                IsBackground = true,
-            };
-            threads[client].Start();
-        }
+                await node.PingAsync(helper.LocalEndPoint).ConfigureAwait(false);
+            }
 
-        foreach (Thread thread in threads)
-        {
-            thread.Join();
-        }
-
-        double elapsed = stopwatch.Elapsed.TotalSeconds;
-        List<long> all = latencies.SelectMany(l => l).ToList();
-        all.Sort();
-        double toMicros = 1_000_000.0 / Stopwatch.Frequency;
-        return new Result(
-            answered.Sum() / elapsed,
-            all.Count == 0 ? 0 : all[all.Count / 2] * toMicros,
-            all.Count == 0 ? 0 : all[(int)(all.Count * 0.99)] * toMicros,
-            lost.Sum());
-
-        void RunClient(int client)
-        {
-            using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-            socket.ReceiveBufferSize = 4 << 20;
-            socket.Bind(new IPEndPoint(IPAddress.Parse($"127.0.1.{client + 1}"), 0));
-            socket.Connect(target);
-            socket.ReceiveTimeout = 200;
-            byte[] query = (byte[])template.Clone();
-            byte[] buffer = new byte[2048];
-            long[] sentAt = new long[65536];
-            bool[] inFlight = new bool[65536];
-            int outstanding = 0;
-            ushort next = 0;
-            long end = Stopwatch.GetTimestamp() + (long)(duration.TotalSeconds * Stopwatch.Frequency);
-            while (Stopwatch.GetTimestamp() < end)
+            if (libtorrent is not null)
             {
-                while (outstanding < window)
-                {
-                    ushort t = next++;
-                    query[tOffset] = (byte)(t >> 8);
-                    query[tOffset + 1] = (byte)t;
-                    if (inFlight[t])
-                    {
-                        lost[client]++;
-                        outstanding--;
-                    }
-
-                    sentAt[t] = Stopwatch.GetTimestamp();
-                    inFlight[t] = true;
-                    socket.Send(query);
-                    outstanding++;
-                }
-
-                int received = 0;
-                while (received < window / 2)
-                {
-                    int n;
-                    try
-                    {
-                        n = socket.Receive(buffer);
-                    }
-                    catch (SocketException e) when (e.SocketErrorCode == SocketError.TimedOut)
-                    {
-                        // Nothing came back for 200 ms: count what is in flight as lost and start over.
-                        lost[client] += outstanding;
-                        Array.Clear(inFlight);
-                        outstanding = 0;
-                        break;
-                    }
-
-                    received++;
-                    int at = IndexOf(buffer.AsSpan(0, n), "1:t2:"u8);
-                    if (at < 0)
-                    {
-                        continue;
-                    }
-
-                    ushort t = (ushort)((buffer[at + 5] << 8) | buffer[at + 6]);
-                    if (!inFlight[t])
-                    {
-                        continue;
-                    }
-
-                    inFlight[t] = false;
-                    outstanding--;
-                    answered[client]++;
-                    latencies[client].Add(Stopwatch.GetTimestamp() - sentAt[t]);
-                }
+                await libtorrent.SendLineAsync($"add {helper.LocalEndPoint.Address} {helper.LocalEndPoint.Port}").ConfigureAwait(false);
             }
         }
+
+        if (libtorrent is not null)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(2)).ConfigureAwait(false); // libtorrent's pings back
+        }
+
+        return helpers;
     }
 
-    private static int IndexOf(ReadOnlySpan<byte> haystack, ReadOnlySpan<byte> needle) => haystack.IndexOf(needle);
+    /// <summary>How many nodes libtorrent's <c>find_node</c> reply carries (its table, as the benchmark's queries see it).</summary>
+    private static int LibtorrentNodes(IPEndPoint libtorrent)
+    {
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Udp);
+        socket.Bind(new IPEndPoint(IPAddress.Parse("127.0.4.1"), 0));
+        socket.ReceiveTimeout = 2000;
+        socket.SendTo("d1:ad2:id20:abcdefghij01234567896:target20:mnopqrstuvwxyz123456e1:q9:find_node1:t2:fn1:y1:qe"u8, libtorrent);
+        byte[] buffer = new byte[2048];
+        try
+        {
+            int n = socket.Receive(buffer);
+            return KrpcCodec.TryDecode(buffer.AsMemory(0, n), out KrpcMessage? message, out _) && message is KrpcResponse response
+                ? response.Nodes.Length / CompactFormat.NodeV4Size
+                : 0;
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            return 0;
+        }
+    }
+
+    private static string Counters(DhtNodeStatistics? before, DhtNodeStatistics? after) =>
+        before is null || after is null
+            ? string.Empty
+            : $"answered {after.QueriesAnswered - before.QueriesAnswered:N0}, rate-limited {after.QueriesRateLimited - before.QueriesRateLimited:N0}, "
+              + $"banned {after.QueriesFromBannedIps - before.QueriesFromBannedIps:N0}, over budget {after.RepliesOverBudget - before.RepliesOverBudget:N0}, "
+              + $"withheld {after.RepliesWithheld - before.RepliesWithheld:N0}, own queries timed out {after.Timeouts - before.Timeouts:N0}";
+
+    private static bool OnlyLoopback() =>
+        NetworkInterface.GetAllNetworkInterfaces().All(i => i.NetworkInterfaceType == NetworkInterfaceType.Loopback);
+
+    private static string Uptime()
+    {
+        try
+        {
+            string[] load = File.ReadAllText("/proc/loadavg").Split(' ');
+            return $"load average {load[0]}, {load[1]}, {load[2]}";
+        }
+        catch (IOException)
+        {
+            return "load average unknown";
+        }
+    }
 
     private static string? Option(string[] args, string name)
     {

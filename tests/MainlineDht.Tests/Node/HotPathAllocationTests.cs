@@ -18,7 +18,7 @@ public sealed class HotPathAllocationTests
     [TestCase("d1:ad2:id20:abcdefghij0123456789e1:q4:ping1:t2:aa1:y1:qe", TestName = "ping")]
     [TestCase("d1:ad2:id20:abcdefghij01234567896:target20:mnopqrstuvwxyz123456e1:q9:find_node1:t2:aa1:y1:qe", TestName = "find_node")]
     [TestCase("d1:ad2:id20:abcdefghij01234567899:info_hash20:mnopqrstuvwxyz123456e1:q9:get_peers1:t2:aa1:y1:qe", TestName = "get_peers")]
-    public async Task Answering_a_query_allocates_only_the_query_and_the_response(string query)
+    public async Task Answering_a_query_allocates_only_the_decoded_query(string query)
     {
         var transport = new CountingTransport(new IPEndPoint(IPAddress.Loopback, 6881));
         await using var node = new DhtNode(

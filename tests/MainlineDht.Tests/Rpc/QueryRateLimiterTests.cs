@@ -85,6 +85,17 @@ public sealed class QueryRateLimiterTests
     }
 
     [Test]
+    public void AThousandAddresses_EachHaveTheirOwnBucket()
+    {
+        // The load benchmark's 1,024 sources: hashed straight into 4,096 shared slots, a hundred or so
+        // of them would share a bucket (and be limited at half the rate); each holds a slot of its own.
+        var limiter = new QueryRateLimiter(ratePerSecond: 1, burst: 3, new VirtualTimeProvider());
+        IPAddress[] addresses = Enumerable.Range(1, 1024).Select(i => new IPAddress([127, 10, (byte)(i >> 8), (byte)i])).ToArray();
+
+        Assert.That(addresses.Sum(a => Accepted(limiter, a, 5)), Is.EqualTo(3 * 1024), "every address its whole burst");
+    }
+
+    [Test]
     public void ManyAddresses_ShareAFixedTable_AndCostNoMemoryEach()
     {
         var clock = new VirtualTimeProvider();

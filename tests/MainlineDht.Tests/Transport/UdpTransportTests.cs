@@ -1,0 +1,174 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using MainlineDht.Transport;
+
+namespace MainlineDht.Tests.Transport;
+
+/// <summary>
+/// The UDP transport on loopback: receiving threads, replies to the raw source address, one
+/// endpoint object per sender, and nothing allocated per datagram from a known sender.
+/// </summary>
+public sealed class UdpTransportTests
+{
+    [Test]
+    public void A_sender_is_handed_as_the_same_endpoint_and_senders_are_told_apart_exactly()
+    {
+        var sources = new SourceEndPoints(new IPEndPoint(IPAddress.Loopback, 0));
+        IPEndPoint first = sources.Get(new IPEndPoint(IPAddress.Parse("127.0.0.2"), 7000).Serialize());
+        Assert.Multiple(() =>
+        {
+            Assert.That(sources.Get(new IPEndPoint(IPAddress.Parse("127.0.0.2"), 7000).Serialize()), Is.SameAs(first));
+            Assert.That(first, Is.EqualTo(new IPEndPoint(IPAddress.Parse("127.0.0.2"), 7000)));
+            Assert.That(sources.Get(new IPEndPoint(IPAddress.Parse("127.0.0.2"), 7001).Serialize()), Is.EqualTo(new IPEndPoint(IPAddress.Parse("127.0.0.2"), 7001)));
+            Assert.That(sources.Get(new IPEndPoint(IPAddress.Parse("127.0.0.3"), 7000).Serialize()), Is.EqualTo(new IPEndPoint(IPAddress.Parse("127.0.0.3"), 7000)));
+        });
+
+        var sources6 = new SourceEndPoints(new IPEndPoint(IPAddress.IPv6Loopback, 0));
+        var scoped = new IPEndPoint(IPAddress.Parse("fe80::1%2"), 7000);
+        var otherScope = new IPEndPoint(IPAddress.Parse("fe80::1%3"), 7000);
+        IPEndPoint six = sources6.Get(scoped.Serialize());
+        Assert.Multiple(() =>
+        {
+            Assert.That(six, Is.EqualTo(scoped));
+            Assert.That(sources6.Get(scoped.Serialize()), Is.SameAs(six));
+            Assert.That(sources6.Get(otherScope.Serialize()), Is.EqualTo(otherScope), "another scope is another sender");
+            Assert.That(sources6.Get(new IPEndPoint(IPAddress.Parse("fe80::1%2"), 7001).Serialize()).Port, Is.EqualTo(7001));
+        });
+    }
+
+    [Test]
+    public void A_thousand_and_twenty_four_senders_all_stay_known()
+    {
+        var sources = new SourceEndPoints(new IPEndPoint(IPAddress.Loopback, 0));
+        var first = new IPEndPoint[1024];
+        for (int i = 0; i < first.Length; i++)
+        {
+            first[i] = sources.Get(Sender(i).Serialize());
+        }
+
+        Assert.That(Enumerable.Range(0, first.Length).Count(i => ReferenceEquals(sources.Get(Sender(i).Serialize()), first[i])), Is.EqualTo(1024));
+
+        // The load benchmark's senders: 127.10.0.1 onwards, one port each.
+        static IPEndPoint Sender(int i) => new(new IPAddress([127, 10, (byte)((i + 1) >> 8), (byte)(i + 1)]), 40000 + (i % 7));
+    }
+
+    [Test]
+    public async Task Many_senders_are_answered_at_their_address_each_kept_as_one_endpoint()
+    {
+        var receiver = new EchoReceiver();
+        await using UdpTransport transport = UdpTransport.Bind(new IPEndPoint(IPAddress.Loopback, 0), NetworkGuard.Policy);
+        receiver.Transport = transport;
+        transport.Start(receiver);
+
+        var clients = new List<Socket>();
+        try
+        {
+            for (int i = 0; i < 20; i++)
+            {
+                var client = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp) { ReceiveTimeout = 5000 };
+                client.Bind(new IPEndPoint(IPAddress.Parse($"127.0.20.{i + 1}"), 0));
+                client.Connect(transport.LocalEndPoint);
+                clients.Add(client);
+            }
+
+            byte[] buffer = new byte[64];
+            for (int round = 0; round < 2; round++)
+            {
+                foreach (Socket client in clients)
+                {
+                    client.Send([(byte)round, 1, 2, 3]);
+                }
+
+                foreach (Socket client in clients)
+                {
+                    Assert.That(client.Receive(buffer), Is.EqualTo(4), "the echo came back to the sender");
+                    Assert.That(buffer[0], Is.EqualTo(round));
+                }
+            }
+        }
+        finally
+        {
+            clients.ForEach(c => c.Dispose());
+        }
+
+        Assert.That(receiver.Sources.Count, Is.EqualTo(20), "one endpoint object per sender, the same for its second datagram");
+        Assert.That(receiver.Sources.Values.Sum(), Is.EqualTo(40));
+    }
+
+    [Test]
+    public async Task A_known_sender_costs_no_allocation_per_datagram()
+    {
+        var receiver = new EchoReceiver();
+        await using UdpTransport transport = UdpTransport.Bind(new IPEndPoint(IPAddress.Loopback, 0), NetworkGuard.Policy);
+        receiver.Transport = transport;
+        receiver.CountSources = false;
+        transport.Start(receiver);
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp) { ReceiveTimeout = 5000 };
+        client.Bind(new IPEndPoint(IPAddress.Parse("127.0.0.44"), 0));
+        client.Connect(transport.LocalEndPoint);
+        byte[] datagram = [1, 2, 3, 4];
+        byte[] buffer = new byte[64];
+        for (int i = 0; i < 2_000; i++)
+        {
+            client.Send(datagram);
+            client.Receive(buffer); // warm-up: the sender's endpoint, JIT, socket state
+        }
+
+        const int Count = 10_000;
+        long before = GC.GetTotalAllocatedBytes(precise: true);
+        for (int i = 0; i < Count; i++)
+        {
+            client.Send(datagram);
+            client.Receive(buffer);
+        }
+
+        long perDatagram = (GC.GetTotalAllocatedBytes(precise: true) - before) / Count;
+        Assert.That(perDatagram, Is.LessThanOrEqualTo(8), "the whole process, both ways: nothing per datagram (a few bytes of other threads' noise allowed)");
+    }
+
+    [Test]
+    public async Task Disposing_ends_the_receiving_threads()
+    {
+        UdpTransport transport = UdpTransport.Bind(new IPEndPoint(IPAddress.Loopback, 0), NetworkGuard.Policy);
+        transport.Start(new EchoReceiver { Transport = transport, CountSources = false });
+
+        // Both threads are blocked receiving once each has answered a datagram and a while has passed.
+        using (var client = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp) { ReceiveTimeout = 5000 })
+        {
+            client.Bind(new IPEndPoint(IPAddress.Parse("127.0.0.45"), 0));
+            client.Connect(transport.LocalEndPoint);
+            byte[] buffer = new byte[8];
+            for (int i = 0; i < 20; i++)
+            {
+                client.Send([1]);
+                client.Receive(buffer);
+            }
+        }
+
+        await Task.Delay(200);
+        Task disposed = transport.DisposeAsync().AsTask();
+        Assert.That(await Task.WhenAny(disposed, Task.Delay(TimeSpan.FromSeconds(10))), Is.SameAs(disposed));
+        await disposed;
+    }
+
+    /// <summary>Sends each datagram back to its source from the receiving thread.</summary>
+    private sealed class EchoReceiver : IDatagramReceiver
+    {
+        public UdpTransport? Transport { get; set; }
+
+        public bool CountSources { get; set; } = true;
+
+        public ConcurrentDictionary<IPEndPoint, int> Sources { get; } = new(ReferenceEqualityComparer.Instance);
+
+        public void OnDatagram(ReadOnlyMemory<byte> datagram, IPEndPoint source)
+        {
+            if (CountSources)
+            {
+                Sources.AddOrUpdate(source, 1, (_, n) => n + 1);
+            }
+
+            Transport!.TrySend(datagram.Span, source);
+        }
+    }
+}

@@ -3,11 +3,10 @@ using System.Net;
 using System.Net.Sockets;
 using MainlineDht.Protocol;
 
-// Over 400 lines on purpose: insertion, reply, failure and removal change the same buckets, indexes and
-// replacement caches, and their invariants read best together; lookup, candidates and upkeep are in partial files.
-
-// Over 400 lines on purpose: the table's core (admission, split, eviction, replies, failures) is one
-// topic; candidates, closest-node queries and refresh are in the other RoutingTable.*.cs files.
+// Over 400 lines on purpose: the table's core (admission, split, eviction, replies, failures,
+// removal) changes the same buckets, indexes and replacement caches, and their invariants read best
+// together; candidates, closest-node queries, diversity, endpoints and upkeep are in the other
+// RoutingTable.*.cs files.
 
 namespace MainlineDht.Routing;
 

@@ -56,6 +56,15 @@ public sealed class HostedServiceTests : LoopbackTest
         IDhtNodeAccessor firstAccessor = first.Services.GetRequiredService<IDhtNodeAccessor>();
         DhtNode firstNode = await firstAccessor.GetNodeAsync().WaitAsync(TestHosts.Patience);
 
+        // The first has nothing to join through and says so once its join returns; the second starts
+        // after that (started sooner, it may contact the first before its join returns, and then
+        // the first has joined and rightly says nothing of waiting).
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (!firstLogs.EventIds(Category).Contains(Log.AwaitingContactId) && waited.Elapsed < TestHosts.Patience)
+        {
+            await Task.Delay(10);
+        }
+
         using IHost second = TestHosts.Build(TestHosts.Loopback("127.0.0.6", firstNode.HostPort()), secondLogs);
         await second.StartAsync();
         DhtNode secondNode = await second.Services.GetRequiredService<IDhtNodeAccessor>().GetJoinedNodeAsync().WaitAsync(TestHosts.Patience);

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Net;
 using MainlineDht.Transport;
 
@@ -177,9 +176,7 @@ public sealed class InMemoryNetwork
             latency = Latency(from.LocalEndPoint, destination);
         }
 
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(datagram.Length);
-        datagram.CopyTo(buffer);
-        Clock.ScheduleDelivery(target, buffer, datagram.Length, from.Index, latency.Ticks);
+        Clock.ScheduleDelivery(target, datagram, from.Index, latency.Ticks);
     }
 
     internal void Deliver(InMemoryTransport destination, ReadOnlyMemory<byte> datagram, int source)

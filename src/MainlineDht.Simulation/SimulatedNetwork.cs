@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Net;
@@ -267,9 +266,7 @@ public sealed partial class SimulatedNetwork : IAsyncDisposable
         }
 
         TimeSpan delay = _options.Latency.GetDelay(source, target, _options.Seed, _random);
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(datagram.Length);
-        datagram.CopyTo(buffer);
-        _clock.ScheduleDelivery(_nodes[target].Transport, buffer, datagram.Length, source, delay.Ticks);
+        _clock.ScheduleDelivery(_nodes[target].Transport, datagram, source, delay.Ticks);
         return true;
     }
 

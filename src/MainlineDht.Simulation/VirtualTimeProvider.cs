@@ -1,5 +1,3 @@
-using System.Buffers;
-
 namespace MainlineDht.Simulation;
 
 /// <summary>
@@ -18,8 +16,10 @@ namespace MainlineDht.Simulation;
 /// is a pure function of its inputs. Any number of nodes can share one clock.
 /// </para>
 /// <para>
-/// A datagram in flight is a plain queue entry holding a pooled buffer: no timer object, no
-/// closure. A timer is one small object whose cancelled or changed entries stay queued and are
+/// A datagram in flight is a plain queue entry holding a buffer from the clock's own pool: no
+/// timer object, no closure, and no garbage (a datagram spends many collections in flight while
+/// thousands of others are delivered, so a buffer freshly allocated, or one the shared pool could
+/// not keep, would age into the oldest generation before it died). A timer is one small object whose cancelled or changed entries stay queued and are
 /// skipped when due (a generation number tells them apart).
 /// </para>
 /// </remarks>
@@ -27,6 +27,9 @@ public sealed class VirtualTimeProvider : TimeProvider
 {
     private readonly PriorityQueue<Event, EventKey> _queue = new();
     private readonly Lock _gate = new();
+
+    /// <summary>The buffers of datagrams in flight, reused (under <see cref="_gate"/>).</summary>
+    private readonly DatagramBufferPool _buffers = new();
     private readonly DateTimeOffset _epoch;
     private long _now;
     private long _sequence;
@@ -105,13 +108,15 @@ public sealed class VirtualTimeProvider : TimeProvider
         return RunUntilTicks(condition, Now + limit.Ticks);
     }
 
-    /// <summary>Queues <paramref name="data"/> (a buffer rented from the shared pool) for delivery after <paramref name="delayTicks"/>.</summary>
-    internal void ScheduleDelivery(IDeliveryTarget target, byte[] data, int length, int source, long delayTicks)
+    /// <summary>Queues a copy of <paramref name="datagram"/> for delivery after <paramref name="delayTicks"/>.</summary>
+    internal void ScheduleDelivery(IDeliveryTarget target, ReadOnlySpan<byte> datagram, int source, long delayTicks)
     {
         lock (_gate)
         {
             CheckThread();
-            Enqueue(new Event(target, data, length, source), _now + Math.Max(0, delayTicks));
+            byte[] data = _buffers.Rent(datagram.Length);
+            datagram.CopyTo(data);
+            Enqueue(new Event(target, data, datagram.Length, source), _now + Math.Max(0, delayTicks));
         }
     }
 
@@ -193,7 +198,10 @@ public sealed class VirtualTimeProvider : TimeProvider
             }
             finally
             {
-                ArrayPool<byte>.Shared.Return(data);
+                lock (_gate)
+                {
+                    _buffers.Return(data);
+                }
             }
         }
         else

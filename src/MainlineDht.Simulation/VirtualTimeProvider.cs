@@ -23,9 +23,9 @@ namespace MainlineDht.Simulation;
 /// skipped when due (a generation number tells them apart).
 /// </para>
 /// </remarks>
-public sealed class VirtualTimeProvider : TimeProvider
+public sealed partial class VirtualTimeProvider : TimeProvider
 {
-    private readonly PriorityQueue<Event, EventKey> _queue = new();
+    private readonly EventQueue _queue = new();
     private readonly Lock _gate = new();
 
     /// <summary>The buffers of datagrams in flight, reused (under <see cref="_gate"/>).</summary>
@@ -162,7 +162,7 @@ public sealed class VirtualTimeProvider : TimeProvider
         {
             while (true)
             {
-                if (!_queue.TryPeek(out next, out EventKey key) || key.Due > limit)
+                if (!_queue.TryPeek(limit, out next, out EventKey key))
                 {
                     return false;
                 }

@@ -113,12 +113,22 @@ public sealed partial class SimulatedNetwork
     }
 
     /// <summary>
-    /// The most nodes joining (or looking up their own id) at once. Everything a join holds (its
-    /// lookups, their candidates, the queries in flight) lives for seconds of virtual time; with a
-    /// whole wave of 50,000 newcomers at once that was gigabytes, promoted to the oldest generation
-    /// before it died, and the collector's work grew with it.
+    /// The fewest nodes a wave lets join (or look up their own id) at once; a larger wave lets
+    /// <see cref="ConcurrentRounds"/>-th of its nodes. Everything a join holds (its lookups, their
+    /// candidates, the queries in flight) lives for seconds of virtual time: with a whole wave of
+    /// 50,000 newcomers at once that was gigabytes, promoted to the oldest generation before it died.
     /// </summary>
-    internal const int MaxConcurrentJoins = 250;
+    internal const int MinConcurrentJoins = 250;
+
+    /// <summary>
+    /// A large wave joins in about this many rounds of its concurrent joins (a few seconds of virtual
+    /// time each), so that the virtual time a build takes stays well under the 15 minutes after
+    /// which nodes would start refreshing buckets and pinging quiet nodes.
+    /// </summary>
+    internal const int ConcurrentRounds = 16;
+
+    /// <summary>How many nodes of a wave of <paramref name="size"/> join at once.</summary>
+    internal static int ConcurrentJoins(int size) => Math.Max(MinConcurrentJoins, size / ConcurrentRounds);
 
     private List<SimulatedNode> PickContacts(List<SimulatedNode> pool, int count)
     {
@@ -137,7 +147,7 @@ public sealed partial class SimulatedNetwork
 
     /// <summary>
     /// Runs <paramref name="operation"/> on every node of <paramref name="wave"/>, at most
-    /// <see cref="MaxConcurrentJoins"/> at a time: the first ones start at random moments within a
+    /// <see cref="ConcurrentJoins"/> at a time: the first ones start at random moments within a
     /// second, and each one that completes starts the next after a random pause of up to 0.1 s. Runs
     /// until all completed.
     /// </summary>
@@ -146,12 +156,13 @@ public sealed partial class SimulatedNetwork
         int done = 0;
         int started = 0;
         Exception? failure = null;
-        while (started < Math.Min(wave.Count, MaxConcurrentJoins))
+        int concurrent = ConcurrentJoins(wave.Count);
+        while (started < Math.Min(wave.Count, concurrent))
         {
             _ = RunOneAsync(wave[started++], TimeSpan.FromMilliseconds(Random.Next(1000)));
         }
 
-        bool finished = RunUntil(() => done == wave.Count || cancellationToken.IsCancellationRequested, TimeSpan.FromMinutes(10) + (wave.Count / MaxConcurrentJoins * TimeSpan.FromMinutes(1)));
+        bool finished = RunUntil(() => done == wave.Count || cancellationToken.IsCancellationRequested, TimeSpan.FromMinutes(10) + (wave.Count / concurrent * TimeSpan.FromMinutes(1)));
         cancellationToken.ThrowIfCancellationRequested();
         if (!finished)
         {

@@ -22,6 +22,12 @@ public sealed partial class DhtNode
     private long _readOnlySince;
     private long _lastHealthCheck;
 
+    /// <summary>The good nodes counted when <see cref="_goodReason"/> was made.</summary>
+    private int _goodInReason;
+
+    /// <summary>The reason given for the last count of good nodes (Ready or Degraded).</summary>
+    private string? _goodReason;
+
     /// <summary>How the node is doing now (the rules are on <see cref="DhtHealth"/>).</summary>
     public DhtHealth Health
     {
@@ -115,10 +121,22 @@ public sealed partial class DhtNode
         }
 
         DateTimeOffset wall = _time.GetUtcNow();
-        int good = _engines.Sum(e => e.Routing.CountGood(wall));
-        return good >= Traversal.K
-            ? (DhtHealth.Ready, string.Create(CultureInfo.InvariantCulture, $"{good} good nodes"))
-            : (DhtHealth.Degraded, string.Create(CultureInfo.InvariantCulture, $"{good} good nodes, fewer than {Traversal.K}"));
+        int good = 0;
+        foreach (DhtEngine engine in _engines)
+        {
+            good += engine.Routing.CountGood(wall);
+        }
+
+        if (good != _goodInReason || _goodReason is null)
+        {
+            // Checked after datagrams, at most once a second: the text is made only when the count changed.
+            _goodInReason = good;
+            _goodReason = good >= Traversal.K
+                ? string.Create(CultureInfo.InvariantCulture, $"{good} good nodes")
+                : string.Create(CultureInfo.InvariantCulture, $"{good} good nodes, fewer than {Traversal.K}");
+        }
+
+        return (good >= Traversal.K ? DhtHealth.Ready : DhtHealth.Degraded, _goodReason);
     }
 
     /// <summary>

@@ -10,8 +10,10 @@ public sealed partial class SimulatedNetwork
     /// up: in waves that double the network each time, every newcomer joining through
     /// <paramref name="bootstrapContacts"/> random nodes of the waves before it
     /// (<see cref="DhtNode.JoinAsync"/>: a lookup of its own id, then a refresh of every bucket),
-    /// the joins of a wave spread over a second of virtual time. Then every node looks up its own id
-    /// once more, as its periodic refresh would, so that nodes of the same wave learn of each other.
+    /// a bounded number of them at once (<see cref="ConcurrentJoins"/>: at least 250, a sixteenth of
+    /// a large wave; each that completes makes room for the next), the first ones spread over a second
+    /// of virtual time. Then every node looks up its own id once more (as many at once), as its
+    /// periodic refresh would, so that nodes of the same wave learn of each other.
     /// </summary>
     /// <param name="count">How many nodes to add.</param>
     /// <param name="bootstrapContacts">How many earlier nodes each newcomer knows; default 3.</param>
@@ -127,6 +129,9 @@ public sealed partial class SimulatedNetwork
     /// </summary>
     internal const int ConcurrentRounds = 16;
 
+    /// <summary>The most joins (or lookups of a node's own id) <see cref="Populate"/> had running at once.</summary>
+    internal int MostRunningAtOnce { get; private set; }
+
     /// <summary>How many nodes of a wave of <paramref name="size"/> join at once.</summary>
     internal static int ConcurrentJoins(int size) => Math.Max(MinConcurrentJoins, size / ConcurrentRounds);
 
@@ -179,6 +184,7 @@ public sealed partial class SimulatedNetwork
             try
             {
                 await Task.Delay(delay, _clock).ConfigureAwait(false);
+                MostRunningAtOnce = Math.Max(MostRunningAtOnce, started - done);
                 await operation(node).ConfigureAwait(false);
                 node.HasJoined |= joined;
             }

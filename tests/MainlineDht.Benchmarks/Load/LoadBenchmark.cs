@@ -14,8 +14,9 @@ namespace MainlineDht.Benchmarks.Load;
 /// network namespace (see the README's "Load" section).
 /// </summary>
 /// <remarks>
-/// <c>dotnet run -c Release --project tests/MainlineDht.Benchmarks -- load [--seconds N] [--rounds N] [--sources N] [--window N] [--query ping|find_node|get_peers|all] [--targets echo,libtorrent,defaults,lifted] [--receivers 1,2]</c>
-/// (<c>--receivers</c>: also our node, budget lifted, with that many receiving threads each, instead of the transport's default).
+/// <c>dotnet run -c Release --project tests/MainlineDht.Benchmarks -- load [--seconds N] [--rounds N] [--sources N] [--window N] [--query ping|find_node|get_peers|all] [--targets echo,libtorrent,defaults,lifted] [--receivers 1,2,1u,2u]</c>
+/// (<c>--receivers</c>: also our node, budget lifted, with that many receiving threads each, instead of the transport's default;
+/// a <c>u</c> after the count: receiving one datagram at a time instead of in batches).
 /// </remarks>
 internal static class LoadBenchmark
 {
@@ -34,7 +35,7 @@ internal static class LoadBenchmark
         int window = int.Parse(Option(args, "--window") ?? "128", CultureInfo.InvariantCulture);
         string[] kinds = query == "all" ? ["ping", "find_node", "get_peers"] : [query];
         string[] only = (Option(args, "--targets") ?? "echo,libtorrent,defaults,lifted").Split(',');
-        int[] receivers = Option(args, "--receivers")?.Split(',').Select(r => int.Parse(r, CultureInfo.InvariantCulture)).ToArray() ?? [];
+        string[] receivers = Option(args, "--receivers")?.Split(',') ?? [];
 
         if (!OnlyLoopback())
         {
@@ -49,10 +50,12 @@ internal static class LoadBenchmark
         // Our node twice: as it ships, and with the one default that caps a flood by design lifted.
         await using DhtNode defaults = await StartOursAsync("127.0.0.1", replyBytesPerSecond: null).ConfigureAwait(false);
         await using DhtNode lifted = await StartOursAsync("127.0.0.2", replyBytesPerSecond: 0).ConfigureAwait(false);
-        var threaded = new List<(int Receivers, DhtNode Node)>();
-        foreach (int count in receivers)
+        var threaded = new List<(string Receivers, DhtNode Node)>();
+        foreach (string spec in receivers)
         {
-            threaded.Add((count, await StartOursAsync($"127.0.0.{10 + threaded.Count}", replyBytesPerSecond: 0, count).ConfigureAwait(false)));
+            int count = int.Parse(spec.TrimEnd('u'), CultureInfo.InvariantCulture);
+            bool batched = !spec.EndsWith('u') && Transport.MessageBatch.IsSupported;
+            threaded.Add(($"{count} thr{(batched ? string.Empty : ", 1 by 1")}", await StartOursAsync($"127.0.0.{10 + threaded.Count}", replyBytesPerSecond: 0, count, batched).ConfigureAwait(false)));
         }
 
         var libtorrentEndPoint = new IPEndPoint(IPAddress.Parse(LibtorrentAddress), LibtorrentPort);
@@ -87,9 +90,9 @@ internal static class LoadBenchmark
                 targets.Add(("ours, budget lifted", lifted.LocalEndPoint, false, lifted));
             }
 
-            foreach ((int count, DhtNode node) in threaded)
+            foreach ((string spec, DhtNode node) in threaded)
             {
-                targets.Add(($"ours, lifted, {count} thr", node.LocalEndPoint, false, node));
+                targets.Add(($"ours, lifted, {spec}", node.LocalEndPoint, false, node));
             }
 
             var ratios = new Dictionary<string, List<double>>();
@@ -97,7 +100,7 @@ internal static class LoadBenchmark
             {
                 Console.WriteLine();
                 Console.WriteLine($"round {round} of {rounds} (uptime: {Uptime()})");
-                Console.WriteLine($"{"query",-10} {"target",-20} {"answered/s",11} {"p50 µs",8} {"p99 µs",8} {"lost",8}  node counters");
+                Console.WriteLine($"{"query",-10} {"target",-28} {"answered/s",11} {"p50 µs",8} {"p99 µs",8} {"lost",8}  node counters");
                 foreach (string kind in kinds)
                 {
                     var rates = new Dictionary<string, double>();
@@ -109,10 +112,10 @@ internal static class LoadBenchmark
                         allocated = GC.GetTotalAllocatedBytes(precise: true) - allocated;
                         rates[name] = r.PerSecond;
                         string perQuery = node is null ? string.Empty : $"{allocated / (double)Math.Max(1, node.GetStatistics().QueriesAnswered - before!.QueriesAnswered):N0} B allocated per answer (whole process), ";
-                        Console.WriteLine($"{kind,-10} {name,-20} {r.PerSecond,11:N0} {r.P50Micros,8:N0} {r.P99Micros,8:N0} {r.Lost,8:N0}  {perQuery}{Counters(before, node?.GetStatistics())}");
+                        Console.WriteLine($"{kind,-10} {name,-28} {r.PerSecond,11:N0} {r.P50Micros,8:N0} {r.P99Micros,8:N0} {r.Lost,8:N0}  {perQuery}{Counters(before, node?.GetStatistics())}");
                     }
 
-                    foreach (string ours in new[] { "ours, defaults", "ours, budget lifted" }.Concat(threaded.Select(t => $"ours, lifted, {t.Receivers} thr")))
+                    foreach (string ours in new[] { "ours, defaults", "ours, budget lifted" }.Concat(threaded.Select(t => $"ours, lifted, {t.Receivers}")))
                     {
                         foreach (string reference in new[] { "udp echo (C)", "libtorrent 2.0.8" })
                         {
@@ -158,7 +161,7 @@ internal static class LoadBenchmark
         return 0;
     }
 
-    private static Task<DhtNode> StartOursAsync(string address, int? replyBytesPerSecond, int receivers = 0)
+    private static Task<DhtNode> StartOursAsync(string address, int? replyBytesPerSecond, int receivers = 0, bool batched = true)
     {
         var options = new DhtNodeOptions
         {
@@ -173,7 +176,7 @@ internal static class LoadBenchmark
 
         return receivers == 0
             ? DhtNode.StartAsync(options)
-            : DhtNode.BindAndStartAsync(options, (endPoint, policy) => Transport.UdpTransport.Bind(endPoint, policy, receivers), CancellationToken.None);
+            : DhtNode.BindAndStartAsync(options, (endPoint, policy) => Transport.UdpTransport.Bind(endPoint, policy, receivers, batched), CancellationToken.None);
     }
 
     /// <summary>

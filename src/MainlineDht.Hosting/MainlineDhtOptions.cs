@@ -133,8 +133,8 @@ public sealed class MainlineDhtOptions
     public int AmplificationLimit { get; set; } = Defaults.AmplificationLimit;
 
     /// <summary>
-    /// The bytes per second all replies may take (unverified sources only the first half of the
-    /// bucket); 0: no budget (<see cref="DhtNodeOptions.ReplyBytesPerSecond"/>). Default 100,000.
+    /// The bytes per second replies to unverified sources may take (only while the bucket stays half
+    /// full; verified nodes are never refused); 0: no budget (<see cref="DhtNodeOptions.ReplyBytesPerSecond"/>). Default 100,000.
     /// </summary>
     public int ReplyBytesPerSecond { get; set; } = Defaults.ReplyBytesPerSecond;
 

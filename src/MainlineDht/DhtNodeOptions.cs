@@ -100,12 +100,17 @@ public sealed record DhtNodeOptions
     public int AmplificationLimit { get; init; } = 4;
 
     /// <summary>
-    /// The bytes per second our replies may take in all (a token bucket holding 2 s worth); replies
-    /// to unverified sources may use only the first half of the bucket, so that verified nodes keep
-    /// being answered under a flood. 0 turns the budget off. Default 100,000 B/s (about 330 full
-    /// replies a second). libtorrent's <c>dht_upload_rate_limit</c> is 8,000 B/s, fit for a torrent
-    /// client whose DHT is a side job; a node built on this library may be the DHT's front end, and a
-    /// busy long-lived node on the live DHT answers 50–100 queries a second.
+    /// The reply byte budget: a token bucket of this many bytes per second, holding 2 s worth. A reply
+    /// to an unverified source (neither in our routing table nor an endpoint that answered a query of
+    /// ours in the last 15 minutes) is sent only while it leaves the bucket half full; a reply to a
+    /// verified node is never refused, and spends the bucket first. A source refused for the budget is
+    /// pinged (at most once a minute): a real node answers and is verified from then on, a spoofed
+    /// source never does and stays held to the budget. So a flood from addresses that do not answer
+    /// gets at most this rate (about 1,470 pings or 330 full replies a second at the default), while
+    /// the nodes of the DHT are answered as fast as the node can. 0 turns the budget off (and with it
+    /// the table of answered endpoints). Default 100,000 B/s. libtorrent's
+    /// <c>dht_upload_rate_limit</c> is 8,000 B/s for every reply, fit for a torrent client whose DHT is
+    /// a side job; a node built on this library may be the DHT's front end.
     /// </summary>
     public int ReplyBytesPerSecond { get; init; } = 100_000;
 

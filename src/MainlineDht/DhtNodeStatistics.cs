@@ -42,7 +42,7 @@ public sealed record DhtNodeStatistics
     /// </summary>
     public long RepliesCut { get; init; }
 
-    /// <summary>Replies not sent because the reply byte budget (<see cref="DhtNodeOptions.ReplyBytesPerSecond"/>) was spent.</summary>
+    /// <summary>Replies to unverified sources not sent because the reply byte budget (<see cref="DhtNodeOptions.ReplyBytesPerSecond"/>) was spent.</summary>
     public long RepliesOverBudget { get; init; }
 
     /// <summary>The node's health when the snapshot was taken (see <see cref="DhtHealth"/> for the rules).</summary>

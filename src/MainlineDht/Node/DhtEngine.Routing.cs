@@ -12,6 +12,12 @@ internal sealed partial class DhtEngine : IRpcObserver, IQueryHost
 {
     private readonly RoutingNode[] _liveProbe = new RoutingNode[1];
 
+    /// <summary>
+    /// Endpoints that answered us lately, verified whether or not the table keeps them; kept only
+    /// while the reply budget is on (<see cref="DhtNodeOptions.ReplyBytesPerSecond"/>), made at the first answer.
+    /// </summary>
+    private AnsweredSources? _answered;
+
     /// <summary>Whether the table holds a node that is not bad (good or questionable).</summary>
     public bool HasLiveNode(DateTimeOffset now) =>
         Routing.Count > 0 && Routing.FindClosest(_node.Id, _liveProbe, includeQuestionable: true, now) > 0;
@@ -45,7 +51,15 @@ internal sealed partial class DhtEngine : IRpcObserver, IQueryHost
     int IQueryHost.FindClosestToShare(AddressFamily family, NodeId target, Span<RoutingNode> destination) =>
         family == Family ? FindOwnClosestToShare(target, destination) : _host.FindClosestToShare(family, target, destination);
 
-    bool IQueryHost.IsVerified(NodeId id, IPEndPoint source) => Routing.IsVerified(id, source);
+    bool IQueryHost.IsVerified(NodeId id, IPEndPoint source) => Routing.IsVerified(id, source) || _answered?.HasAnswered(source) == true;
+
+    void IQueryHost.OnRefusedOverBudget(NodeId id, IPEndPoint source)
+    {
+        if (id != _node.Id && Rpc.Outstanding < _node.Options.MaxOutstandingQueries / 2 && Answered()?.TryNotePing(source) == true)
+        {
+            Verify(id, source);
+        }
+    }
 
     void IQueryHost.OnQueried(NodeId id, IPEndPoint source, DateTimeOffset now)
     {
@@ -63,6 +77,7 @@ internal sealed partial class DhtEngine : IRpcObserver, IQueryHost
     {
         if (id != _node.Id)
         {
+            Answered()?.NoteAnswer(endPoint);
             Follow(Routing.OnReply(id, endPoint, roundTrip, _node.Time.GetUtcNow()));
         }
     }
@@ -86,6 +101,8 @@ internal sealed partial class DhtEngine : IRpcObserver, IQueryHost
             _host.OnExternalAddressSettled(this, SettledExternalAddress);
         }
     }
+
+    private AnsweredSources? Answered() => _node.Bandwidth.Enabled ? _answered ??= new AnsweredSources(_node.Time) : null;
 
     /// <summary>Does what the routing table asks: ping a questionable node before it may be evicted.</summary>
     private void Follow(RoutingOutcome outcome)

@@ -28,6 +28,9 @@ internal sealed partial class DhtEngine : IDatagramReceiver
     private readonly QueryDispatcher _dispatcher;
     private readonly ExternalAddressVote _externalAddress = new();
 
+    /// <summary>The queries the decoder refills (see <see cref="OnDatagram"/>).</summary>
+    private readonly ReusableQueries _reusable = new();
+
     /// <summary>This family's gauges (routing table size, queries in flight), written as they change.</summary>
     private readonly Diagnostics.FamilyGauges _gauges;
 
@@ -82,19 +85,57 @@ internal sealed partial class DhtEngine : IDatagramReceiver
     /// <summary>One datagram from the transport (its buffer is only valid during the call).</summary>
     public void OnDatagram(ReadOnlyMemory<byte> datagram, IPEndPoint source)
     {
+        // A ping, find_node or get_peers query is decoded into the engine's reusable instances when
+        // no other thread holds them: answering it allocates nothing. The query is done with once
+        // the gate is released, before anything is sent (a send may deliver a datagram back to this
+        // engine at once, on an in-memory network).
+        bool reusing = _reusable.TryTake();
+        bool handled;
+        RpcCompletion completion;
+        FaultReport? fault;
+        try
+        {
+            handled = Handle(datagram, source, reusing ? _reusable : null, out completion, out fault);
+        }
+        finally
+        {
+            if (reusing)
+            {
+                _reusable.Return();
+            }
+        }
+
+        if (!handled)
+        {
+            return;
+        }
+
+        // What was sent from under the gate leaves now; then the awaiting caller of a reply hears of it.
+        _node.Outbox.Flush();
+        completion.Deliver();
+        _node.LogFault(fault);
+
+        _host.AfterDatagram();
+    }
+
+    /// <summary>Decodes the datagram and handles it under the gate; false when the node is disposed (nothing was done).</summary>
+    private bool Handle(ReadOnlyMemory<byte> datagram, IPEndPoint source, ReusableQueries? reuse, out RpcCompletion completion, out FaultReport? fault)
+    {
         // Decoding touches no state: it runs before the gate is taken, once; a reply to one of our
         // queries is re-based onto a copy of the datagram by the RPC client.
-        bool decoded = KrpcCodec.TryDecode(datagram, out KrpcMessage? message, out KrpcDecodeError error);
+        bool decoded = reuse is null
+            ? KrpcCodec.TryDecode(datagram, out KrpcMessage? message, out KrpcDecodeError error)
+            : KrpcCodec.TryDecode(datagram, reuse, out message, out error);
 
         // So does the per-IP limit (its buckets are its own, under its own lock).
         QueryAdmission admission = decoded && message is KrpcQuery ? _dispatcher.Admit(source) : QueryAdmission.Allowed;
-        FaultReport? fault = null;
-        RpcCompletion completion = default;
+        fault = null;
+        completion = default;
         lock (_node.Gate)
         {
             if (_node.Disposed)
             {
-                return;
+                return false;
             }
 
             _node.Counters.DatagramsReceived++;
@@ -124,11 +165,6 @@ internal sealed partial class DhtEngine : IDatagramReceiver
             _gauges.RoutingNodes = Routing.Count;
         }
 
-        // What was sent from under the gate leaves now; then the awaiting caller of a reply hears of it.
-        _node.Outbox.Flush();
-        completion.Deliver();
-        _node.LogFault(fault);
-
-        _host.AfterDatagram();
+        return true;
     }
 }

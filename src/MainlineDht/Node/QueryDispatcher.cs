@@ -64,6 +64,10 @@ internal sealed class QueryDispatcher
         ReplyBuilder reply = Reply;
         reply.Begin(query, source, now, ReplyLimit(verified, size), verified);
         QueryMethods.HandlerOf(query.Method).Handle(query, source, reply);
+        if (reply.RefusedOverBudget && !verified && !query.ReadOnly)
+        {
+            _host.OnRefusedOverBudget(query.Id, source);
+        }
 
         // After the answer, so that verifying an unknown querier never delays its reply.
         if (!query.ReadOnly && query.Id != _node.Id)

@@ -79,6 +79,9 @@ internal sealed partial class ReplyBuilder
     /// <summary>The bytes left for more fields.</summary>
     public int Room => _limit - _size;
 
+    /// <summary>Whether the reply begun last was refused for the node's reply budget.</summary>
+    public bool RefusedOverBudget { get; private set; }
+
     /// <summary>Starts the reply to <paramref name="query"/>.</summary>
     /// <param name="query">The query.</param>
     /// <param name="source">Its source.</param>
@@ -87,6 +90,7 @@ internal sealed partial class ReplyBuilder
     /// <param name="verified">Whether the source is a verified node (it spends the reply budget first).</param>
     public void Begin(KrpcQuery query, IPEndPoint source, DateTimeOffset now, int limit = Budget, bool verified = true)
     {
+        RefusedOverBudget = false;
         _query = query;
         _source = source;
         Now = now;
@@ -200,6 +204,7 @@ internal sealed partial class ReplyBuilder
         if (!_node.Bandwidth.TryTake(size, verified))
         {
             _node.Counters.RepliesOverBudget++;
+            RefusedOverBudget = true;
             return false;
         }
 

@@ -74,6 +74,7 @@ public static partial class KrpcCodec
 
         private readonly ReadOnlyMemory<byte> _memory;
         private readonly ReadOnlySpan<byte> _data;
+        private readonly ReusableQueries? _reuse;
         private BencodeError _error;
         private int _errorOffset;
         private DictFields _args;
@@ -83,10 +84,11 @@ public static partial class KrpcCodec
         private bool _hasArgs, _hasResponse, _hasError, _argsWrongType;
         private int _argsOffset;
 
-        public Decoder(ReadOnlyMemory<byte> memory)
+        public Decoder(ReadOnlyMemory<byte> memory, ReusableQueries? reuse)
         {
             _memory = memory;
             _data = memory.Span;
+            _reuse = reuse;
         }
 
         public bool Decode([NotNullWhen(true)] out KrpcMessage? message, out KrpcDecodeError error)
@@ -154,7 +156,9 @@ public static partial class KrpcCodec
             switch (method)
             {
                 case KrpcMethod.Ping:
-                    query = new PingQuery { Id = id, TransactionId = t, Version = _v.In(_memory), ExternalAddress = _ip.In(_memory), ReadOnly = _ro == 1 };
+                    query = _reuse is not null
+                        ? _reuse.Ping.Refill(id, _ro == 1, t, _v.In(_memory), _ip.In(_memory))
+                        : new PingQuery { Id = id, TransactionId = t, Version = _v.In(_memory), ExternalAddress = _ip.In(_memory), ReadOnly = _ro == 1 };
                     break;
 
                 case KrpcMethod.FindNode:
@@ -163,7 +167,9 @@ public static partial class KrpcCodec
                         return false;
                     }
 
-                    query = new FindNodeQuery { Id = id, Target = target, Want = a.Want, TransactionId = t, Version = _v.In(_memory), ExternalAddress = _ip.In(_memory), ReadOnly = _ro == 1 };
+                    query = _reuse is not null
+                        ? _reuse.FindNode.Refill(id, target, a.Want, _ro == 1, t, _v.In(_memory), _ip.In(_memory))
+                        : new FindNodeQuery { Id = id, Target = target, Want = a.Want, TransactionId = t, Version = _v.In(_memory), ExternalAddress = _ip.In(_memory), ReadOnly = _ro == 1 };
                     break;
 
                 case KrpcMethod.GetPeers:
@@ -172,11 +178,13 @@ public static partial class KrpcCodec
                         return false;
                     }
 
-                    query = new GetPeersQuery
-                    {
-                        Id = id, InfoHash = infoHash, Want = a.Want, NoSeed = a.NoSeed == 1, Scrape = a.Scrape == 1,
-                        TransactionId = t, Version = _v.In(_memory), ExternalAddress = _ip.In(_memory), ReadOnly = _ro == 1,
-                    };
+                    query = _reuse is not null
+                        ? _reuse.GetPeers.Refill(id, infoHash, a.Want, a.NoSeed == 1, a.Scrape == 1, _ro == 1, t, _v.In(_memory), _ip.In(_memory))
+                        : new GetPeersQuery
+                        {
+                            Id = id, InfoHash = infoHash, Want = a.Want, NoSeed = a.NoSeed == 1, Scrape = a.Scrape == 1,
+                            TransactionId = t, Version = _v.In(_memory), ExternalAddress = _ip.In(_memory), ReadOnly = _ro == 1,
+                        };
                     break;
 
                 case KrpcMethod.AnnouncePeer:

@@ -18,7 +18,18 @@ public static partial class KrpcCodec
     /// </summary>
     public static bool TryDecode(ReadOnlyMemory<byte> datagram, [NotNullWhen(true)] out KrpcMessage? message, out KrpcDecodeError error)
     {
-        var decoder = new Decoder(datagram);
+        var decoder = new Decoder(datagram, null);
+        return decoder.Decode(out message, out error);
+    }
+
+    /// <summary>
+    /// Decodes like <see cref="TryDecode(ReadOnlyMemory{byte}, out KrpcMessage?, out KrpcDecodeError)"/>, but a
+    /// <c>ping</c>, <c>find_node</c> or <c>get_peers</c> query is decoded into <paramref name="reuse"/>'s
+    /// instance of its type (the caller has taken them) instead of a new object.
+    /// </summary>
+    internal static bool TryDecode(ReadOnlyMemory<byte> datagram, ReusableQueries reuse, [NotNullWhen(true)] out KrpcMessage? message, out KrpcDecodeError error)
+    {
+        var decoder = new Decoder(datagram, reuse);
         return decoder.Decode(out message, out error);
     }
 

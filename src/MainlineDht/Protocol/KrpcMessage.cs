@@ -14,16 +14,21 @@ public abstract partial class KrpcMessage : IEquatable<KrpcMessage>
     }
 
     /// <summary>The transaction id (<c>t</c>), echoed by the replier.</summary>
-    public ReadOnlyMemory<byte> TransactionId { get; init; }
+    public ReadOnlyMemory<byte> TransactionId { get => _transactionId; init => _transactionId = value; }
 
     /// <summary>The client version (<c>v</c>, usually 2 letters and 2 version bytes); empty when absent.</summary>
-    public ReadOnlyMemory<byte> Version { get; init; }
+    public ReadOnlyMemory<byte> Version { get => _version; init => _version = value; }
 
     /// <summary>
     /// BEP 42: the top-level <c>ip</c>, the requester's address as the replier saw it, in compact
     /// form (6 or 18 bytes); empty when absent.
     /// </summary>
-    public ReadOnlyMemory<byte> ExternalAddress { get; init; }
+    public ReadOnlyMemory<byte> ExternalAddress { get => _externalAddress; init => _externalAddress = value; }
+
+    // Fields, not auto-properties, so that the decoder can refill a query it reuses (KrpcMessage.Reuse.cs).
+    private protected ReadOnlyMemory<byte> _transactionId;
+    private protected ReadOnlyMemory<byte> _version;
+    private protected ReadOnlyMemory<byte> _externalAddress;
 
     /// <summary>The BEP 42 <c>ip</c> as an endpoint, or null when absent or malformed.</summary>
     public IPEndPoint? GetExternalEndPoint() =>
@@ -59,10 +64,10 @@ public abstract partial class KrpcQuery : KrpcMessage
     public abstract KrpcMethod Method { get; }
 
     /// <summary>The querying node's id (<c>a.id</c>).</summary>
-    public NodeId Id { get; init; }
+    public NodeId Id { get => _id; init => _id = value; }
 
     /// <summary>BEP 43: the querier is read-only (<c>ro</c> = 1): answer it, never add it to the routing table.</summary>
-    public bool ReadOnly { get; init; }
+    public bool ReadOnly { get => _readOnly; init => _readOnly = value; }
 
     /// <summary>
     /// Bytes of padding the query carries in an argument <c>pad</c> (zeros; 0, the default: no
@@ -91,7 +96,9 @@ public abstract partial class KrpcQuery : KrpcMessage
     /// </summary>
     internal const int LargeReplyPadding = 250;
 
-    private readonly int _padding;
+    private protected int _padding;
+    private protected NodeId _id;
+    private protected bool _readOnly;
 
     private protected override bool EqualsCore(KrpcMessage other)
     {
@@ -118,10 +125,13 @@ public sealed partial class FindNodeQuery : KrpcQuery
     public override KrpcMethod Method => KrpcMethod.FindNode;
 
     /// <summary>The id whose closest nodes are wanted (<c>target</c>).</summary>
-    public NodeId Target { get; init; }
+    public NodeId Target { get => _target; init => _target = value; }
 
     /// <summary>BEP 32 <c>want</c>.</summary>
-    public WantFamilies Want { get; init; }
+    public WantFamilies Want { get => _want; init => _want = value; }
+
+    private NodeId _target;
+    private WantFamilies _want;
 
     private protected override bool QueryEquals(KrpcQuery other) =>
         other is FindNodeQuery o && Target == o.Target && Want == o.Want;
@@ -134,16 +144,21 @@ public sealed partial class GetPeersQuery : KrpcQuery
     public override KrpcMethod Method => KrpcMethod.GetPeers;
 
     /// <summary>The torrent's infohash (<c>info_hash</c>).</summary>
-    public NodeId InfoHash { get; init; }
+    public NodeId InfoHash { get => _infoHash; init => _infoHash = value; }
 
     /// <summary>BEP 32 <c>want</c>.</summary>
-    public WantFamilies Want { get; init; }
+    public WantFamilies Want { get => _want; init => _want = value; }
 
     /// <summary>BEP 33 <c>noseed</c> = 1: leave seeds out of <c>values</c>.</summary>
-    public bool NoSeed { get; init; }
+    public bool NoSeed { get => _noSeed; init => _noSeed = value; }
 
     /// <summary>BEP 33 <c>scrape</c> = 1: include the <c>BFsd</c>/<c>BFpe</c> bloom filters.</summary>
-    public bool Scrape { get; init; }
+    public bool Scrape { get => _scrape; init => _scrape = value; }
+
+    private NodeId _infoHash;
+    private WantFamilies _want;
+    private bool _noSeed;
+    private bool _scrape;
 
     private protected override bool QueryEquals(KrpcQuery other) =>
         other is GetPeersQuery o && InfoHash == o.InfoHash && Want == o.Want && NoSeed == o.NoSeed && Scrape == o.Scrape;

@@ -1,12 +1,14 @@
 namespace MainlineDht.Rpc;
 
 /// <summary>
-/// The node's budget for the bytes of its replies (libtorrent's <c>dht_upload_rate_limit</c>): a token
-/// bucket refilled at a rate in bytes per second, holding <see cref="BurstSeconds"/> seconds' worth. A
-/// reply to a verified node (one in our routing table) may spend the bucket to the last byte; a reply
-/// to an unverified source only down to <see cref="ReservedForVerified"/> of it, so that a flood from
-/// unknown (possibly spoofed) sources cannot starve the nodes that keep our table. Not thread-safe:
-/// the node serializes access.
+/// The node's budget for the bytes of its replies (after libtorrent's <c>dht_upload_rate_limit</c>): a
+/// token bucket refilled at a rate in bytes per second, holding <see cref="BurstSeconds"/> seconds'
+/// worth. A reply to a verified node (in our routing table, or one that answered a query of ours
+/// lately) is never refused: it spends the bucket, down to empty. A reply to an unverified source is
+/// refused unless it leaves <see cref="ReservedForVerified"/> of the bucket: a flood from unknown
+/// (possibly spoofed) sources gets at most the rate, and none of it while verified nodes use the
+/// bucket up. A source that answers our ping is verified (<see cref="AnsweredSources"/>), so only
+/// sources that never answer (spoofed ones) stay held to it. Not thread-safe: the node serializes access.
 /// </summary>
 internal sealed class ReplyBandwidth
 {
@@ -47,8 +49,13 @@ internal sealed class ReplyBandwidth
         long now = _time.GetTimestamp();
         _tokens = Math.Min(_burst, _tokens + (_time.GetElapsedTime(_lastRefill, now).TotalSeconds * _rate));
         _lastRefill = now;
-        double floor = verified ? 0 : _burst * ReservedForVerified;
-        if (_tokens - bytes < floor)
+        if (verified)
+        {
+            _tokens = Math.Max(0, _tokens - bytes);
+            return true;
+        }
+
+        if (_tokens - bytes < _burst * ReservedForVerified)
         {
             return false;
         }

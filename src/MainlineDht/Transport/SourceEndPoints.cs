@@ -26,11 +26,16 @@ internal sealed class SourceEndPoints
     public SourceEndPoints(IPEndPoint template) => _template = template;
 
     /// <summary>The endpoint of <paramref name="address"/> (just received): the cached one, or a new one that replaces its slot's.</summary>
-    public IPEndPoint Get(SocketAddress address)
+    public IPEndPoint Get(SocketAddress address) => Get(address.Family, address.Buffer.Span[..address.Size], address);
+
+    /// <summary>The endpoint of the raw socket address <paramref name="raw"/> of <paramref name="family"/> (just received).</summary>
+    public IPEndPoint Get(AddressFamily family, ReadOnlySpan<byte> raw) => Get(family, raw, null);
+
+    private IPEndPoint Get(AddressFamily family, ReadOnlySpan<byte> raw, SocketAddress? address)
     {
-        if (!TryKey(address.Family, address.Buffer.Span[..address.Size], out Key key))
+        if (!TryKey(family, raw, out Key key))
         {
-            return (IPEndPoint)_template.Create(address); // a family we do not expect: not cached
+            return Create(family, raw, address); // a family we do not expect: not cached
         }
 
         int set = (int)(Mix(key) % (Slots / Ways)) * Ways;
@@ -48,7 +53,7 @@ internal sealed class SourceEndPoints
         }
 
         // The newest sender of the set goes first; the oldest gives way.
-        var endPoint = (IPEndPoint)_template.Create(address);
+        IPEndPoint endPoint = Create(family, raw, address);
         for (int i = set + Ways - 1; i > set; i--)
         {
             Volatile.Write(ref _entries[i], Volatile.Read(ref _entries[i - 1]));
@@ -56,6 +61,17 @@ internal sealed class SourceEndPoints
 
         Volatile.Write(ref _entries[set], new Entry(key, endPoint));
         return endPoint;
+    }
+
+    private IPEndPoint Create(AddressFamily family, ReadOnlySpan<byte> raw, SocketAddress? address)
+    {
+        if (address is null)
+        {
+            address = new SocketAddress(family, raw.Length);
+            raw.CopyTo(address.Buffer.Span);
+        }
+
+        return (IPEndPoint)_template.Create(address);
     }
 
     /// <summary>

@@ -1,17 +1,21 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.ExceptionServices;
+using System.Runtime.InteropServices;
 
 namespace MainlineDht.Transport;
 
 /// <summary>
-/// A UDP socket as a <see cref="IDatagramTransport"/>. Receiving runs on dedicated threads (two on
-/// a machine with more than one core, otherwise one), each blocked in the kernel on the socket with
-/// its own buffer, as a plain UDP server is: a datagram wakes one of them, which hands it to the
-/// receiver synchronously, so that two datagrams can be decoded and answered at once and no
-/// datagram waits for a thread-pool hop. Sends are synchronous (a UDP send does not block on a
-/// healthy socket); a reply sent by the receiving thread to the datagram's source reuses the socket
-/// address just received.
+/// A UDP socket as a <see cref="IDatagramTransport"/>. Receiving runs on a dedicated thread blocked
+/// in the kernel on the socket, as a plain UDP server is, which hands each datagram to the receiver
+/// synchronously: no datagram waits for a thread-pool hop. On 64-bit Linux it receives in batches
+/// (<see cref="MessageBatch"/>: <c>recvmmsg</c> takes every datagram waiting, up to 16, and the
+/// replies to their sources leave together in one <c>sendmmsg</c>); elsewhere two threads (one on a
+/// single core) receive one datagram at a time, each with its own buffer. One batched thread answers
+/// more than two threads one datagram at a time (the load benchmark in the README): the node's gate
+/// serializes the work anyway, and a second thread costs the cores a sender on the same machine needs.
+/// Other sends are synchronous (a UDP send does not block on a healthy socket); a reply sent by the
+/// receiving thread to the datagram's source reuses the socket address just received.
 /// </summary>
 public sealed class UdpTransport : IDatagramTransport
 {
@@ -20,14 +24,16 @@ public sealed class UdpTransport : IDatagramTransport
     private readonly Socket _socket;
     private readonly SendPolicy _policy;
     private readonly int _receiverCount;
+    private readonly bool _batched;
     private ReceiveThread[]? _receivers;
     private int _disposed;
 
-    private UdpTransport(Socket socket, SendPolicy policy, int receiverCount)
+    private UdpTransport(Socket socket, SendPolicy policy, int receiverCount, bool batched)
     {
         _socket = socket;
         _policy = policy;
         _receiverCount = receiverCount;
+        _batched = batched;
         LocalEndPoint = (IPEndPoint)socket.LocalEndPoint!;
     }
 
@@ -44,16 +50,31 @@ public sealed class UdpTransport : IDatagramTransport
 
     private long _receiveErrors;
 
+    /// <summary>Receive calls that returned datagrams (with batches, fewer than the datagrams).</summary>
+    internal long ReceiveCalls => Interlocked.Read(ref _receiveCalls);
+
+    private long _receiveCalls;
+
     /// <summary>
     /// Binds a UDP socket to <paramref name="localEndPoint"/> (port 0 picks a free port).
     /// </summary>
     /// <exception cref="SocketException">The address is not available or the port is in use.</exception>
     public static UdpTransport Bind(IPEndPoint localEndPoint, SendPolicy? policy = null) =>
-        Bind(localEndPoint, policy, Math.Min(2, Environment.ProcessorCount));
+        MessageBatch.IsSupported
+            ? Bind(localEndPoint, policy, 1, batched: true)
+            : Bind(localEndPoint, policy, Math.Min(2, Environment.ProcessorCount), batched: false);
 
-    /// <summary>Binds a UDP socket received on by <paramref name="receiverCount"/> threads.</summary>
-    internal static UdpTransport Bind(IPEndPoint localEndPoint, SendPolicy? policy, int receiverCount)
+    /// <summary>
+    /// Binds a UDP socket received on by <paramref name="receiverCount"/> threads, in batches
+    /// (<see cref="MessageBatch"/>, Linux only) or one datagram at a time.
+    /// </summary>
+    internal static UdpTransport Bind(IPEndPoint localEndPoint, SendPolicy? policy, int receiverCount, bool batched)
     {
+        if (batched && !MessageBatch.IsSupported)
+        {
+            throw new PlatformNotSupportedException("Batched receiving needs recvmmsg and sendmmsg (64-bit Linux).");
+        }
+
         ArgumentNullException.ThrowIfNull(localEndPoint);
         ArgumentOutOfRangeException.ThrowIfLessThan(receiverCount, 1);
         var socket = new Socket(localEndPoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
@@ -67,7 +88,7 @@ public sealed class UdpTransport : IDatagramTransport
             socket.ReceiveBufferSize = 4 * 1024 * 1024;
             socket.SendBufferSize = 4 * 1024 * 1024;
             socket.Bind(localEndPoint);
-            return new UdpTransport(socket, policy ?? SendPolicy.AllowAll, receiverCount);
+            return new UdpTransport(socket, policy ?? SendPolicy.AllowAll, receiverCount, batched);
         }
         catch
         {
@@ -109,13 +130,21 @@ public sealed class UdpTransport : IDatagramTransport
 
         try
         {
-            if (CurrentSourceAddress(destination) is SocketAddress address)
+            ReceiveThread? current = CurrentReceiver();
+            if (current is null || !ReferenceEquals(current.Source, destination))
             {
-                _socket.SendTo(datagram, SocketFlags.None, address);
+                _socket.SendTo(datagram, SocketFlags.None, destination);
+            }
+            else if (current.Batch is MessageBatch batch)
+            {
+                if (!batch.TryQueueReply(datagram, current.Index, current.OnSendFailed))
+                {
+                    _socket.SendTo(datagram, SocketFlags.None, destination);
+                }
             }
             else
             {
-                _socket.SendTo(datagram, SocketFlags.None, destination);
+                _socket.SendTo(datagram, SocketFlags.None, current.Address);
             }
 
             return true;
@@ -133,8 +162,8 @@ public sealed class UdpTransport : IDatagramTransport
         }
     }
 
-    /// <summary>The socket address of <paramref name="destination"/> when it is the source of the datagram this thread is handling.</summary>
-    private SocketAddress? CurrentSourceAddress(IPEndPoint destination)
+    /// <summary>The receiving thread this call runs on while it hands a datagram to the receiver; null on any other thread.</summary>
+    private ReceiveThread? CurrentReceiver()
     {
         ReceiveThread[]? receivers = _receivers;
         if (receivers is null)
@@ -147,7 +176,7 @@ public sealed class UdpTransport : IDatagramTransport
         {
             if (receiver.HandlingOn == thread)
             {
-                return ReferenceEquals(receiver.Source, destination) ? receiver.Address : null;
+                return receiver;
             }
         }
 
@@ -199,6 +228,7 @@ public sealed class UdpTransport : IDatagramTransport
             _receiver = receiver;
             _sources = sources;
             Address = new SocketAddress(transport._socket.AddressFamily);
+            OnSendFailed = _ => Interlocked.Increment(ref transport._sendFailures);
             _thread = new Thread(Run, maxStackSize: 256 * 1024)
             {
                 IsBackground = true,
@@ -215,8 +245,17 @@ public sealed class UdpTransport : IDatagramTransport
         /// <summary>The source of the datagram being handled.</summary>
         public IPEndPoint? Source { get; private set; }
 
-        /// <summary>The socket address of the datagram being handled (this thread's, reused for each datagram).</summary>
+        /// <summary>The socket address of the datagram being handled (this thread's, reused for each datagram; one at a time only).</summary>
         public SocketAddress Address { get; }
+
+        /// <summary>The batch being handled (batched receiving only); replies to a datagram's source are queued in it.</summary>
+        public MessageBatch? Batch { get; private set; }
+
+        /// <summary>The index in <see cref="Batch"/> of the datagram being handled.</summary>
+        public int Index { get; private set; }
+
+        /// <summary>Counts a queued reply the socket refused.</summary>
+        public Action<int> OnSendFailed { get; }
 
         public void Start() => _thread.Start();
 
@@ -224,7 +263,15 @@ public sealed class UdpTransport : IDatagramTransport
         {
             try
             {
-                Receive();
+                if (_transport._batched)
+                {
+                    ReceiveBatches();
+                }
+                else
+                {
+                    Receive();
+                }
+
                 _stopped.TrySetResult();
             }
             catch (Exception e)
@@ -267,6 +314,7 @@ public sealed class UdpTransport : IDatagramTransport
                     return; // the socket was shut down: what it returns now is no datagram
                 }
 
+                Interlocked.Increment(ref _transport._receiveCalls);
                 Source = _sources.Get(Address);
                 HandlingOn = thread;
                 try
@@ -277,6 +325,78 @@ public sealed class UdpTransport : IDatagramTransport
                 {
                     HandlingOn = 0;
                     Source = null;
+                }
+            }
+        }
+
+        /// <summary>
+        /// Receives in batches (<see cref="MessageBatch"/>): each datagram of a batch is handed to
+        /// the receiver in turn, and the replies queued while they were handled leave together.
+        /// The socket's descriptor is held (a reference on its handle) for as long as the loop runs,
+        /// so that it cannot be closed, and its number reused, under a system call.
+        /// </summary>
+        private void ReceiveBatches()
+        {
+            SafeHandle handle = _transport._socket.SafeHandle;
+            bool added = false;
+            handle.DangerousAddRef(ref added);
+            using var batch = new MessageBatch(_transport._socket.AddressFamily, (int)handle.DangerousGetHandle());
+            try
+            {
+                int thread = Environment.CurrentManagedThreadId;
+                while (Volatile.Read(ref _transport._disposed) == 0)
+                {
+                    int error = batch.Receive();
+                    if (Volatile.Read(ref _transport._disposed) != 0)
+                    {
+                        return; // shut down: what the socket returns now is no datagram
+                    }
+
+                    if (error != 0)
+                    {
+                        // An ICMP error for an earlier send: nothing to deliver.
+                        Interlocked.Increment(ref _transport._receiveErrors);
+                        continue;
+                    }
+
+                    Interlocked.Increment(ref _transport._receiveCalls);
+                    Batch = batch;
+                    try
+                    {
+                        for (int i = 0; i < batch.Count; i++)
+                        {
+                            if (!batch.IsWhole(i))
+                            {
+                                Interlocked.Increment(ref _transport._receiveErrors); // longer than any KRPC message
+                                continue;
+                            }
+
+                            Index = i;
+                            Source = batch.SourceEndPoint(i, _sources);
+                            HandlingOn = thread;
+                            try
+                            {
+                                _receiver.OnDatagram(batch.Datagram(i), Source);
+                            }
+                            finally
+                            {
+                                HandlingOn = 0;
+                                Source = null;
+                            }
+                        }
+                    }
+                    finally
+                    {
+                        Batch = null;
+                        batch.Send(OnSendFailed);
+                    }
+                }
+            }
+            finally
+            {
+                if (added)
+                {
+                    handle.DangerousRelease();
                 }
             }
         }

@@ -14,8 +14,9 @@ namespace MainlineDht.Benchmarks.Load;
 /// network namespace (see the README's "Load" section).
 /// </summary>
 /// <remarks>
-/// <c>dotnet run -c Release --project tests/MainlineDht.Benchmarks -- load [--seconds N] [--rounds N] [--sources N] [--window N] [--query ping|find_node|get_peers|all] [--targets echo,libtorrent,defaults,lifted] [--receivers 1,2]</c>
-/// (<c>--receivers</c>: also our node, budget lifted, with that many receiving threads each, instead of the transport's default).
+/// <c>dotnet run -c Release --project tests/MainlineDht.Benchmarks -- load [--seconds N] [--rounds N] [--sources N] [--window N] [--query ping|find_node|get_peers|all] [--targets echo,libtorrent,defaults,silent,lifted] [--receivers 1,2,1u,2u]</c>
+/// (<c>--receivers</c>: also our node, budget lifted, with that many receiving threads each, instead of the transport's default;
+/// a <c>u</c> after the count: receiving one datagram at a time instead of in batches).
 /// </remarks>
 internal static class LoadBenchmark
 {
@@ -33,8 +34,8 @@ internal static class LoadBenchmark
         int sources = int.Parse(Option(args, "--sources") ?? "1024", CultureInfo.InvariantCulture);
         int window = int.Parse(Option(args, "--window") ?? "128", CultureInfo.InvariantCulture);
         string[] kinds = query == "all" ? ["ping", "find_node", "get_peers"] : [query];
-        string[] only = (Option(args, "--targets") ?? "echo,libtorrent,defaults,lifted").Split(',');
-        int[] receivers = Option(args, "--receivers")?.Split(',').Select(r => int.Parse(r, CultureInfo.InvariantCulture)).ToArray() ?? [];
+        string[] only = (Option(args, "--targets") ?? "echo,libtorrent,defaults,silent,lifted").Split(',');
+        string[] receivers = Option(args, "--receivers")?.Split(',') ?? [];
 
         if (!OnlyLoopback())
         {
@@ -46,17 +47,22 @@ internal static class LoadBenchmark
         await using var echo = await tools.StartEchoAsync(EchoAddress, EchoPort).ConfigureAwait(false);
         await using var libtorrent = !only.Contains("libtorrent") ? null : await ExternalProcess.StartLibtorrentAsync(tools.Directory, LibtorrentAddress, LibtorrentPort).ConfigureAwait(false);
 
-        // Our node twice: as it ships, and with the one default that caps a flood by design lifted.
+        // Our node three times: as it ships (the generator's sources answer its pings, as DHT nodes
+        // do); as it ships, flooded by sources that never answer (spoofed ones would not), whom the
+        // reply byte budget holds by design; and with that budget lifted.
         await using DhtNode defaults = await StartOursAsync("127.0.0.1", replyBytesPerSecond: null).ConfigureAwait(false);
+        await using DhtNode silent = await StartOursAsync("127.0.0.3", replyBytesPerSecond: null).ConfigureAwait(false);
         await using DhtNode lifted = await StartOursAsync("127.0.0.2", replyBytesPerSecond: 0).ConfigureAwait(false);
-        var threaded = new List<(int Receivers, DhtNode Node)>();
-        foreach (int count in receivers)
+        var threaded = new List<(string Receivers, DhtNode Node)>();
+        foreach (string spec in receivers)
         {
-            threaded.Add((count, await StartOursAsync($"127.0.0.{10 + threaded.Count}", replyBytesPerSecond: 0, count).ConfigureAwait(false)));
+            int count = int.Parse(spec.TrimEnd('u'), CultureInfo.InvariantCulture);
+            bool batched = !spec.EndsWith('u') && Transport.MessageBatch.IsSupported;
+            threaded.Add(($"{count} thr{(batched ? string.Empty : ", 1 by 1")}", await StartOursAsync($"127.0.0.{10 + threaded.Count}", replyBytesPerSecond: 0, count, batched).ConfigureAwait(false)));
         }
 
         var libtorrentEndPoint = new IPEndPoint(IPAddress.Parse(LibtorrentAddress), LibtorrentPort);
-        List<DhtNode> helpers = await FillRoutingTablesAsync([defaults, lifted, .. threaded.Select(t => t.Node)], libtorrent).ConfigureAwait(false);
+        List<DhtNode> helpers = await FillRoutingTablesAsync([defaults, silent, lifted, .. threaded.Select(t => t.Node)], libtorrent).ConfigureAwait(false);
         try
         {
             Console.WriteLine($"uptime: {Uptime()}");
@@ -66,30 +72,35 @@ internal static class LoadBenchmark
                 : $"libtorrent {libtorrentEndPoint}: {LibtorrentNodes(libtorrentEndPoint)} nodes in a find_node reply");
             Console.WriteLine($"generator: {sources} source addresses from {FirstSource}, {window} queries in flight, {seconds} s per target after 1 s of warm-up");
 
-            var targets = new List<(string Name, IPEndPoint EndPoint, bool Echo, DhtNode? Node)>();
+            var targets = new List<(string Name, IPEndPoint EndPoint, bool Echo, DhtNode? Node, bool Answer)>();
             if (only.Contains("echo"))
             {
-                targets.Add(("udp echo (C)", new IPEndPoint(IPAddress.Parse(EchoAddress), EchoPort), true, null));
+                targets.Add(("udp echo (C)", new IPEndPoint(IPAddress.Parse(EchoAddress), EchoPort), true, null, true));
             }
 
             if (libtorrent is not null)
             {
-                targets.Add(("libtorrent 2.0.8", libtorrentEndPoint, false, null));
+                targets.Add(("libtorrent 2.0.8", libtorrentEndPoint, false, null, true));
             }
 
             if (only.Contains("defaults"))
             {
-                targets.Add(("ours, defaults", defaults.LocalEndPoint, false, defaults));
+                targets.Add(("ours, defaults", defaults.LocalEndPoint, false, defaults, true));
+            }
+
+            if (only.Contains("silent"))
+            {
+                targets.Add(("ours, defaults, silent", silent.LocalEndPoint, false, silent, false));
             }
 
             if (only.Contains("lifted"))
             {
-                targets.Add(("ours, budget lifted", lifted.LocalEndPoint, false, lifted));
+                targets.Add(("ours, budget lifted", lifted.LocalEndPoint, false, lifted, true));
             }
 
-            foreach ((int count, DhtNode node) in threaded)
+            foreach ((string spec, DhtNode node) in threaded)
             {
-                targets.Add(($"ours, lifted, {count} thr", node.LocalEndPoint, false, node));
+                targets.Add(($"ours, lifted, {spec}", node.LocalEndPoint, false, node, true));
             }
 
             var ratios = new Dictionary<string, List<double>>();
@@ -97,22 +108,22 @@ internal static class LoadBenchmark
             {
                 Console.WriteLine();
                 Console.WriteLine($"round {round} of {rounds} (uptime: {Uptime()})");
-                Console.WriteLine($"{"query",-10} {"target",-20} {"answered/s",11} {"p50 µs",8} {"p99 µs",8} {"lost",8}  node counters");
+                Console.WriteLine($"{"query",-10} {"target",-28} {"answered/s",11} {"p50 µs",8} {"p99 µs",8} {"lost",8}  node counters");
                 foreach (string kind in kinds)
                 {
                     var rates = new Dictionary<string, double>();
-                    foreach ((string name, IPEndPoint endPoint, bool isEcho, DhtNode? node) in targets)
+                    foreach ((string name, IPEndPoint endPoint, bool isEcho, DhtNode? node, bool answer) in targets)
                     {
                         DhtNodeStatistics? before = node?.GetStatistics();
                         long allocated = GC.GetTotalAllocatedBytes(precise: true);
-                        GeneratorResult r = await tools.GenerateAsync(endPoint, kind, seconds, window, sources, FirstSource, isEcho).ConfigureAwait(false);
+                        GeneratorResult r = await tools.GenerateAsync(endPoint, kind, seconds, window, sources, FirstSource, isEcho, answer).ConfigureAwait(false);
                         allocated = GC.GetTotalAllocatedBytes(precise: true) - allocated;
                         rates[name] = r.PerSecond;
                         string perQuery = node is null ? string.Empty : $"{allocated / (double)Math.Max(1, node.GetStatistics().QueriesAnswered - before!.QueriesAnswered):N0} B allocated per answer (whole process), ";
-                        Console.WriteLine($"{kind,-10} {name,-20} {r.PerSecond,11:N0} {r.P50Micros,8:N0} {r.P99Micros,8:N0} {r.Lost,8:N0}  {perQuery}{Counters(before, node?.GetStatistics())}");
+                        Console.WriteLine($"{kind,-10} {name,-28} {r.PerSecond,11:N0} {r.P50Micros,8:N0} {r.P99Micros,8:N0} {r.Lost,8:N0}  {perQuery}{Counters(before, node?.GetStatistics())}{(r.PingsAnswered > 0 ? $", its pings answered {r.PingsAnswered:N0}" : string.Empty)}");
                     }
 
-                    foreach (string ours in new[] { "ours, defaults", "ours, budget lifted" }.Concat(threaded.Select(t => $"ours, lifted, {t.Receivers} thr")))
+                    foreach (string ours in new[] { "ours, defaults", "ours, budget lifted" }.Concat(threaded.Select(t => $"ours, lifted, {t.Receivers}")))
                     {
                         foreach (string reference in new[] { "udp echo (C)", "libtorrent 2.0.8" })
                         {
@@ -158,7 +169,7 @@ internal static class LoadBenchmark
         return 0;
     }
 
-    private static Task<DhtNode> StartOursAsync(string address, int? replyBytesPerSecond, int receivers = 0)
+    private static Task<DhtNode> StartOursAsync(string address, int? replyBytesPerSecond, int receivers = 0, bool batched = true)
     {
         var options = new DhtNodeOptions
         {
@@ -173,7 +184,7 @@ internal static class LoadBenchmark
 
         return receivers == 0
             ? DhtNode.StartAsync(options)
-            : DhtNode.BindAndStartAsync(options, (endPoint, policy) => Transport.UdpTransport.Bind(endPoint, policy, receivers), CancellationToken.None);
+            : DhtNode.BindAndStartAsync(options, (endPoint, policy) => Transport.UdpTransport.Bind(endPoint, policy, receivers, batched), CancellationToken.None);
     }
 
     /// <summary>

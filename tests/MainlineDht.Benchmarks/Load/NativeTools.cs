@@ -5,7 +5,7 @@ using System.Net;
 namespace MainlineDht.Benchmarks.Load;
 
 /// <summary>What one generator run measured.</summary>
-internal readonly record struct GeneratorResult(long Answered, long Lost, double PerSecond, double P50Micros, double P99Micros);
+internal readonly record struct GeneratorResult(long Answered, long Lost, double PerSecond, double P50Micros, double P99Micros, long PingsAnswered);
 
 /// <summary>
 /// The benchmark's C programs (<c>generator.c</c>, <c>echo.c</c>, copied beside the benchmark),
@@ -41,17 +41,17 @@ internal sealed class NativeTools : IAsyncDisposable
         ExternalProcess.StartAsync(Path.Combine(Directory, "echo"), [address, port.ToString(CultureInfo.InvariantCulture)], "ready");
 
     /// <summary>Runs the generator against <paramref name="target"/>: 1 s of warm-up, then <paramref name="seconds"/> measured.</summary>
-    public async Task<GeneratorResult> GenerateAsync(IPEndPoint target, string kind, double seconds, int window, int sources, string firstSource, bool echo)
+    public async Task<GeneratorResult> GenerateAsync(IPEndPoint target, string kind, double seconds, int window, int sources, string firstSource, bool echo, bool answerPings = true)
     {
         string[] arguments =
         [
             target.Address.ToString(), target.Port.ToString(CultureInfo.InvariantCulture), kind, "1",
             seconds.ToString(CultureInfo.InvariantCulture), window.ToString(CultureInfo.InvariantCulture),
-            sources.ToString(CultureInfo.InvariantCulture), firstSource, echo ? "1" : "0",
+            sources.ToString(CultureInfo.InvariantCulture), firstSource, echo ? "1" : "0", answerPings ? "1" : "0",
         ];
         (int exit, string output) = await ExternalProcess.RunAsync(Path.Combine(Directory, "generator"), arguments).ConfigureAwait(false);
         string[] f = output.Trim().Split(' ');
-        if (exit != 0 || f.Length != 7)
+        if (exit != 0 || f.Length != 8)
         {
             throw new InvalidOperationException($"the generator failed ({exit}): {output}");
         }
@@ -61,7 +61,8 @@ internal sealed class NativeTools : IAsyncDisposable
             long.Parse(f[1], CultureInfo.InvariantCulture),
             double.Parse(f[4], CultureInfo.InvariantCulture),
             double.Parse(f[5], CultureInfo.InvariantCulture),
-            double.Parse(f[6], CultureInfo.InvariantCulture));
+            double.Parse(f[6], CultureInfo.InvariantCulture),
+            long.Parse(f[7], CultureInfo.InvariantCulture));
     }
 
     public ValueTask DisposeAsync()

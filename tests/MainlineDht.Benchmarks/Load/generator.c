@@ -2,13 +2,16 @@
    target, spread round-robin over many source sockets (one per loopback address), matches the
    replies by transaction id and reports answered queries per second and latency.
 
-   Usage: generator <target-ip> <port> <kind> <warmup-s> <seconds> <window> <sources> <first-source-ip> <echo:0|1> [info-hash-hex]
+   Usage: generator <target-ip> <port> <kind> <warmup-s> <seconds> <window> <sources> <first-source-ip> <echo:0|1> [answer:0|1] [info-hash-hex]
    kind: ping | find_node | get_peers (info_hash given, or a fixed one).
    A reply counts when its transaction id is in flight and it is a response (y = r); with echo = 1
-   the echoed query itself counts. Queries a node sends to the sources are ignored. A query not
+   the echoed query itself counts. With answer = 1 (the default) a source answers the target's
+   `ping` as a DHT node would (its own id, the transaction id echoed), so the target can verify it;
+   with answer = 0 the sources never answer, as spoofed ones would not. Other queries a node sends
+   to the sources are ignored. A query not
    answered within 100 ms is counted lost. Everything is loopback: the target and the sources must
    be in 127.0.0.0/8.
-   Prints one line: answered lost send_errors seconds per_second p50_us p99_us */
+   Prints one line: answered lost send_errors seconds per_second p50_us p99_us pings_answered */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -64,6 +67,7 @@ int main(int argc, char **argv)
     const char *kind = argv[3];
     double warmup = atof(argv[4]), seconds = atof(argv[5]);
     int window = atoi(argv[6]), sources = atoi(argv[7]), echo = atoi(argv[9]);
+    int answer = argc > 10 ? atoi(argv[10]) : 1;
     if (window < 1 || window > RING / 4 || sources < 1 || sources > 60000) {
         fprintf(stderr, "generator: window 1..%d, sources 1..60000\n", RING / 4);
         return 2;
@@ -71,10 +75,10 @@ int main(int argc, char **argv)
 
     unsigned char infoHash[20];
     memcpy(infoHash, "mnopqrstuvwxyz123456", 20);
-    if (argc > 10) {
+    if (argc > 11) {
         for (int i = 0; i < 20; i++) {
             unsigned v;
-            if (sscanf(argv[10] + 2 * i, "%2x", &v) != 1) { fprintf(stderr, "generator: bad info-hash\n"); return 2; }
+            if (sscanf(argv[11] + 2 * i, "%2x", &v) != 1) { fprintf(stderr, "generator: bad info-hash\n"); return 2; }
             infoHash[i] = (unsigned char)v;
         }
     }
@@ -126,7 +130,8 @@ int main(int argc, char **argv)
     unsigned char *inFlight = calloc(RING, 1);
     uint32_t *histogram = calloc(MAX_US + 1, sizeof *histogram);
     uint64_t next = 0, tail = 0;
-    long outstanding = 0, answered = 0, lost = 0, sendErrors = 0;
+    long outstanding = 0, answered = 0, lost = 0, sendErrors = 0, pingsAnswered = 0;
+    unsigned char pong[128];
     int64_t start = now_ns(), measureFrom = start + (int64_t)(warmup * 1e9), end = measureFrom + (int64_t)(seconds * 1e9);
     int measuring = warmup <= 0;
     struct epoll_event events[512];
@@ -170,6 +175,22 @@ int main(int argc, char **argv)
         for (int e = 0; e < ready; e++) {
             ssize_t n = recv(fds[events[e].data.u32], buffer, sizeof buffer, MSG_DONTWAIT);
             if (n <= 0) continue;
+            if (answer && !echo && find(buffer, (size_t)n, "1:y1:q") && find(buffer, (size_t)n, "1:q4:ping")) {
+                /* The target pings this source: answer with the source's id and the query's transaction id. */
+                const unsigned char *tid = find(buffer, (size_t)n, "1:t");
+                if (!tid || tid + 4 > buffer + n) continue;
+                const unsigned char *p = tid + 3;
+                int tl = 0;
+                while (p < buffer + n && *p >= '0' && *p <= '9' && tl < 100) tl = tl * 10 + (*p++ - '0');
+                if (p >= buffer + n || *p != ':' || tl < 1 || tl > 16 || p + 1 + tl > buffer + n) continue;
+                int m = sprintf((char *)pong, "d1:rd2:id20:");
+                memcpy(pong + m, queries[events[e].data.u32] + 12, 20); m += 20;
+                m += sprintf((char *)pong + m, "e1:t%d:", tl);
+                memcpy(pong + m, p + 1, (size_t)tl); m += tl;
+                m += sprintf((char *)pong + m, "1:y1:re");
+                if (send(fds[events[e].data.u32], pong, (size_t)m, MSG_DONTWAIT) == m) pingsAnswered++;
+                continue;
+            }
             if (!echo && !find(buffer, (size_t)n, "1:y1:r")) continue; /* a query or an error: not an answer */
             const unsigned char *at = find(buffer, (size_t)n, "1:t2:");
             if (!at || at + 7 > buffer + n) continue;
@@ -192,6 +213,6 @@ int main(int argc, char **argv)
         if (!p50 && seen * 2 >= total && total) p50 = i ? i : 1;
         if (seen * 100 >= total * 99 && total) { p99 = i; break; }
     }
-    printf("%ld %ld %ld %.3f %.0f %ld %ld\n", answered, lost, sendErrors, elapsed, answered / elapsed, p50, p99);
+    printf("%ld %ld %ld %.3f %.0f %ld %ld %ld\n", answered, lost, sendErrors, elapsed, answered / elapsed, p50, p99, pingsAnswered);
     return 0;
 }

@@ -270,5 +270,7 @@ public sealed class ReplyBuilderTests
         public void OnQueried(NodeId id, IPEndPoint source, DateTimeOffset now)
         {
         }
+
+        public void OnRefusedOverBudget(NodeId id, IPEndPoint source) => throw new InvalidOperationException("every source is verified here");
     }
 }

@@ -120,30 +120,6 @@ public sealed class IpBanTests
     }
 
     [Test]
-    public void Replies_to_unverified_sources_leave_half_the_byte_budget_to_verified_nodes()
-    {
-        var clock = new VirtualTimeProvider();
-        var budget = new ReplyBandwidth(bytesPerSecond: 1000, clock); // a bucket of 2,000 bytes
-        int unverified = 0;
-        while (budget.TryTake(100, verified: false))
-        {
-            unverified++;
-        }
-
-        Assert.That(unverified, Is.EqualTo(10), "down to the reserved half");
-        int verified = 0;
-        while (budget.TryTake(100, verified: true))
-        {
-            verified++;
-        }
-
-        Assert.That(verified, Is.EqualTo(10), "the other half is theirs");
-        clock.Advance(TimeSpan.FromSeconds(1));
-        Assert.That(budget.TryTake(100, verified: false), Is.False, "one second refilled 1,000 bytes: still in the reserve");
-        Assert.That(budget.TryTake(900, verified: true), Is.True);
-    }
-
-    [Test]
     public async Task A_node_over_its_reply_budget_drops_replies_and_counts_them()
     {
         var clock = new VirtualTimeProvider();

@@ -53,11 +53,12 @@ public sealed class UdpTransportTests
         static IPEndPoint Sender(int i) => new(new IPAddress([127, 10, (byte)((i + 1) >> 8), (byte)(i + 1)]), 40000 + (i % 7));
     }
 
-    [Test]
-    public async Task Many_senders_are_answered_at_their_address_each_kept_as_one_endpoint()
+    [TestCase(true)]
+    [TestCase(false)]
+    public async Task Many_senders_are_answered_at_their_address_each_kept_as_one_endpoint(bool batched)
     {
         var receiver = new EchoReceiver();
-        await using UdpTransport transport = UdpTransport.Bind(new IPEndPoint(IPAddress.Loopback, 0), NetworkGuard.Policy);
+        await using UdpTransport transport = Bind(IPAddress.Loopback, batched);
         receiver.Transport = transport;
         transport.Start(receiver);
 
@@ -96,11 +97,12 @@ public sealed class UdpTransportTests
         Assert.That(receiver.Sources.Values.Sum(), Is.EqualTo(40));
     }
 
-    [Test]
-    public async Task A_known_sender_costs_no_allocation_per_datagram()
+    [TestCase(true)]
+    [TestCase(false)]
+    public async Task A_known_sender_costs_no_allocation_per_datagram(bool batched)
     {
         var receiver = new EchoReceiver();
-        await using UdpTransport transport = UdpTransport.Bind(new IPEndPoint(IPAddress.Loopback, 0), NetworkGuard.Policy);
+        await using UdpTransport transport = Bind(IPAddress.Loopback, batched);
         receiver.Transport = transport;
         receiver.CountSources = false;
         transport.Start(receiver);
@@ -127,10 +129,11 @@ public sealed class UdpTransportTests
         Assert.That(perDatagram, Is.LessThanOrEqualTo(8), "the whole process, both ways: nothing per datagram (a few bytes of other threads' noise allowed)");
     }
 
-    [Test]
-    public async Task Disposing_ends_the_receiving_threads()
+    [TestCase(true)]
+    [TestCase(false)]
+    public async Task Disposing_ends_the_receiving_threads(bool batched)
     {
-        UdpTransport transport = UdpTransport.Bind(new IPEndPoint(IPAddress.Loopback, 0), NetworkGuard.Policy);
+        UdpTransport transport = Bind(IPAddress.Loopback, batched);
         transport.Start(new EchoReceiver { Transport = transport, CountSources = false });
 
         // Both threads are blocked receiving once each has answered a datagram and a while has passed.
@@ -152,6 +155,114 @@ public sealed class UdpTransportTests
         await disposed;
     }
 
+    [Test]
+    public async Task A_burst_from_many_senders_is_taken_in_batches_and_each_reply_reaches_its_sender()
+    {
+        // The datagrams wait in the socket before receiving starts: the first receives take 16 each.
+        var receiver = new EchoReceiver();
+        await using UdpTransport transport = Bind(IPAddress.Loopback, batched: true);
+        receiver.Transport = transport;
+        var clients = new List<Socket>();
+        try
+        {
+            for (int i = 0; i < 40; i++)
+            {
+                var client = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp) { ReceiveTimeout = 5000 };
+                client.Bind(new IPEndPoint(IPAddress.Parse($"127.0.21.{i + 1}"), 0));
+                client.Connect(transport.LocalEndPoint);
+                clients.Add(client);
+                client.Send([(byte)i, 7, 7]);
+            }
+
+            transport.Start(receiver);
+            byte[] buffer = new byte[64];
+            for (int i = 0; i < clients.Count; i++)
+            {
+                Assert.That(clients[i].Receive(buffer), Is.EqualTo(3), "each sender gets its own reply back");
+                Assert.That(buffer[0], Is.EqualTo(i));
+            }
+        }
+        finally
+        {
+            clients.ForEach(c => c.Dispose());
+        }
+
+        Assert.That(receiver.Sources.Count, Is.EqualTo(40));
+        Assert.That(transport.SendFailures, Is.Zero);
+        Assert.That(transport.ReceiveCalls, Is.EqualTo(3), "40 waiting datagrams: batches of 16, 16 and 8");
+    }
+
+    [TestCase(true)]
+    [TestCase(false)]
+    public async Task Replies_larger_than_a_batch_slot_and_sends_elsewhere_leave_too(bool batched)
+    {
+        // A 2,500-byte reply does not fit a batch's slot; a datagram to a third party is no reply.
+        using var third = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp) { ReceiveTimeout = 5000 };
+        third.Bind(new IPEndPoint(IPAddress.Parse("127.0.0.46"), 0));
+        var receiver = new EchoReceiver { CountSources = false, ReplyLength = 2500, AlsoTo = (IPEndPoint)third.LocalEndPoint! };
+        await using UdpTransport transport = Bind(IPAddress.Loopback, batched);
+        receiver.Transport = transport;
+        transport.Start(receiver);
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp) { ReceiveTimeout = 5000 };
+        client.Bind(new IPEndPoint(IPAddress.Parse("127.0.0.47"), 0));
+        client.Connect(transport.LocalEndPoint);
+        client.Send([9, 9]);
+        byte[] buffer = new byte[4096];
+        Assert.That(client.Receive(buffer), Is.EqualTo(2500));
+        Assert.That(third.Receive(buffer), Is.EqualTo(2));
+        Assert.That(transport.SendFailures, Is.Zero);
+    }
+
+    [Test]
+    public async Task A_datagram_longer_than_a_batch_slot_is_a_receive_error_and_the_next_one_arrives()
+    {
+        var receiver = new EchoReceiver();
+        await using UdpTransport transport = Bind(IPAddress.Loopback, batched: true);
+        receiver.Transport = transport;
+        transport.Start(receiver);
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp) { ReceiveTimeout = 5000 };
+        client.Bind(new IPEndPoint(IPAddress.Parse("127.0.0.48"), 0));
+        client.Connect(transport.LocalEndPoint);
+        client.Send(new byte[MessageBatch.SlotSize + 1]);
+        client.Send([5]);
+        byte[] buffer = new byte[4096];
+        Assert.That(client.Receive(buffer), Is.EqualTo(1), "only the datagram that fits is delivered (and echoed)");
+        Assert.That(transport.ReceiveErrors, Is.EqualTo(1));
+        Assert.That(receiver.Sources.Values.Sum(), Is.EqualTo(1));
+    }
+
+    [TestCase(true)]
+    [TestCase(false)]
+    public async Task An_IPv6_sender_is_answered_at_its_address(bool batched)
+    {
+        var receiver = new EchoReceiver();
+        await using UdpTransport transport = Bind(IPAddress.IPv6Loopback, batched);
+        receiver.Transport = transport;
+        transport.Start(receiver);
+        using var client = new Socket(AddressFamily.InterNetworkV6, SocketType.Dgram, ProtocolType.Udp) { ReceiveTimeout = 5000 };
+        client.Bind(new IPEndPoint(IPAddress.IPv6Loopback, 0));
+        client.Connect(transport.LocalEndPoint);
+        byte[] buffer = new byte[64];
+        for (int i = 0; i < 3; i++)
+        {
+            client.Send([(byte)i, 6]);
+            Assert.That(client.Receive(buffer), Is.EqualTo(2));
+            Assert.That(buffer[0], Is.EqualTo(i));
+        }
+
+        Assert.That(receiver.Sources.Keys.Single(), Is.EqualTo(client.LocalEndPoint));
+    }
+
+    private static UdpTransport Bind(IPAddress address, bool batched)
+    {
+        if (batched)
+        {
+            Assume.That(MessageBatch.IsSupported, "recvmmsg/sendmmsg: 64-bit Linux");
+        }
+
+        return UdpTransport.Bind(new IPEndPoint(address, 0), NetworkGuard.Policy, batched ? 1 : 2, batched);
+    }
+
     /// <summary>Sends each datagram back to its source from the receiving thread.</summary>
     private sealed class EchoReceiver : IDatagramReceiver
     {
@@ -161,6 +272,12 @@ public sealed class UdpTransportTests
 
         public ConcurrentDictionary<IPEndPoint, int> Sources { get; } = new(ReferenceEqualityComparer.Instance);
 
+        /// <summary>Replies with this many bytes instead of the datagram itself (0: the datagram).</summary>
+        public int ReplyLength { get; init; }
+
+        /// <summary>Where the datagram is also sent (a third party, not its source).</summary>
+        public IPEndPoint? AlsoTo { get; init; }
+
         public void OnDatagram(ReadOnlyMemory<byte> datagram, IPEndPoint source)
         {
             if (CountSources)
@@ -168,7 +285,11 @@ public sealed class UdpTransportTests
                 Sources.AddOrUpdate(source, 1, (_, n) => n + 1);
             }
 
-            Transport!.TrySend(datagram.Span, source);
+            Transport!.TrySend(ReplyLength == 0 ? datagram.Span : new byte[ReplyLength], source);
+            if (AlsoTo is not null)
+            {
+                Transport.TrySend(datagram.Span, AlsoTo);
+            }
         }
     }
 }

@@ -16,7 +16,8 @@ public sealed partial class DhtNode
     /// <summary>
     /// Fills the routing tables beyond our own neighbourhood: one <c>find_node</c> for a random id
     /// at each distance from ours that a table covers (as a node does after bootstrapping), on that
-    /// table's family.
+    /// table's family, each ending once K nodes at that distance have answered (a far bucket's range
+    /// is found in a few rounds; converging on the random id would cost the network twice the queries).
     /// </summary>
     private async Task RefreshAllBucketsAsync(CancellationToken cancellationToken)
     {
@@ -39,7 +40,7 @@ public sealed partial class DhtNode
                     target = NodeId.CreateRandomInRange(flipped, depth + 1, _random);
                 }
 
-                lookups.Add(family.FindNodeAsync(target, null, cancellationToken));
+                lookups.Add(family.RefreshBucketAsync(target, Id, depth, cancellationToken));
             }
         }
 

@@ -69,6 +69,19 @@ internal sealed partial class LookupRunner
     }
 
     /// <summary>
+    /// A bucket's refresh: a <c>find_node</c> toward <paramref name="target"/> (at distance
+    /// <paramref name="depth"/> from <paramref name="localId"/>) that ends once K nodes of that range
+    /// have answered (<see cref="BucketFillOperation"/>).
+    /// </summary>
+    public async Task<LookupReport> RefreshBucketAsync(NodeId target, NodeId localId, int depth, CancellationToken cancellationToken)
+    {
+        long started = _time.GetTimestamp();
+        IReadOnlyList<FamilyTraversal<BucketFillOperation>> runs =
+            await RunAsync(n => new BucketFillOperation(n, target, localId, depth), null, cancellationToken).ConfigureAwait(false);
+        return Report(target, runs, started, cancellationToken.IsCancellationRequested);
+    }
+
+    /// <summary>
     /// One bootstrap step: a <c>find_node</c> toward <paramref name="target"/> from
     /// <paramref name="seeds"/> only, every seed asked at once, and what became of each seed.
     /// </summary>

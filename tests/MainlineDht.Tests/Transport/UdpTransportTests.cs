@@ -126,7 +126,9 @@ public sealed class UdpTransportTests
         }
 
         long perDatagram = (GC.GetTotalAllocatedBytes(precise: true) - before) / Count;
-        Assert.That(perDatagram, Is.LessThanOrEqualTo(8), "the whole process, both ways: nothing per datagram (a few bytes of other threads' noise allowed)");
+        // The whole process, both ways: an object per datagram would be 24 bytes at least; what other
+        // threads of the process allocate meanwhile (timers, the runtime) came to 10 bytes an average once on a loaded machine.
+        Assert.That(perDatagram, Is.LessThan(24), "nothing per datagram");
     }
 
     [TestCase(true)]

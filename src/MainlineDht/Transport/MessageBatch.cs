@@ -171,16 +171,16 @@ internal sealed unsafe partial class MessageBatch : IDisposable
             while (start < _pending)
             {
                 int sent = SendMmsg(_socket, headers + start, (uint)(_pending - start), 0);
-                if (sent < 0)
+                if (sent <= 0)
                 {
-                    int error = Marshal.GetLastPInvokeError();
+                    int error = sent < 0 ? Marshal.GetLastPInvokeError() : 0;
                     if (error == EIntr)
                     {
                         continue;
                     }
 
                     onFailed(error);
-                    sent = 1; // the first of them failed: the rest are tried
+                    sent = 1; // the first of them failed (or, never seen, none was taken): the rest are tried
                 }
 
                 start += sent;

@@ -147,21 +147,17 @@ internal sealed class RoutingBucket
     }
 
     /// <summary>Removes the live node at <paramref name="slot"/>; the later ones move down one slot.</summary>
-    internal RoutingNode RemoveLiveAt(int slot)
-    {
-        RoutingNode removed = _live[slot];
-        _count--;
-        Array.Copy(_live, slot + 1, _live, slot, _count - slot);
-        _live[_count] = default;
-        return removed;
-    }
+    internal RoutingNode RemoveLiveAt(int slot) => RemoveAt(_live, ref _count, slot);
 
-    internal RoutingNode RemoveWaitingAt(int index)
+    /// <summary>Removes the waiting node at <paramref name="index"/>; the later ones move down one place.</summary>
+    internal RoutingNode RemoveWaitingAt(int index) => RemoveAt(_waiting, ref _waitingCount, index);
+
+    private static RoutingNode RemoveAt(RoutingNode[] nodes, ref int count, int index)
     {
-        RoutingNode removed = _waiting[index];
-        _waitingCount--;
-        Array.Copy(_waiting, index + 1, _waiting, index, _waitingCount - index);
-        _waiting[_waitingCount] = default;
+        RoutingNode removed = nodes[index];
+        count--;
+        Array.Copy(nodes, index + 1, nodes, index, count - index);
+        nodes[count] = default;
         return removed;
     }
 

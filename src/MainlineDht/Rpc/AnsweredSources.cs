@@ -120,16 +120,7 @@ internal sealed class AnsweredSources
         static long Worth(in Entry entry, uint now) => (IsFresh(entry, now) ? 1L << 32 : 0) + Math.Max(entry.Answered, entry.Pinged);
     }
 
-    private static int SetOf(Key key)
-    {
-        ulong h = key.High ^ (key.Low * 0xC2B2AE3D27D4EB4FUL) ^ ((ulong)key.Port * 0x165667B19E3779F9UL);
-        h ^= h >> 33;
-        h *= 0xFF51AFD7ED558CCDUL;
-        h ^= h >> 33;
-        h *= 0xC4CEB9FE1A85EC53UL;
-        h ^= h >> 33;
-        return (int)(h % (Slots / Ways)) * Ways;
-    }
+    private static int SetOf(Key key) => (int)(Protocol.AddressHash.Of(key.High, key.Low, key.Port) % (Slots / Ways)) * Ways;
 
     /// <summary>The endpoint as its address in IPv6 form (an IPv4 address mapped) and its port.</summary>
     private static Key KeyOf(IPEndPoint endPoint)

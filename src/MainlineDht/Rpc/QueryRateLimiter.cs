@@ -228,15 +228,7 @@ internal sealed class QueryRateLimiter
         }
 
         /// <summary>MurmurHash3's finalizer over the address.</summary>
-        public ulong Hash()
-        {
-            ulong h = High ^ (Low * 0xC2B2AE3D27D4EB4FUL) ^ Family;
-            h ^= h >> 33;
-            h *= 0xFF51AFD7ED558CCDUL;
-            h ^= h >> 33;
-            h *= 0xC4CEB9FE1A85EC53UL;
-            return h ^ (h >> 33);
-        }
+        public ulong Hash() => Protocol.AddressHash.Mix(High ^ (Low * 0xC2B2AE3D27D4EB4FUL) ^ Family);
     }
 
     /// <summary>Counts a dropped query of <paramref name="address"/>; true when that bans it.</summary>

@@ -103,15 +103,7 @@ internal sealed class SourceEndPoints
     }
 
     /// <summary>A 64-bit hash of the key whose top bits pick the set (MurmurHash3's finalizer).</summary>
-    private static ulong Mix(Key key)
-    {
-        ulong h = key.A ^ (key.B * 0xC2B2AE3D27D4EB4FUL) ^ (key.C * 0x165667B19E3779F9UL);
-        h ^= h >> 33;
-        h *= 0xFF51AFD7ED558CCDUL;
-        h ^= h >> 33;
-        h *= 0xC4CEB9FE1A85EC53UL;
-        return h ^ (h >> 33);
-    }
+    private static ulong Mix(Key key) => Protocol.AddressHash.Of(key.A, key.B, key.C);
 
     private readonly record struct Key(ulong A, ulong B, ulong C);
 

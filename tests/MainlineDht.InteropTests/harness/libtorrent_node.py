@@ -291,10 +291,15 @@ class GetPeersOp(Pending):
     target: <info-hash>" opens traversal N, "[N] COMPLETED ... type: get_peers" ends it. N counts
     per node (both families' nodes number theirs from 0), so the op takes the first NEW line of
     each node for its hash and is done when as many get_peers traversals with those numbers
-    have completed."""
+    have completed. An announce of the same hash (the torrent's own, which libtorrent may start
+    at any time after it was added) is a get_peers traversal too, with the same NEW and COMPLETED
+    lines: libtorrent logs "announcing [ ih: <hash>" just before it starts one, so the NEW line
+    that follows such a line is not this op's (taking it ended the op with the announce's
+    traversal, before the reply with values had come)."""
 
     NEW = re.compile(r"\[(\d+)\] NEW target: ([0-9a-f]{40})")
     COMPLETED = re.compile(r"\[(\d+)\] COMPLETED .*type: (\S+)")
+    ANNOUNCING = re.compile(r"announcing \[ ih: ([0-9a-f]{40}) ")
 
     def __init__(self, seq, deadline, info_hash, expected):
         super().__init__(seq, deadline)
@@ -303,6 +308,7 @@ class GetPeersOp(Pending):
         self.started = 0
         self.open = []  # numbers of our traversals still running (two may share a number)
         self.peers = []
+        self.announces = 0  # announce traversals of this hash logged but not yet started
 
     def step(self, now, node):
         if now >= self.deadline:
@@ -317,9 +323,16 @@ class GetPeersOp(Pending):
                     self.peers.append(text)
         elif isinstance(alert, lt.dht_log_alert):
             msg = alert.message()
+            m = self.ANNOUNCING.search(msg)
+            if m:
+                if m.group(1) == self.info_hash:
+                    self.announces += 1
+                return None
             m = self.NEW.search(msg)
             if m:
-                if m.group(2) == self.info_hash and self.started < self.expected:
+                if m.group(2) == self.info_hash and self.announces > 0:
+                    self.announces -= 1  # the announce's own traversal
+                elif m.group(2) == self.info_hash and self.started < self.expected:
                     self.started += 1
                     self.open.append(m.group(1))
                 return None

@@ -18,6 +18,9 @@ public sealed partial class DhtNode
     /// at each distance from ours that a table covers (as a node does after bootstrapping), on that
     /// table's family, each ending once K nodes at that distance have answered (a far bucket's range
     /// is found in a few rounds; converging on the random id would cost the network twice the queries).
+    /// The good nodes a bucket holds already count toward its K (a bucket full of them is skipped),
+    /// and distances closer than the K closest nodes we know are skipped too (the lookup of our own
+    /// id found all there is there).
     /// </summary>
     private async Task RefreshAllBucketsAsync(CancellationToken cancellationToken)
     {
@@ -27,20 +30,28 @@ public sealed partial class DhtNode
             int buckets;
             lock (_gate)
             {
-                buckets = engine.Routing.BucketCount;
+                // Deeper than the K closest nodes we know, the lookup of our own id found them all.
+                buckets = Math.Min(engine.Routing.BucketCount, (engine.Routing.NeighbourhoodDepth(_time.GetUtcNow()) ?? int.MaxValue - 1) + 1);
             }
 
             LookupRunner family = new([engine], _time);
             for (int depth = 0; depth < buckets; depth++)
             {
                 NodeId target;
+                List<NodeId> known;
                 lock (_gate)
                 {
+                    known = engine.Routing.GoodIdsAt(depth, _time.GetUtcNow());
+                    if (known.Count >= BucketFillOperation.Wanted)
+                    {
+                        continue; // full of nodes that just answered (the join's own lookup passed there)
+                    }
+
                     NodeId flipped = Id ^ (NodeId.PrefixMask(depth + 1) ^ NodeId.PrefixMask(depth));
                     target = NodeId.CreateRandomInRange(flipped, depth + 1, _random);
                 }
 
-                lookups.Add(family.RefreshBucketAsync(target, Id, depth, cancellationToken));
+                lookups.Add(family.RefreshBucketAsync(target, Id, depth, known, cancellationToken));
             }
         }
 

@@ -73,11 +73,11 @@ internal sealed partial class LookupRunner
     /// <paramref name="depth"/> from <paramref name="localId"/>) that ends once K nodes of that range
     /// have answered (<see cref="BucketFillOperation"/>).
     /// </summary>
-    public async Task<LookupReport> RefreshBucketAsync(NodeId target, NodeId localId, int depth, CancellationToken cancellationToken)
+    public async Task<LookupReport> RefreshBucketAsync(NodeId target, NodeId localId, int depth, IReadOnlyList<NodeId> known, CancellationToken cancellationToken)
     {
         long started = _time.GetTimestamp();
         IReadOnlyList<FamilyTraversal<BucketFillOperation>> runs =
-            await RunAsync(n => new BucketFillOperation(n, target, localId, depth), null, cancellationToken).ConfigureAwait(false);
+            await RunAsync(n => new BucketFillOperation(n, target, localId, depth, known), null, cancellationToken).ConfigureAwait(false);
         return Report(target, runs, started, cancellationToken.IsCancellationRequested);
     }
 

@@ -127,7 +127,7 @@ internal sealed partial class Traversal
                 }
 
                 int active = inFlight.Count(q => !q.Candidate.Slow);
-                int parallel = _finalRound ? Math.Max(K, _alpha) : Math.Max(_alpha, _startingBurst);
+                int parallel = Math.Min(_finalRound ? Math.Max(K, _alpha) : Math.Max(_alpha, _startingBurst), Math.Max(1, _operation.MaxInFlight));
                 _startingBurst = 0;
                 while (active < parallel && NextCandidate() is Candidate next)
                 {

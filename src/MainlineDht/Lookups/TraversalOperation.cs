@@ -37,6 +37,14 @@ internal abstract class TraversalOperation
     public virtual bool IsSatisfied => false;
 
     /// <summary>
+    /// At most this many queries that are not slow in flight at once (the traversal's alpha
+    /// otherwise): an operation that needs only a few more answers asks no more nodes than that at a
+    /// time, instead of leaving alpha queries in flight that are wasted once it is satisfied. No
+    /// limit by default.
+    /// </summary>
+    public virtual int MaxInFlight => int.MaxValue;
+
+    /// <summary>
     /// True for an operation that looks for values the nodes nearest the target hold and needs no
     /// more than the nearest few of them (a <c>get_peers</c>): with
     /// <see cref="LookupOptions.CloserThanThirdResponder"/> its traversal asks only nodes closer than

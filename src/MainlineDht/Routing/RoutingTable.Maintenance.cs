@@ -29,6 +29,50 @@ internal sealed partial class RoutingTable
         return targets ?? (IReadOnlyList<NodeId>)[];
     }
 
+    /// <summary>
+    /// The ids of the good live nodes with no failure outstanding at distance
+    /// <paramref name="depth"/> from our id (sharing its first <paramref name="depth"/> bits, not the
+    /// next): what a refresh of that distance already has.
+    /// </summary>
+    public List<NodeId> GoodIdsAt(int depth, DateTimeOffset now)
+    {
+        var ids = new List<NodeId>(_options.BucketSize);
+        long goodAfter = Clock.GoodAfter(now, _options);
+        foreach (ref readonly RoutingNode e in _buckets[Math.Min(depth, _buckets.Count - 1)].Live)
+        {
+            if (e.FailureCount == 0 && e.GetState(goodAfter, _options.MaxFailures) == NodeState.Good && LocalId.CommonPrefixLength(e.Id) == depth)
+            {
+                ids.Add(e.Id);
+            }
+        }
+
+        return ids;
+    }
+
+    /// <summary>
+    /// The distance (common prefix length with our id) of the farthest of the K good nodes closest
+    /// to us, or null while the table has fewer than K good nodes. Every node closer to us than that
+    /// would be among those K: after a lookup of our own id, the buckets deeper than this distance
+    /// hold all the network has there, and refreshing them finds nothing new.
+    /// </summary>
+    public int? NeighbourhoodDepth(DateTimeOffset now)
+    {
+        Span<RoutingNode> closest = stackalloc RoutingNode[_options.BucketSize];
+        int found = FindClosest(LocalId, closest, includeQuestionable: false, now);
+        if (found < closest.Length)
+        {
+            return null;
+        }
+
+        int depth = NodeId.Bits;
+        foreach (ref readonly RoutingNode e in closest)
+        {
+            depth = Math.Min(depth, LocalId.CommonPrefixLength(e.Id));
+        }
+
+        return depth;
+    }
+
     /// <summary>How many live nodes are good at <paramref name="now"/> (answered within 15 minutes, or answered ever and queried us within 15 minutes).</summary>
     public int CountGood(DateTimeOffset now)
     {

@@ -85,4 +85,47 @@ public sealed class RoutingTableRefreshTests
         Assert.That(table.BucketCount, Is.GreaterThan(1));
         Assert.That(table.GetBucketsNeedingRefresh(T0 + TimeSpan.FromMinutes(10), kit.Random), Is.Empty);
     }
+
+    [Test]
+    public void The_good_ids_at_a_distance_leave_out_failing_stale_and_other_distance_nodes()
+    {
+        var kit = new RoutingTestKit(5);
+        RoutingTable table = kit.NewTable();
+        var atFive = new List<(NodeId Id, System.Net.IPEndPoint EndPoint)>();
+        for (int i = 0; i < 4; i++)
+        {
+            (NodeId, System.Net.IPEndPoint) node = (kit.IdAt(5), kit.NextEndPoint());
+            atFive.Add(node);
+            table.OnReply(node.Item1, node.Item2, Rtt, T0);
+        }
+
+        for (int cpl = 0; cpl < 12; cpl++)
+        {
+            if (cpl != 5)
+            {
+                table.OnReply(kit.IdAt(cpl), kit.NextEndPoint(), Rtt, T0);
+            }
+        }
+
+        table.OnFailure(atFive[0].Id, atFive[0].EndPoint, T0 + TimeSpan.FromSeconds(1));
+        Assert.That(table.GoodIdsAt(5, T0 + TimeSpan.FromSeconds(2)), Is.EquivalentTo(atFive.Skip(1).Select(n => n.Id)));
+        Assert.That(table.GoodIdsAt(5, T0 + Minutes15 + TimeSpan.FromSeconds(1)), Is.Empty, "silent for 15 minutes: questionable");
+    }
+
+    [Test]
+    public void The_neighbourhood_depth_is_the_distance_of_the_farthest_of_the_K_closest()
+    {
+        var kit = new RoutingTestKit(6);
+        RoutingTable table = kit.NewTable();
+        for (int cpl = 0; cpl < 7; cpl++)
+        {
+            table.OnReply(kit.IdAt(20 + cpl), kit.NextEndPoint(), Rtt, T0);
+        }
+
+        Assert.That(table.NeighbourhoodDepth(T0), Is.Null, "7 good nodes: fewer than K");
+
+        table.OnReply(kit.IdAt(17), kit.NextEndPoint(), Rtt, T0);
+        table.OnReply(kit.IdAt(3), kit.NextEndPoint(), Rtt, T0);
+        Assert.That(table.NeighbourhoodDepth(T0), Is.EqualTo(17), "the eighth closest shares 17 bits with us; the node at 3 is ninth");
+    }
 }

@@ -221,4 +221,32 @@ public sealed class TransactionTableTests
             return next;
         }
     }
+
+    [Test]
+    public void AfterABurst_TheTableGivesBackItsRoom_OnceNothingIsInFlight()
+    {
+        var table = new TransactionTable(256, new Random(3));
+        var queries = new List<PendingQuery>();
+        for (int i = 0; i < 100; i++)
+        {
+            PendingQuery query = Query(new IPEndPoint(IPAddress.Parse("127.0.0.2"), 1000 + i));
+            Assert.That(table.TryAdd(query), Is.True);
+            queries.Add(query);
+        }
+
+        Assert.That(table.Room, Is.GreaterThanOrEqualTo(100));
+        for (int i = 0; i < 99; i++)
+        {
+            Assert.That(i % 2 == 0 ? table.Remove(queries[i]) : table.TryTake(Wire(queries[i].TransactionId), queries[i].EndPoint, out _), Is.True);
+        }
+
+        Assert.That(table.Room, Is.GreaterThanOrEqualTo(100), "one still in flight: the room stays");
+        Assert.That(table.Remove(queries[99]), Is.True);
+        Assert.That(table.Room, Is.LessThanOrEqualTo(TransactionTable.IdleCapacity), "nothing in flight: given back");
+
+        PendingQuery next = Query(Node);
+        Assert.That(table.TryAdd(next), Is.True, "and it grows again");
+        Assert.That(table.TryTake(Wire(next.TransactionId), Node, out PendingQuery taken), Is.True);
+        Assert.That(taken, Is.SameAs(next));
+    }
 }

@@ -26,7 +26,7 @@ internal sealed partial class Traversal
     private const int MaxCandidates = 256;
 
     private readonly List<Candidate> _candidates = []; // ordered by distance to the target; unknown ids last
-    private readonly HashSet<IPEndPoint> _seen = [];
+    private readonly HashSet<IPEndPoint> _seen = new(64); // a lookup sees a few dozen to a few hundred nodes: fewer regrowths
     private readonly IpDiversity _diversity;
     private HashSet<ulong>? _ranges; // the /24s (/64s) of the candidates whose address the diversity rule applies to
     private readonly NodeId _target;

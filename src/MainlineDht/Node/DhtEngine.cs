@@ -121,11 +121,9 @@ internal sealed partial class DhtEngine : IDatagramReceiver
     /// <summary>Decodes the datagram and handles it under the gate; false when the node is disposed (nothing was done).</summary>
     private bool Handle(ReadOnlyMemory<byte> datagram, IPEndPoint source, ReusableQueries? reuse, out RpcCompletion completion, out FaultReport? fault)
     {
-        // Decoding touches no state: it runs before the gate is taken, once; a reply to one of our
-        // queries is re-based onto a copy of the datagram by the RPC client.
-        bool decoded = reuse is null
-            ? KrpcCodec.TryDecode(datagram, out KrpcMessage? message, out KrpcDecodeError error)
-            : KrpcCodec.TryDecode(datagram, reuse, out message, out error);
+        // Decoding touches no state: it runs before the gate is taken, once; a reply is built over a
+        // copy of the datagram (the transport reuses its buffer; the awaiting caller keeps the reply).
+        bool decoded = KrpcCodec.TryDecodeOwningReplies(datagram, reuse, out KrpcMessage? message, out KrpcDecodeError error);
 
         // So does the per-IP limit (its buckets are its own, under its own lock).
         QueryAdmission admission = decoded && message is KrpcQuery ? _dispatcher.Admit(source) : QueryAdmission.Allowed;
@@ -152,7 +150,7 @@ internal sealed partial class DhtEngine : IDatagramReceiver
                 }
                 else
                 {
-                    completion = Rpc.OnReply(message!, datagram, source);
+                    completion = Rpc.OnReply(message!, datagram, source, owned: true);
                 }
             }
             catch (Exception e) when (e is not OutOfMemoryException)

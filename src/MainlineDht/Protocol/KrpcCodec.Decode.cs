@@ -75,6 +75,7 @@ public static partial class KrpcCodec
         private readonly ReadOnlyMemory<byte> _memory;
         private readonly ReadOnlySpan<byte> _data;
         private readonly ReusableQueries? _reuse;
+        private readonly bool _ownReplies;
         private BencodeError _error;
         private int _errorOffset;
         private DictFields _args;
@@ -84,12 +85,16 @@ public static partial class KrpcCodec
         private bool _hasArgs, _hasResponse, _hasError, _argsWrongType;
         private int _argsOffset;
 
-        public Decoder(ReadOnlyMemory<byte> memory, ReusableQueries? reuse)
+        public Decoder(ReadOnlyMemory<byte> memory, ReusableQueries? reuse, bool ownReplies = false)
         {
             _memory = memory;
             _data = memory.Span;
             _reuse = reuse;
+            _ownReplies = ownReplies;
         }
+
+        /// <summary>What a response or error is built over: the datagram, or a copy of it when replies are to own their memory.</summary>
+        private readonly ReadOnlyMemory<byte> ReplyMemory() => _ownReplies ? _memory.ToArray() : _memory;
 
         public bool Decode([NotNullWhen(true)] out KrpcMessage? message, out KrpcDecodeError error)
         {
@@ -341,28 +346,29 @@ public static partial class KrpcCodec
                 return false;
             }
 
+            ReadOnlyMemory<byte> memory = ReplyMemory();
             message = new KrpcResponse
             {
                 Id = new NodeId(r.Id.In(_data)),
-                Nodes = r.Nodes.In(_memory),
-                Nodes6 = r.Nodes6.In(_memory),
-                Token = r.Token.In(_memory),
-                Values = r.Values.IsPresent ? CompactPeerList.FromValidatedList(r.Values.In(_memory), r.ValuesCount) : default,
-                SeedsFilter = r.SeedsFilter.In(_memory),
-                PeersFilter = r.PeersFilter.In(_memory),
-                Samples = r.Samples.In(_memory),
+                Nodes = r.Nodes.In(memory),
+                Nodes6 = r.Nodes6.In(memory),
+                Token = r.Token.In(memory),
+                Values = r.Values.IsPresent ? CompactPeerList.FromValidatedList(r.Values.In(memory), r.ValuesCount) : default,
+                SeedsFilter = r.SeedsFilter.In(memory),
+                PeersFilter = r.PeersFilter.In(memory),
+                Samples = r.Samples.In(memory),
                 Num = r.Optional(r.Num, Has.Num),
                 Interval = r.Optional(r.Interval, Has.Interval),
-                Value = r.Value.In(_memory),
-                PublicKey = r.Key.In(_memory),
-                Signature = r.Signature.In(_memory),
+                Value = r.Value.In(memory),
+                PublicKey = r.Key.In(memory),
+                Signature = r.Signature.In(memory),
                 Sequence = r.Optional(r.Seq, Has.Seq),
                 IncludedKeys = (r.Nodes.IsPresent ? KrpcResponseKeys.Nodes : KrpcResponseKeys.None)
                     | (r.Nodes6.IsPresent ? KrpcResponseKeys.Nodes6 : KrpcResponseKeys.None)
                     | (r.Samples.IsPresent ? KrpcResponseKeys.Samples : KrpcResponseKeys.None),
-                TransactionId = _t.In(_memory),
-                Version = _v.In(_memory),
-                ExternalAddress = _ip.In(_memory),
+                TransactionId = _t.In(memory),
+                Version = _v.In(memory),
+                ExternalAddress = _ip.In(memory),
             };
             error = default;
             return true;
@@ -377,13 +383,14 @@ public static partial class KrpcCodec
                 return false;
             }
 
+            ReadOnlyMemory<byte> memory = ReplyMemory();
             message = new KrpcError
             {
                 Code = (int)_errorCode,
-                Message = _errorMessage.In(_memory),
-                TransactionId = _t.In(_memory),
-                Version = _v.In(_memory),
-                ExternalAddress = _ip.In(_memory),
+                Message = _errorMessage.In(memory),
+                TransactionId = _t.In(memory),
+                Version = _v.In(memory),
+                ExternalAddress = _ip.In(memory),
             };
             error = default;
             return true;

@@ -33,6 +33,18 @@ public static partial class KrpcCodec
         return decoder.Decode(out message, out error);
     }
 
+    /// <summary>
+    /// Decodes like the overloads above (into <paramref name="reuse"/> when given), but a response or
+    /// an error is built over a copy of the datagram of its own: a node whose transport reuses its
+    /// receive buffer hands replies to their awaiting callers as decoded, once (instead of decoding
+    /// over the buffer and then re-basing a second message onto a copy).
+    /// </summary>
+    internal static bool TryDecodeOwningReplies(ReadOnlyMemory<byte> datagram, ReusableQueries? reuse, [NotNullWhen(true)] out KrpcMessage? message, out KrpcDecodeError error)
+    {
+        var decoder = new Decoder(datagram, reuse, ownReplies: true);
+        return decoder.Decode(out message, out error);
+    }
+
     /// <summary>Decodes a datagram, throwing when it is not a valid KRPC message.</summary>
     /// <exception cref="KrpcFormatException">The datagram is not a valid KRPC message.</exception>
     public static KrpcMessage Decode(ReadOnlyMemory<byte> datagram) =>

@@ -1,5 +1,6 @@
 using System.Net;
 using MainlineDht.Protocol;
+using MainlineDht.Routing;
 
 namespace MainlineDht.Lookups;
 
@@ -19,7 +20,8 @@ internal sealed partial class Traversal
     /// </summary>
     public void AddCandidate(NodeId? id, IPEndPoint endPoint, int depth, TimeSpan? roundTrip = null)
     {
-        if ((id is not null && id == Self) || _seen.Contains(endPoint))
+        NodeAddress address = NodeAddress.From(endPoint);
+        if ((id is not null && id == Self) || _seen.Contains(address))
         {
             return;
         }
@@ -34,7 +36,7 @@ internal sealed partial class Traversal
             }
         }
 
-        _seen.Add(endPoint);
+        _seen.Add(address);
 
         var candidate = new Candidate(id, endPoint, depth, _nextSequence++) { RoundTrip = roundTrip };
         int index = SortedIndexOf(candidate);

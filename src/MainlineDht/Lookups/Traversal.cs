@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using MainlineDht.Protocol;
+using MainlineDht.Routing;
 using MainlineDht.Rpc;
 
 namespace MainlineDht.Lookups;
@@ -26,7 +27,7 @@ internal sealed partial class Traversal
     private const int MaxCandidates = 256;
 
     private readonly List<Candidate> _candidates = []; // ordered by distance to the target; unknown ids last
-    private readonly HashSet<IPEndPoint> _seen = new(64); // a lookup sees a few dozen to a few hundred nodes: fewer regrowths
+    private readonly HashSet<NodeAddress> _seen = new(64); // a lookup sees a few dozen to a few hundred nodes: fewer regrowths
     private readonly IpDiversity _diversity;
     private HashSet<ulong>? _ranges; // the /24s (/64s) of the candidates whose address the diversity rule applies to
     private readonly NodeId _target;
@@ -264,8 +265,18 @@ internal sealed partial class Traversal
     private void FollowNodes(KrpcResponse response, int depth, IPEndPoint namedBy)
     {
         bool v6 = Family == AddressFamily.InterNetworkV6;
-        foreach (NodeInfo node in CompactFormat.EnumerateNodes(v6 ? response.Nodes6.Span : response.Nodes.Span, Family))
+        ReadOnlySpan<byte> nodes = v6 ? response.Nodes6.Span : response.Nodes.Span;
+        int size = v6 ? CompactFormat.NodeV6Size : CompactFormat.NodeV4Size;
+        for (int offset = 0; offset + size <= nodes.Length; offset += size)
         {
+            // Replies in one lookup name many of the same nodes: one seen already is passed over
+            // before an endpoint is made for it.
+            ReadOnlySpan<byte> entry = nodes.Slice(offset, size);
+            if (_seen.Contains(NodeAddress.FromCompact(entry[NodeId.Size..])) || !CompactFormat.TryReadNode(entry, out NodeInfo node))
+            {
+                continue;
+            }
+
             if (CompactFormat.IsV4(node.EndPoint.Address) != v6 && _network.ShouldFollow(node.Id, node.EndPoint, namedBy))
             {
                 AddCandidate(node.Id, node.EndPoint, depth);

@@ -248,6 +248,14 @@ internal readonly struct NodeAddress : IEquatable<NodeAddress>
         return new(BinaryPrimitives.ReadUInt64BigEndian(bytes), BinaryPrimitives.ReadUInt64BigEndian(bytes[8..]), (ushort)endPoint.Port, v6);
     }
 
+    /// <summary>
+    /// The address of a compact node entry's last 6 (IPv4) or 18 (IPv6) bytes, equal to
+    /// <see cref="From"/> of the endpoint they decode to, without making that endpoint.
+    /// </summary>
+    public static NodeAddress FromCompact(ReadOnlySpan<byte> addressAndPort) => addressAndPort.Length == 6
+        ? new((ulong)BinaryPrimitives.ReadUInt32BigEndian(addressAndPort) << 32, 0, BinaryPrimitives.ReadUInt16BigEndian(addressAndPort[4..]), v6: false)
+        : new(BinaryPrimitives.ReadUInt64BigEndian(addressAndPort), BinaryPrimitives.ReadUInt64BigEndian(addressAndPort[8..]), BinaryPrimitives.ReadUInt16BigEndian(addressAndPort[16..]), v6: true);
+
     /// <summary>The address without the port: the key of the IP-diversity index.</summary>
     public NodeAddress WithoutPort => new(_hi, _lo, 0, IsV6);
 

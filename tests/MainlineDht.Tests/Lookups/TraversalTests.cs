@@ -110,6 +110,28 @@ public sealed class TraversalTests
             Is.EqualTo(new NodeId?[] { Id("02"), Id("08"), Id("10"), Id("20"), Id("30"), Id("70") }));
     }
 
+    [Test]
+    public void A_node_that_several_replies_name_is_asked_once_and_a_starting_node_named_again_is_not_asked_again()
+    {
+        var network = new Dictionary<IPEndPoint, FakeNode>
+        {
+            [At(11)] = Answers(Id("40"), new NodeInfo(Id("10"), At(31)), new NodeInfo(Id("50"), At(12))),
+            [At(12)] = Answers(Id("50"), new NodeInfo(Id("10"), At(31)), new NodeInfo(Id("40"), At(11))),
+            [At(31)] = Answers(Id("10"), new NodeInfo(Id("40"), At(11)), new NodeInfo(Id("10"), At(31))),
+        };
+        var clock = new VirtualTimeProvider();
+        var fake = new FakeLookupNetwork(AddressFamily.InterNetwork, Self, clock);
+        foreach ((IPEndPoint endPoint, FakeNode node) in network)
+        {
+            fake.Nodes[endPoint] = node;
+        }
+
+        Traversal traversal = Run(clock, new FindNodeOperation(fake, Target), (Id("40"), At(11)), (Id("50"), At(12)));
+
+        Assert.That(fake.Sent.Select(s => s.EndPoint), Is.EquivalentTo(new[] { At(11), At(12), At(31) }), "each endpoint asked once");
+        Assert.That(traversal.Candidates, Has.Count.EqualTo(3));
+    }
+
     [TestCase("08", 0)]
     [TestCase("60", 1)]
     public void A_node_answering_with_another_id_is_not_taken_for_the_one_expected(string realId, int expectedIndex)

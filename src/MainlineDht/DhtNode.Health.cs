@@ -15,12 +15,25 @@ public sealed partial class DhtNode
 
     private static readonly TimeSpan HealthCheckInterval = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// The good nodes are counted again at a health check when the tables' size changed, or this long
+    /// after the last count: a count reads every routing entry (a tenth of a busy simulated node's
+    /// time when it ran at every check), while a node turns questionable only after 15 minutes of
+    /// silence and bad after failures that take seconds.
+    /// </summary>
+    private static readonly TimeSpan GoodCountInterval = TimeSpan.FromSeconds(5);
+
     private DhtHealth _health = DhtHealth.Bootstrapping;
     private string _healthReason = "no live node in the routing table"; // what Bootstrapping means until the first evaluation
     private long _joinedAt;
     private long _leftReadOnlyAt;
     private long _readOnlySince;
     private long _lastHealthCheck;
+
+    /// <summary>The last count of good nodes, when it was made, and the tables' size then.</summary>
+    private int _goodCount;
+    private long _goodCountedAt;
+    private int _goodCountedTableSize = -1;
 
     /// <summary>The good nodes counted when <see cref="_goodReason"/> was made.</summary>
     private int _goodInReason;
@@ -120,12 +133,7 @@ public sealed partial class DhtNode
                 $"our queries are answered, but no query reached us for {quietLimit.TotalMinutes:0.#} min{(_context.AutoReadOnly ? "; running read-only (BEP 43) until one does" : string.Empty)}"));
         }
 
-        DateTimeOffset wall = _time.GetUtcNow();
-        int good = 0;
-        foreach (DhtEngine engine in _engines)
-        {
-            good += engine.Routing.CountGood(wall);
-        }
+        int good = CountGoodNodes(now);
 
         if (good != _goodInReason || _goodReason is null)
         {
@@ -137,6 +145,32 @@ public sealed partial class DhtNode
         }
 
         return (good >= Traversal.K ? DhtHealth.Ready : DhtHealth.Degraded, _goodReason);
+    }
+
+    /// <summary>Under the gate: the good nodes of every table, counted again only when due (<see cref="GoodCountInterval"/>).</summary>
+    private int CountGoodNodes(long now)
+    {
+        int size = 0;
+        foreach (DhtEngine engine in _engines)
+        {
+            size += engine.Routing.Count;
+        }
+
+        if (size != _goodCountedTableSize || _time.GetElapsedTime(_goodCountedAt, now) >= GoodCountInterval)
+        {
+            DateTimeOffset wall = _time.GetUtcNow();
+            int good = 0;
+            foreach (DhtEngine engine in _engines)
+            {
+                good += engine.Routing.CountGood(wall);
+            }
+
+            _goodCount = good;
+            _goodCountedAt = now;
+            _goodCountedTableSize = size;
+        }
+
+        return _goodCount;
     }
 
     /// <summary>

@@ -42,7 +42,6 @@ internal sealed partial class Traversal
     private long _nextSequence;
     private int _startingBurst;
     private List<StartingOutcome>? _startingOutcomes;
-    private Comparer<Candidate>? _comparer;
 
     /// <summary>
     /// Set once a reply brought no node closer than the closest already known: from then on the

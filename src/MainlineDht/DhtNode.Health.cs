@@ -35,10 +35,7 @@ public sealed partial class DhtNode
     private long _goodCountedAt;
     private int _goodCountedTableSize = -1;
 
-    /// <summary>The good nodes counted when <see cref="_goodReason"/> was made.</summary>
-    private int _goodInReason;
-
-    /// <summary>The reason given for the last count of good nodes (Ready or Degraded).</summary>
+    /// <summary>The reason given for <see cref="_goodCount"/> (Ready or Degraded); made only when the count changed.</summary>
     private string? _goodReason;
 
     /// <summary>How the node is doing now (the rules are on <see cref="DhtHealth"/>).</summary>
@@ -133,22 +130,15 @@ public sealed partial class DhtNode
                 $"our queries are answered, but no query reached us for {quietLimit.TotalMinutes:0.#} min{(_context.AutoReadOnly ? "; running read-only (BEP 43) until one does" : string.Empty)}"));
         }
 
-        int good = CountGoodNodes(now);
-
-        if (good != _goodInReason || _goodReason is null)
-        {
-            // Checked after datagrams, at most once a second: the text is made only when the count changed.
-            _goodInReason = good;
-            _goodReason = good >= Traversal.K
-                ? string.Create(CultureInfo.InvariantCulture, $"{good} good nodes")
-                : string.Create(CultureInfo.InvariantCulture, $"{good} good nodes, fewer than {Traversal.K}");
-        }
-
-        return (good >= Traversal.K ? DhtHealth.Ready : DhtHealth.Degraded, _goodReason);
+        CountGoodNodes(now);
+        return (_goodCount >= Traversal.K ? DhtHealth.Ready : DhtHealth.Degraded, _goodReason!);
     }
 
-    /// <summary>Under the gate: the good nodes of every table, counted again only when due (<see cref="GoodCountInterval"/>).</summary>
-    private int CountGoodNodes(long now)
+    /// <summary>
+    /// Under the gate: counts the good nodes of every table again when due (<see cref="GoodCountInterval"/>)
+    /// into <see cref="_goodCount"/>, and makes <see cref="_goodReason"/> when the count changed.
+    /// </summary>
+    private void CountGoodNodes(long now)
     {
         int size = 0;
         foreach (DhtEngine engine in _engines)
@@ -165,12 +155,17 @@ public sealed partial class DhtNode
                 good += engine.Routing.CountGood(wall);
             }
 
+            if (good != _goodCount || _goodReason is null)
+            {
+                _goodReason = good >= Traversal.K
+                    ? string.Create(CultureInfo.InvariantCulture, $"{good} good nodes")
+                    : string.Create(CultureInfo.InvariantCulture, $"{good} good nodes, fewer than {Traversal.K}");
+            }
+
             _goodCount = good;
             _goodCountedAt = now;
             _goodCountedTableSize = size;
         }
-
-        return _goodCount;
     }
 
     /// <summary>

@@ -31,7 +31,9 @@ public sealed partial class DhtNode
             lock (_gate)
             {
                 // Deeper than the K closest nodes we know, the lookup of our own id found them all.
-                buckets = Math.Min(engine.Routing.BucketCount, (engine.Routing.NeighbourhoodDepth(_time.GetUtcNow()) ?? int.MaxValue - 1) + 1);
+                buckets = engine.Routing.NeighbourhoodDepth(_time.GetUtcNow()) is int deepest
+                    ? Math.Min(engine.Routing.BucketCount, deepest + 1)
+                    : engine.Routing.BucketCount;
             }
 
             LookupRunner family = new([engine], _time);

@@ -18,9 +18,12 @@ internal sealed partial class Traversal
     /// (depth 0: the routing table's, saved and bootstrap nodes) are always taken, and hold their range.
     /// <paramref name="roundTrip"/> is the round trip our routing table measured for it, if any.
     /// </summary>
-    public void AddCandidate(NodeId? id, IPEndPoint endPoint, int depth, TimeSpan? roundTrip = null)
+    public void AddCandidate(NodeId? id, IPEndPoint endPoint, int depth, TimeSpan? roundTrip = null) =>
+        AddCandidate(id, endPoint, NodeAddress.From(endPoint), depth, roundTrip);
+
+    /// <summary>As above, with the endpoint's <paramref name="address"/> already made (a reply's compact entry gives it).</summary>
+    private void AddCandidate(NodeId? id, IPEndPoint endPoint, in NodeAddress address, int depth, TimeSpan? roundTrip)
     {
-        NodeAddress address = NodeAddress.From(endPoint);
         if ((id is not null && id == Self) || _seen.Contains(address))
         {
             return;

@@ -271,14 +271,15 @@ internal sealed partial class Traversal
             // Replies in one lookup name many of the same nodes: one seen already is passed over
             // before an endpoint is made for it.
             ReadOnlySpan<byte> entry = nodes.Slice(offset, size);
-            if (_seen.Contains(NodeAddress.FromCompact(entry[NodeId.Size..])) || !CompactFormat.TryReadNode(entry, out NodeInfo node))
+            NodeAddress address = NodeAddress.FromCompact(entry[NodeId.Size..]);
+            if (_seen.Contains(address) || !CompactFormat.TryReadNode(entry, out NodeInfo node))
             {
                 continue;
             }
 
             if (CompactFormat.IsV4(node.EndPoint.Address) != v6 && _network.ShouldFollow(node.Id, node.EndPoint, namedBy))
             {
-                AddCandidate(node.Id, node.EndPoint, depth);
+                AddCandidate(node.Id, node.EndPoint, address, depth, roundTrip: null);
             }
         }
     }

@@ -150,7 +150,7 @@ internal sealed partial class DhtEngine : IDatagramReceiver
                 }
                 else
                 {
-                    completion = Rpc.OnReply(message!, datagram, source, owned: true);
+                    completion = Rpc.OnReply(message!, source);
                 }
             }
             catch (Exception e) when (e is not OutOfMemoryException)

@@ -85,7 +85,7 @@ public static partial class KrpcCodec
         private bool _hasArgs, _hasResponse, _hasError, _argsWrongType;
         private int _argsOffset;
 
-        public Decoder(ReadOnlyMemory<byte> memory, ReusableQueries? reuse, bool ownReplies = false)
+        public Decoder(ReadOnlyMemory<byte> memory, ReusableQueries? reuse, bool ownReplies)
         {
             _memory = memory;
             _data = memory.Span;

@@ -18,26 +18,16 @@ public static partial class KrpcCodec
     /// </summary>
     public static bool TryDecode(ReadOnlyMemory<byte> datagram, [NotNullWhen(true)] out KrpcMessage? message, out KrpcDecodeError error)
     {
-        var decoder = new Decoder(datagram, null);
+        var decoder = new Decoder(datagram, reuse: null, ownReplies: false);
         return decoder.Decode(out message, out error);
     }
 
     /// <summary>
-    /// Decodes like <see cref="TryDecode(ReadOnlyMemory{byte}, out KrpcMessage?, out KrpcDecodeError)"/>, but a
-    /// <c>ping</c>, <c>find_node</c> or <c>get_peers</c> query is decoded into <paramref name="reuse"/>'s
-    /// instance of its type (the caller has taken them) instead of a new object.
-    /// </summary>
-    internal static bool TryDecode(ReadOnlyMemory<byte> datagram, ReusableQueries reuse, [NotNullWhen(true)] out KrpcMessage? message, out KrpcDecodeError error)
-    {
-        var decoder = new Decoder(datagram, reuse);
-        return decoder.Decode(out message, out error);
-    }
-
-    /// <summary>
-    /// Decodes like the overloads above (into <paramref name="reuse"/> when given), but a response or
-    /// an error is built over a copy of the datagram of its own: a node whose transport reuses its
-    /// receive buffer hands replies to their awaiting callers as decoded, once (instead of decoding
-    /// over the buffer and then re-basing a second message onto a copy).
+    /// Decodes as the engine does: like <see cref="TryDecode(ReadOnlyMemory{byte}, out KrpcMessage?, out KrpcDecodeError)"/>,
+    /// but a <c>ping</c>, <c>find_node</c> or <c>get_peers</c> query is decoded into
+    /// <paramref name="reuse"/>'s instance of its type when given (the caller has taken them), and a
+    /// response or an error is built over a copy of the datagram of its own: the transport reuses its
+    /// receive buffer, and the awaiting caller keeps the reply.
     /// </summary>
     internal static bool TryDecodeOwningReplies(ReadOnlyMemory<byte> datagram, ReusableQueries? reuse, [NotNullWhen(true)] out KrpcMessage? message, out KrpcDecodeError error)
     {

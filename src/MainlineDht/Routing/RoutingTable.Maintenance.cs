@@ -57,7 +57,7 @@ internal sealed partial class RoutingTable
     /// </summary>
     public int? NeighbourhoodDepth(DateTimeOffset now)
     {
-        Span<RoutingNode> closest = stackalloc RoutingNode[_options.BucketSize];
+        Span<RoutingNode> closest = _options.BucketSize <= 64 ? stackalloc RoutingNode[_options.BucketSize] : new RoutingNode[_options.BucketSize];
         int found = FindClosest(LocalId, closest, includeQuestionable: false, now);
         if (found < closest.Length)
         {

@@ -131,13 +131,12 @@ internal sealed class RpcClient : IOutboxSender
     }
 
     /// <summary>
-    /// A reply (response or error) arrived, decoded over the transport's buffer
-    /// <paramref name="datagram"/>, or over memory of its own when <paramref name="owned"/>. When it
-    /// answers a query in flight — same transaction id, same endpoint — the message (re-based onto one
-    /// copy of the datagram unless it owned its memory) goes to the observer, and the returned
-    /// completion is to be delivered once the gate is released. Under the gate.
+    /// A reply (response or error) arrived, decoded over memory of its own
+    /// (<see cref="KrpcCodec.TryDecodeOwningReplies"/>: the awaiting caller keeps it). When it answers
+    /// a query in flight — same transaction id, same endpoint — the observer hears of it, and the
+    /// returned completion is to be delivered once the gate is released. Under the gate.
     /// </summary>
-    public RpcCompletion OnReply(KrpcMessage message, ReadOnlyMemory<byte> datagram, IPEndPoint source, bool owned = false)
+    public RpcCompletion OnReply(KrpcMessage message, IPEndPoint source)
     {
         if (!_transactions.TryTake(message.TransactionId.Span, source, out PendingQuery pending))
         {
@@ -150,9 +149,7 @@ internal sealed class RpcClient : IOutboxSender
         TimeSpan roundTrip = _time.GetElapsedTime(pending.SentTimestamp);
         _roundTrips.Add(roundTrip);
 
-        // The transport reuses its buffer: the awaiting caller gets the message over a copy of its own.
-        KrpcMessage reply = owned ? message : message.Rebase(datagram, datagram.ToArray());
-        if (reply is KrpcResponse response)
+        if (message is KrpcResponse response)
         {
             Responses++;
             Metrics?.ResponseReceived();
@@ -167,7 +164,7 @@ internal sealed class RpcClient : IOutboxSender
 
         Errors++;
         Metrics?.ErrorReceived();
-        return new RpcCompletion(pending, new RpcResult(RpcStatus.Error, source, null, reply as KrpcError, roundTrip));
+        return new RpcCompletion(pending, new RpcResult(RpcStatus.Error, source, null, message as KrpcError, roundTrip));
     }
 
     /// <summary>Ends every query in flight as <see cref="RpcStatus.Cancelled"/>; later sends are not sent. Outside the gate.</summary>

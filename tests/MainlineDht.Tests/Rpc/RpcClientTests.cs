@@ -37,11 +37,11 @@ public sealed class RpcClientTests
     /// <summary>Delivers <paramref name="datagram"/> as the engine does: the client's part under the gate, the completion after it.</summary>
     private void Receive(byte[] datagram, IPEndPoint source)
     {
-        Assert.That(KrpcCodec.TryDecode(datagram, out KrpcMessage? message, out _), Is.True);
+        Assert.That(KrpcCodec.TryDecodeOwningReplies(datagram, null, out KrpcMessage? message, out _), Is.True);
         RpcCompletion completion;
         lock (_gate)
         {
-            completion = _client.OnReply(message!, datagram, source);
+            completion = _client.OnReply(message!, source);
         }
 
         completion.Deliver();

@@ -15,7 +15,7 @@ public sealed partial class DhtNode
     private readonly CancellationTokenSource _lifetime = new();
 
     /// <summary>Bootstrap names whose failure to resolve was reported: each once, until it resolves again.</summary>
-    private readonly HashSet<string> _unresolved = [];
+    private HashSet<string>? _unresolved; // made at the first name that does not resolve
 
     /// <summary>The resolved given bootstrap nodes (and the public routers once they were needed): lookups start from them while the table is small.</summary>
     private IReadOnlyList<IPEndPoint> _bootstrapEndPoints = [];
@@ -114,7 +114,7 @@ public sealed partial class DhtNode
         {
             StartedAt = startedAt,
             Elapsed = report.Elapsed,
-            Nodes = names,
+            Nodes = names.ToArray(),
             SavedNodesTried = savedTried,
             SavedNodesAnswered = savedAnswered,
             Joined = joined,
@@ -208,10 +208,10 @@ public sealed partial class DhtNode
             bool report;
             lock (_gate)
             {
-                report = problem is not null && _unresolved.Add(name);
+                report = problem is not null && (_unresolved ??= []).Add(name);
                 if (problem is null)
                 {
-                    _unresolved.Remove(name);
+                    _unresolved?.Remove(name);
                 }
             }
 

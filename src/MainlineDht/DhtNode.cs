@@ -89,7 +89,7 @@ public sealed partial class DhtNode : IAsyncDisposable
         // them from the node's Random would shift every later draw of a seeded run).
         WriteTokenManager tokens = options.RandomSeed is null
             ? new WriteTokenManager(_time.GetUtcNow())
-            : new WriteTokenManager(_time.GetUtcNow(), new Random(System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(id.ToArray())).NextBytes, WriteTokenManager.DefaultRotationInterval);
+            : new WriteTokenManager(_time.GetUtcNow(), new SeededSecrets(id.Hi).Fill, WriteTokenManager.DefaultRotationInterval);
         _peers = new PeerStore(new PeerStoreOptions
         {
             MaxInfoHashes = options.MaxInfoHashes,

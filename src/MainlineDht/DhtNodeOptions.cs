@@ -152,7 +152,10 @@ public sealed record DhtNodeOptions
     public bool ReadOnly { get; init; }
 
     /// <summary>The client version sent as <c>v</c>: 2 letters and 2 version bytes; default "MD" 0.1.</summary>
-    public ReadOnlyMemory<byte> Version { get; init; } = new byte[] { (byte)'M', (byte)'D', 0, 1 };
+    public ReadOnlyMemory<byte> Version { get; init; } = DefaultVersion;
+
+    /// <summary>One array for every options object (read only through the memory).</summary>
+    private static readonly byte[] DefaultVersion = [(byte)'M', (byte)'D', 0, 1];
 
     /// <summary>Which destinations the node may send to; default all. Tests use <see cref="SendPolicy.LoopbackOnly"/>.</summary>
     public SendPolicy SendPolicy { get; init; } = SendPolicy.AllowAll;

@@ -10,8 +10,6 @@ namespace MainlineDht.Node;
 // nodes replies hand out, and its upkeep. Everything here runs under the gate.
 internal sealed partial class DhtEngine : IRpcObserver, IQueryHost
 {
-    private readonly RoutingNode[] _liveProbe = new RoutingNode[1];
-
     /// <summary>
     /// Endpoints that answered us lately, verified whether or not the table keeps them; kept only
     /// while the reply budget is on (<see cref="DhtNodeOptions.ReplyBytesPerSecond"/>), made at the first answer.
@@ -20,11 +18,12 @@ internal sealed partial class DhtEngine : IRpcObserver, IQueryHost
 
     /// <summary>Whether the table holds a node that is not bad (good or questionable).</summary>
     public bool HasLiveNode(DateTimeOffset now) =>
-        Routing.Count > 0 && Routing.FindClosest(_node.Id, _liveProbe, includeQuestionable: true, now) > 0;
+        Routing.Count > 0 && Routing.FindClosest(_node.Id, stackalloc RoutingNode[1], includeQuestionable: true, now) > 0;
 
     /// <summary>
     /// Upkeep: a bucket untouched for 15 minutes gets a <c>find_node</c> for a random id in its
-    /// range (when <paramref name="refreshBuckets"/>), and candidates waiting for room are pinged.
+    /// range (when <paramref name="refreshBuckets"/>), candidates waiting for room are pinged, and
+    /// the buckets give back the room they do not use.
     /// </summary>
     public void Refresh(DateTimeOffset now, bool refreshBuckets)
     {
@@ -41,6 +40,7 @@ internal sealed partial class DhtEngine : IRpcObserver, IQueryHost
             Verify(candidate.Id, candidate.EndPoint);
         }
 
+        Routing.TrimExcess();
         _gauges.RoutingNodes = Routing.Count;
     }
 

@@ -10,7 +10,9 @@ namespace MainlineDht.Node;
 internal sealed class NodeCounters
 {
     public readonly long[] QueriesReceived = new long[QueryMethods.Count];
-    public readonly Dictionary<int, long> ErrorsSent = [];
+
+    /// <summary>Errors sent by code; made at the first (most nodes never send one).</summary>
+    private Dictionary<int, long>? _errorsSent;
 
     /// <summary>Nodes named in replies that were not followed, by <see cref="IgnoredNodeReason"/>; incremented outside the gate (interlocked).</summary>
     public readonly long[] IgnoredNodes = new long[ReplyNodeFilter.Count];
@@ -27,7 +29,11 @@ internal sealed class NodeCounters
     public long HandlerFaults;
     public long HeardQueriesDropped;
 
-    public void ErrorSent(KrpcErrorCode code, int delta) => ErrorsSent[(int)code] = ErrorsSent.GetValueOrDefault((int)code) + delta;
+    public void ErrorSent(KrpcErrorCode code, int delta)
+    {
+        _errorsSent ??= [];
+        _errorsSent[(int)code] = _errorsSent.GetValueOrDefault((int)code) + delta;
+    }
 
     /// <summary>The statistics now, with the counters of every RPC client (one per address family) summed.</summary>
     public DhtNodeStatistics Snapshot(IEnumerable<RpcClient> clients, int routingSize, int infoHashes, int peers, int items)
@@ -56,7 +62,7 @@ internal sealed class NodeCounters
             QueriesAnswered = Answered,
             QueriesReceived = ByMethod(QueriesReceived),
             QueriesSent = ByMethod(sent),
-            ErrorsSent = new Dictionary<int, long>(ErrorsSent),
+            ErrorsSent = _errorsSent is null ? new Dictionary<int, long>() : new Dictionary<int, long>(_errorsSent),
             QueriesRateLimited = RateLimited,
             QueriesFromBannedIps = Banned,
             RepliesWithheld = RepliesWithheld,

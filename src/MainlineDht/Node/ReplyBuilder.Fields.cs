@@ -17,7 +17,6 @@ internal sealed partial class ReplyBuilder
     /// <summary>BEP 51: the most infohashes one <c>sample_infohashes</c> reply returns.</summary>
     public const int MaxSamples = 40;
 
-    private readonly RoutingNode[] _closest = new RoutingNode[NodesPerReply];
     private readonly byte[] _tokenBuffer = new byte[WriteTokenManager.TokenLength];
     private byte[]? _nodesBuffer;
     private byte[]? _nodes6Buffer;
@@ -188,18 +187,19 @@ internal sealed partial class ReplyBuilder
 
     private ReadOnlyMemory<byte> WriteNodes(AddressFamily family, NodeId target, byte[] buffer, int max)
     {
-        int count = max == 0 ? 0 : _host.FindClosestToShare(family, target, _closest.AsSpan(0, max));
+        // On the stack (512 bytes), not in a field: a node kept that scratch array as long as it ran.
+        Span<RoutingNode> closest = stackalloc RoutingNode[NodesPerReply];
+        int count = max == 0 ? 0 : _host.FindClosestToShare(family, target, closest[..max]);
         int written = 0;
         for (int i = 0; i < count; i++)
         {
-            ref readonly RoutingNode node = ref _closest[i];
+            ref readonly RoutingNode node = ref closest[i];
             if (node.Address.IsV4OrMapped == (family == AddressFamily.InterNetwork))
             {
                 written += node.WriteCompact(buffer.AsSpan(written));
             }
         }
 
-        Array.Clear(_closest, 0, count); // hold no entry past the reply
         return buffer.AsMemory(0, written);
     }
 }

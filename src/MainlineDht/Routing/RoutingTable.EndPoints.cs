@@ -1,17 +1,18 @@
 namespace MainlineDht.Routing;
 
-// The index of live endpoints: an open-addressing hash table (linear probing) of bucket slots, 4 bytes
-// a slot and at most two-thirds full (the ~135 live nodes of a 1,000,000-node network fit 256 slots),
-// instead of a dictionary with an endpoint object per entry. A slot holds a node's location (bucket
-// index and position in the bucket) plus one; 0 is empty. Keys are not stored: a probe compares the
+// The index of live endpoints: an open-addressing hash table (linear probing) of bucket slots, 2 bytes
+// a slot and at most two-thirds full (the ~135 live nodes of a 1,000,000-node network fit 256 slots:
+// 536 bytes), instead of a dictionary with an endpoint object per entry. A slot holds a node's location
+// (bucket index, 8 bits, and position in the bucket, 8 bits: K is at most 256) plus one; 0 is empty. Keys are not stored: a probe compares the
 // endpoint of the node at the location. Callers keep it exact: a node is indexed after it is stored,
 // unindexed before it is removed, and reindexed when it moves (a split, or the nodes after a removed
 // one moving down).
 internal sealed partial class RoutingTable
 {
-    private const int SlotBits = 11; // BucketSize is at most 1024
+    /// <summary>The bits of a location that hold the position in the bucket: <see cref="RoutingTableOptions.BucketSize"/> is at most 2^8.</summary>
+    internal const int SlotBits = 8;
 
-    private int[] _endPoints = new int[8];
+    private ushort[] _endPoints = new ushort[8];
     private int _endPointCount;
 
     private static int Location(int bucket, int slot) => (bucket << SlotBits) | slot;
@@ -40,9 +41,9 @@ internal sealed partial class RoutingTable
     {
         if ((_endPointCount + 1) * 3 > _endPoints.Length * 2)
         {
-            int[] old = _endPoints;
-            _endPoints = new int[old.Length * 2];
-            foreach (int held in old)
+            ushort[] old = _endPoints;
+            _endPoints = new ushort[old.Length * 2];
+            foreach (ushort held in old)
             {
                 if (held != 0)
                 {
@@ -64,7 +65,7 @@ internal sealed partial class RoutingTable
             i = (i + 1) & mask;
         }
 
-        _endPoints[i] = value;
+        _endPoints[i] = (ushort)value;
     }
 
     /// <summary>The index slot holding <paramref name="location"/> on the probe path of <paramref name="address"/>; -1 if none.</summary>
@@ -88,7 +89,7 @@ internal sealed partial class RoutingTable
         int i = SlotOf(address, from);
         if (i >= 0)
         {
-            _endPoints[i] = to + 1;
+            _endPoints[i] = (ushort)(to + 1);
         }
     }
 

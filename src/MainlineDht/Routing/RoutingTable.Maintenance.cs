@@ -89,6 +89,15 @@ internal sealed partial class RoutingTable
         return good;
     }
 
+    /// <summary>Upkeep: every bucket gives back the room it does not use (<see cref="RoutingBucket.TrimExcess"/>).</summary>
+    public void TrimExcess()
+    {
+        foreach (RoutingBucket bucket in _buckets)
+        {
+            bucket.TrimExcess();
+        }
+    }
+
     /// <summary>Every live node as it stands at <paramref name="now"/>, bucket by bucket from the farthest.</summary>
     public RoutingTableEntry[] Snapshot(DateTimeOffset now)
     {

@@ -59,7 +59,7 @@ internal sealed partial class RoutingTable
         ClearEndPoints();
         _byAddress?.Clear();
         LocalId = localId;
-        _buckets.Add(NewBucket(localId, 0, DateTimeOffset.MinValue));
+        _buckets.Add(NewBucket(far: false, 0, DateTimeOffset.MinValue));
 
         foreach (RoutingNode entry in ordered)
         {

@@ -70,7 +70,7 @@ internal sealed partial class RoutingTable
         AddressFamily = addressFamily;
 
         // Never changed: due for a refresh at once (a fresh node bootstraps anyway).
-        _buckets.Add(NewBucket(localId, 0, DateTimeOffset.MinValue));
+        _buckets.Add(NewBucket(far: false, 0, DateTimeOffset.MinValue));
     }
 
     /// <summary>Our own node id; it is never added to the table. It changes only through <see cref="ChangeLocalId"/>.</summary>
@@ -378,9 +378,8 @@ internal sealed partial class RoutingTable
     {
         int last = _buckets.Count - 1;
         RoutingBucket old = _buckets[last];
-        NodeId bit = NodeId.PrefixMask(last + 1) ^ NodeId.PrefixMask(last);
-        RoutingBucket far = NewBucket(LocalId ^ bit, last + 1, now);
-        RoutingBucket near = NewBucket(LocalId, last + 1, now);
+        RoutingBucket far = NewBucket(far: true, last + 1, now);
+        RoutingBucket near = NewBucket(far: false, last + 1, now);
         bool ours = LocalId.GetBit(last);
         _buckets[last] = far;
         _buckets.Add(near);
@@ -398,8 +397,8 @@ internal sealed partial class RoutingTable
         }
     }
 
-    private RoutingBucket NewBucket(NodeId prefix, int prefixLength, DateTimeOffset lastChanged) =>
-        new(this, prefix, prefixLength, lastChanged);
+    private RoutingBucket NewBucket(bool far, int prefixLength, DateTimeOffset lastChanged) =>
+        new(this, far, prefixLength, lastChanged);
 
     private bool IsUsable(NodeId id, IPEndPoint endPoint) =>
         id != LocalId

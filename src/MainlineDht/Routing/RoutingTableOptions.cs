@@ -6,7 +6,7 @@ internal sealed record RoutingTableOptions
     /// <summary>The options BEP 5 prescribes.</summary>
     public static RoutingTableOptions Default { get; } = new();
 
-    /// <summary>K: how many live nodes a bucket holds. Default 8.</summary>
+    /// <summary>K: how many live nodes a bucket holds, at most 256. Default 8.</summary>
     public int BucketSize { get; init; } = 8;
 
     /// <summary>
@@ -46,7 +46,7 @@ internal sealed record RoutingTableOptions
     public void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(BucketSize, 1, nameof(BucketSize));
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(BucketSize, 1024, nameof(BucketSize));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(BucketSize, 1 << RoutingTable.SlotBits, nameof(BucketSize)); // the endpoint index packs a position in 8 bits
         ArgumentOutOfRangeException.ThrowIfNegative(ReplacementCacheSize, nameof(ReplacementCacheSize));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(ReplacementCacheSize, 1024, nameof(ReplacementCacheSize));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(GoodFor, TimeSpan.Zero, nameof(GoodFor));

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using MainlineDht.Lookups;
 using MainlineDht.Protocol;
 using MainlineDht.Simulation;
 using MainlineDht.Tests.Support;
@@ -73,6 +74,20 @@ public sealed class BootstrapReportTests : GuardedTest
         await node.DisposeAsync();
         Assert.That(DhtNodeState.TryLoad(Path.Combine(_directory, "state.json"), out DhtNodeState? state, out _), Is.True);
         Assert.That(state!.Routers, Is.EqualTo(new[] { "router.test:6881" }), "the routers that answered are saved");
+    }
+
+    [Test]
+    public void The_kept_report_has_the_lookups_counts_but_not_its_nodes()
+    {
+        _network.StartNode(Router.Address, 88);
+        DhtNode node = StartNode(2, "router.test:6881");
+
+        LookupReport joined = _network.Run(node.JoinAsync());
+
+        LookupReport kept = node.LastBootstrapReport!.Lookup;
+        Assert.That(joined.ClosestNodes, Is.Not.Empty, "JoinAsync returns the nodes it found");
+        Assert.That((kept.ClosestNodes, kept.AnnouncedTo, kept.Trace), Is.EqualTo((Array.Empty<NodeInfo>(), Array.Empty<NodeInfo>(), Array.Empty<LookupTraceEntry>())));
+        Assert.That((kept.Target, kept.NodesQueried, kept.Replies, kept.RoundTrips, kept.Elapsed), Is.EqualTo((joined.Target, joined.NodesQueried, joined.Replies, joined.RoundTrips, joined.Elapsed)));
     }
 
     [Test]

@@ -37,6 +37,7 @@ public sealed partial class SimulatedNetwork : IAsyncDisposable
     private readonly VirtualTimeProvider _clock;
     private readonly SimulatedNetworkOptions _options;
     private readonly Random _random;
+    private readonly ReusableQueries _decodeScratch = new();
     private readonly List<SimulatedNode> _nodes = [];
 
     /// <summary>With public addresses (or an address given), the node index of every address; null on loopback, where the address says the index.</summary>
@@ -124,11 +125,7 @@ public sealed partial class SimulatedNetwork : IAsyncDisposable
         }
 
         var endPoint = new IPEndPoint(new IPAddress(BitConverter.IsLittleEndian ? BinaryPrimitives.ReverseEndianness(value) : value), Port);
-        var contacts = new List<string>();
-        foreach (SimulatedNode contact in bootstrap ?? [])
-        {
-            contacts.Add(contact.EndPoint.ToString());
-        }
+        string[] contacts = bootstrap is null ? [] : [.. bootstrap.Select(c => c.ContactName)];
 
         var options = new DhtNodeOptions
         {
@@ -147,7 +144,8 @@ public sealed partial class SimulatedNetwork : IAsyncDisposable
         // Whatever ConfigureNode set: the network's clock, its loop, and never the public routers
         // (a name to resolve would be real I/O off the loop; the network routes only its own addresses).
         // No meter or activity source per node unless ConfigureNode gave a meter factory: memory at scale.
-        options = options with { TimeProvider = _clock, RunContinuationsInline = true, UsePublicRouters = false, DiagnosticsOff = options.MeterFactory is null };
+        // The decoder's scratch is shared: the nodes decode one datagram at a time, on the loop.
+        options = options with { TimeProvider = _clock, RunContinuationsInline = true, UsePublicRouters = false, DiagnosticsOff = options.MeterFactory is null, SharedDecodeScratch = _decodeScratch };
         if (_options.PublicAddresses && options.NodeId is null)
         {
             // A node of the internet as it stands: its id is the one BEP 42 allows for its address.

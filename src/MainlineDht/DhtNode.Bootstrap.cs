@@ -73,11 +73,11 @@ public sealed partial class DhtNode
         var names = new List<BootstrapNodeReport>();
         LookupReport? report = null;
         List<string> first = FirstBootstrapNames();
-        IReadOnlyList<IPEndPoint> given = [];
+        IPEndPoint[] given = [];
         if (first.Count > 0)
         {
             List<ResolvedName> resolved = await ResolveAsync(first, cancellationToken).ConfigureAwait(false);
-            given = [.. resolved.SelectMany(r => r.Addresses)];
+            given = resolved.SelectMany(r => r.Addresses).ToArray(); // kept: a plain array, no list and wrapper
             _bootstrapEndPoints = given;
             tried.Add(string.Join(", ", first));
             (LookupReport step, IReadOnlyList<StartingOutcome> outcomes) = await _lookups.BootstrapAsync(Id, [.. given.Select(e => ((NodeId?)null, e))], cancellationToken).ConfigureAwait(false);
@@ -86,9 +86,9 @@ public sealed partial class DhtNode
         }
 
         int savedTried = 0, savedAnswered = 0;
-        if (_savedNodes.Count > 0 && !IsJoined() && !cancellationToken.IsCancellationRequested)
+        if (_savedNodes.Length > 0 && !IsJoined() && !cancellationToken.IsCancellationRequested)
         {
-            tried.Add($"{_savedNodes.Count} saved nodes");
+            tried.Add($"{_savedNodes.Length} saved nodes");
             (LookupReport step, IReadOnlyList<StartingOutcome> outcomes) = await _lookups.BootstrapAsync(Id, [.. _savedNodes.Select(n => ((NodeId?)n.Id, n.EndPoint))], cancellationToken).ConfigureAwait(false);
             report = Sum(report, step);
             savedTried = outcomes.Count;
@@ -99,7 +99,7 @@ public sealed partial class DhtNode
         {
             List<string> routers = [.. DhtNodeOptions.DefaultBootstrapNodes.Where(r => !first.Contains(r))];
             List<ResolvedName> resolved = await ResolveAsync(routers, cancellationToken).ConfigureAwait(false);
-            _bootstrapEndPoints = [.. given, .. resolved.SelectMany(r => r.Addresses)];
+            _bootstrapEndPoints = given.Concat(resolved.SelectMany(r => r.Addresses)).ToArray();
             tried.Add("the public routers");
             (LookupReport step, IReadOnlyList<StartingOutcome> outcomes) = await _lookups.BootstrapAsync(Id, [.. resolved.SelectMany(r => r.Addresses).Select(e => ((NodeId?)null, e))], cancellationToken).ConfigureAwait(false);
             report = Sum(report, step);

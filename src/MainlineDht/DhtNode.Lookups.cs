@@ -158,7 +158,7 @@ public sealed partial class DhtNode
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_context.Disposed, this);
-            _announcements.Add(announcement);
+            (_announcements ??= []).Add(announcement);
         }
 
         announcement.Start(_time);
@@ -178,7 +178,7 @@ public sealed partial class DhtNode
     {
         lock (_gate)
         {
-            _announcements.Remove(announcement);
+            _announcements?.Remove(announcement);
         }
     }
 }

@@ -46,7 +46,7 @@ public sealed partial class DhtNode
     }
 
     /// <summary>Whether a join may find anything at all: a given node, a saved node or the public routers.</summary>
-    private bool CanBootstrap => _options.BootstrapNodes.Count > 0 || _savedNodes.Count > 0 || _options.UsePublicRouters;
+    private bool CanBootstrap => _options.BootstrapNodes.Count > 0 || _savedNodes.Length > 0 || _options.UsePublicRouters;
 
     /// <summary>True when the routing table has a node that is not bad (good or questionable).</summary>
     private bool IsJoined()

@@ -40,8 +40,8 @@ public sealed partial class DhtNode : IAsyncDisposable
 
     /// <summary>The running engines: the IPv4 one first, when it runs.</summary>
     private readonly DhtEngine[] _engines;
-    private readonly List<NodeInfo> _savedNodes;
-    private readonly List<DhtAnnouncement> _announcements = [];
+    private readonly NodeInfo[] _savedNodes;
+    private List<DhtAnnouncement>? _announcements; // made at the first announcement
     private bool _started;
 
     /// <summary>Why IPv6 could not be bound, for <see cref="Start"/> to log; null when it was, or was not asked for.</summary>
@@ -233,8 +233,8 @@ public sealed partial class DhtNode : IAsyncDisposable
             {
                 RoutingTableSizeV4 = v4,
                 RoutingTableSizeV6 = v6,
-                IpBans = _context.RateLimiter.BansStarted,
-                IpsBannedNow = _context.RateLimiter.Banned,
+                IpBans = _context.RateLimiter?.BansStarted ?? 0,
+                IpsBannedNow = _context.RateLimiter?.Banned ?? 0,
                 Health = _health,
                 ReadOnlyNow = _context.ReadOnly,
                 InternalErrors = _context.Counters.HandlerFaults + _context.Diagnostics.LoggerFaults,
@@ -273,8 +273,8 @@ public sealed partial class DhtNode : IAsyncDisposable
             _context.Watchers?.CompleteAll();
             _upkeep.Stop();
             _rebootstrapTimer?.Dispose();
-            announcements = [.. _announcements];
-            _announcements.Clear();
+            announcements = _announcements is null ? [] : [.. _announcements];
+            _announcements?.Clear();
             joined = _joined;
             _joined = null;
         }

@@ -244,6 +244,13 @@ public sealed record DhtNodeOptions
     internal bool RunContinuationsInline { get; init; }
 
     /// <summary>
+    /// The queries the decoder refills, shared by nodes that never decode at the same time (a
+    /// simulation's, all on its loop: ~220 bytes a node); null, the default, gives each engine its own.
+    /// Sharing stays safe anyway: a decoder that finds them taken decodes into new objects.
+    /// </summary>
+    internal ReusableQueries? SharedDecodeScratch { get; init; }
+
+    /// <summary>
     /// Resolves a bootstrap host name to its IPv4 addresses; default DNS. Tests put a resolver of
     /// their own here, so that joining through the public routers can be tested without DNS.
     /// </summary>

@@ -102,7 +102,7 @@ internal sealed partial class DhtEngine : IRpcObserver, IQueryHost
         }
     }
 
-    private AnsweredSources? Answered() => _node.Bandwidth.Enabled ? _answered ??= new AnsweredSources(_node.Time) : null;
+    private AnsweredSources? Answered() => _node.Bandwidth is not null ? _answered ??= new AnsweredSources(_node.Time) : null;
 
     /// <summary>Does what the routing table asks: ping a questionable node before it may be evicted.</summary>
     private void Follow(RoutingOutcome outcome)

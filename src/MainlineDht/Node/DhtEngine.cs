@@ -28,8 +28,8 @@ internal sealed partial class DhtEngine : IDatagramReceiver
     private readonly QueryDispatcher _dispatcher;
     private readonly ExternalAddressVote _externalAddress = new();
 
-    /// <summary>The queries the decoder refills (see <see cref="OnDatagram"/>).</summary>
-    private readonly ReusableQueries _reusable = new();
+    /// <summary>The queries the decoder refills (see <see cref="OnDatagram"/>); the engine's own, or shared (<see cref="DhtNodeOptions.SharedDecodeScratch"/>).</summary>
+    private readonly ReusableQueries _reusable;
 
     /// <summary>This family's gauges (routing table size, queries in flight), written as they change.</summary>
     private readonly Diagnostics.FamilyGauges _gauges;
@@ -41,11 +41,13 @@ internal sealed partial class DhtEngine : IDatagramReceiver
     {
         _node = node;
         _host = host;
+        _reusable = node.Options.SharedDecodeScratch ?? new();
         Transport = transport;
         Family = transport.LocalEndPoint.AddressFamily == AddressFamily.InterNetworkV6 && !transport.LocalEndPoint.Address.IsIPv4MappedToIPv6
             ? AddressFamily.InterNetworkV6
             : AddressFamily.InterNetwork;
-        Routing = new RoutingTable(node.Id, Family, new RoutingTableOptions { IpDiversity = node.Options.IpDiversity, EnforceNodeIds = node.Options.EnforceNodeIds });
+        var routing = new RoutingTableOptions { IpDiversity = node.Options.IpDiversity, EnforceNodeIds = node.Options.EnforceNodeIds };
+        Routing = new RoutingTable(node.Id, Family, routing == RoutingTableOptions.Default ? RoutingTableOptions.Default : routing); // the shared one when it is the default
         _gauges = Family == AddressFamily.InterNetworkV6 ? node.Metrics.V6 : node.Metrics.V4;
         _gauges.Running = true;
         Rpc = new RpcClient(transport, node.Outbox, node.Gate, node.Time, node.Random, this, node.Options.MaxOutstandingQueries, node.Options.QueryTimeout, node.Options.RunContinuationsInline)

@@ -14,7 +14,7 @@ internal sealed class FaultSites
 {
     public const int MaxSites = 32;
 
-    private HashSet<(Type Type, MethodBase? Site)>? _reported; // made at the first fault
+    private readonly HashSet<(Type Type, MethodBase? Site)> _reported = []; // the sites are made at the first fault
     private bool _saturated;
 
     /// <summary>
@@ -24,7 +24,6 @@ internal sealed class FaultSites
     public FaultReport? FirstReport(Exception exception, string doing)
     {
         MethodBase? site = SiteOf(exception);
-        _reported ??= [];
         if (_reported.Contains((exception.GetType(), site)))
         {
             return null;

@@ -13,9 +13,9 @@ namespace MainlineDht.Node;
 /// leave through, and the storage BEP 32 shares between address families (announced peers, BEP 44
 /// items, write tokens). Built by <see cref="DhtNode"/>; one per node, nothing shared between nodes.
 /// </summary>
-internal sealed class NodeContext
+internal sealed class NodeContext : IOutboxOwner, IBanObserver
 {
-    private readonly FaultSites _faultSites = new();
+    private FaultSites? _faultSites; // made at the first fault (under the gate)
 
     public NodeContext(DhtNodeOptions options, NodeId id, Random random, WriteTokenManager tokens, PeerStore peers, NodeDiagnostics? diagnostics = null)
     {
@@ -26,17 +26,12 @@ internal sealed class NodeContext
         Peers = peers;
         Items = new ItemStore(new ItemStoreOptions { MaxItems = options.MaxItems, ItemLifetime = options.ItemLifetime }, options.ItemSignatureVerifier);
         Diagnostics = diagnostics ?? new NodeDiagnostics(options.LoggerFactory, options.MeterFactory, options.TimeProvider);
-        RateLimiter = new QueryRateLimiter(options.QueriesPerSecondPerIp, options.QueryBurstPerIp, options.IpBanThreshold, options.IpBanDuration, options.TimeProvider)
-        {
-            // Under the limiter's lock, outside the gate (the limit is decided before it): a ban is rare (one per IP per ban length), and a logger does not call back into the node.
-            OnBanned = (address, duration) =>
-            {
-                Metrics.IpBanned();
-                Log.IpBanned(Logger, address, duration);
-            },
-        };
-        Bandwidth = new ReplyBandwidth(options.ReplyBytesPerSecond, options.TimeProvider);
-        Outbox = new Outbox(Gate, (e, destination) => ReportFault(e, $"sending a datagram to {destination}"), OnNotSent);
+        // A limit that is off costs nothing (a simulated node has both off: ~220 bytes).
+        RateLimiter = options.QueriesPerSecondPerIp > 0
+            ? new QueryRateLimiter(options.QueriesPerSecondPerIp, options.QueryBurstPerIp, options.IpBanThreshold, options.IpBanDuration, options.TimeProvider) { BanObserver = this }
+            : null;
+        Bandwidth = options.ReplyBytesPerSecond > 0 ? new ReplyBandwidth(options.ReplyBytesPerSecond, options.TimeProvider) : null;
+        Outbox = new Outbox(Gate, this);
     }
 
     /// <summary>The node's logger, instruments and activity source.</summary>
@@ -79,11 +74,11 @@ internal sealed class NodeContext
     /// <summary>Write tokens, shared by both address families (a token is bound to the requester's address).</summary>
     public WriteTokenManager Tokens { get; }
 
-    /// <summary>The per-source-IP query limit (each family's addresses are distinct).</summary>
-    public QueryRateLimiter RateLimiter { get; }
+    /// <summary>The per-source-IP query limit (each family's addresses are distinct); null when it is off.</summary>
+    public QueryRateLimiter? RateLimiter { get; }
 
-    /// <summary>The byte budget of the node's replies (verified nodes first).</summary>
-    public ReplyBandwidth Bandwidth { get; }
+    /// <summary>The byte budget of the node's replies (verified nodes first); null when it is off.</summary>
+    public ReplyBandwidth? Bandwidth { get; }
 
     /// <summary>Where datagrams wait for the gate to be released.</summary>
     public Outbox Outbox { get; }
@@ -140,7 +135,7 @@ internal sealed class NodeContext
     {
         Counters.HandlerFaults++;
         Metrics.InternalError();
-        return _faultSites.FirstReport(exception, doing);
+        return (_faultSites ??= new()).FirstReport(exception, doing);
     }
 
     /// <summary>Outside the gate: counts and logs a fault.</summary>
@@ -173,8 +168,18 @@ internal sealed class NodeContext
         }
     }
 
+    /// <summary>Under the limiter's lock, outside the gate (the limit is decided before it): a ban is rare (one per IP per ban length), and a logger does not call back into the node.</summary>
+    void IBanObserver.OnBanned(IPAddress address, TimeSpan duration)
+    {
+        Metrics.IpBanned();
+        Log.IpBanned(Logger, address, duration);
+    }
+
+    /// <summary>Outside the gate: a transport threw while sending.</summary>
+    void IOutboxOwner.OnSendFault(Exception exception, IPEndPoint destination) => ReportFault(exception, $"sending a datagram to {destination}");
+
     /// <summary>Outside the gate: a datagram the transport did not send; logged when the send policy refused it.</summary>
-    private void OnNotSent(IPEndPoint destination)
+    void IOutboxOwner.OnNotSent(IPEndPoint destination)
     {
         if (Logger.IsEnabled(Microsoft.Extensions.Logging.LogLevel.Debug) && !Options.SendPolicy.Permits(destination))
         {

@@ -9,13 +9,13 @@ namespace MainlineDht.Node;
 /// </summary>
 internal sealed class NodeCounters
 {
-    public readonly long[] QueriesReceived = new long[QueryMethods.Count];
+    public PerMethodCounts QueriesReceived; // inline: no array per node
 
     /// <summary>Errors sent by code; made at the first (most nodes never send one).</summary>
     private Dictionary<int, long>? _errorsSent;
 
     /// <summary>Nodes named in replies that were not followed, by <see cref="IgnoredNodeReason"/>; incremented outside the gate (interlocked).</summary>
-    public readonly long[] IgnoredNodes = new long[ReplyNodeFilter.Count];
+    public PerReasonCounts IgnoredNodes;
     public long DatagramsReceived;
     public long Malformed;
     public long Answered;
@@ -89,7 +89,7 @@ internal sealed class NodeCounters
     private long IgnoredTotal()
     {
         long total = 0;
-        for (int i = 0; i < IgnoredNodes.Length; i++)
+        for (int i = 0; i < ReplyNodeFilter.Count; i++)
         {
             total += Interlocked.Read(ref IgnoredNodes[i]);
         }
@@ -99,8 +99,8 @@ internal sealed class NodeCounters
 
     private Dictionary<string, long> IgnoredByReason()
     {
-        var map = new Dictionary<string, long>(IgnoredNodes.Length);
-        for (int i = 0; i < IgnoredNodes.Length; i++)
+        var map = new Dictionary<string, long>(ReplyNodeFilter.Count);
+        for (int i = 0; i < ReplyNodeFilter.Count; i++)
         {
             map[ReplyNodeFilter.Names[i]] = Interlocked.Read(ref IgnoredNodes[i]);
         }
@@ -108,7 +108,7 @@ internal sealed class NodeCounters
         return map;
     }
 
-    private static Dictionary<string, long> ByMethod(long[] counts)
+    private static Dictionary<string, long> ByMethod(ReadOnlySpan<long> counts)
     {
         var map = new Dictionary<string, long>(counts.Length);
         for (int i = 0; i < counts.Length; i++)

@@ -35,7 +35,7 @@ internal sealed class QueryDispatcher
     /// no token (BEP 43); what it decides is applied, and counted, under the gate.
     /// </summary>
     public QueryAdmission Admit(IPEndPoint source) =>
-        _node.ReadOnly ? QueryAdmission.Allowed : _node.RateLimiter.Admit(source.Address);
+        _node.ReadOnly || _node.RateLimiter is not { } limiter ? QueryAdmission.Allowed : limiter.Admit(source.Address);
 
     /// <summary>Handles a query from <paramref name="source"/>, <paramref name="size"/> bytes long on the wire, given what <see cref="Admit"/> decided.</summary>
     public void Dispatch(KrpcQuery query, IPEndPoint source, int size, QueryAdmission admission)
@@ -81,7 +81,7 @@ internal sealed class QueryDispatcher
     {
         _node.Counters.Malformed++;
         _node.Metrics.DatagramMalformed();
-        if (error.ShouldReply && !_node.ReadOnly && _node.RateLimiter.TryAcquire(source.Address))
+        if (error.ShouldReply && !_node.ReadOnly && _node.RateLimiter?.TryAcquire(source.Address) != false)
         {
             // A datagram that is not a valid query names no node id: its source counts as unverified.
             Reply.SendError(error.TransactionId.Span, error.ReplyCode!.Value, error.Reason, source, ReplyLimit(verified: false, size), verified: false);

@@ -201,7 +201,7 @@ internal sealed partial class ReplyBuilder
             return false;
         }
 
-        if (!_node.Bandwidth.TryTake(size, verified))
+        if (_node.Bandwidth?.TryTake(size, verified) == false)
         {
             _node.Counters.RepliesOverBudget++;
             RefusedOverBudget = true;

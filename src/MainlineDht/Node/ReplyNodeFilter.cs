@@ -50,8 +50,8 @@ internal static class ReplyNodeFilter
     public static readonly string[] Names =
         ["port_0", "unspecified", "broadcast", "multicast", "reserved", "own_id", "own_endpoint", "loopback", "private", "unverified_id"];
 
-    /// <summary>How many reasons there are.</summary>
-    public static int Count => Names.Length;
+    /// <summary>How many reasons there are (the length of <see cref="PerReasonCounts"/> and of <see cref="Names"/>; a test checks both).</summary>
+    public const int Count = 10;
 
     /// <summary>Why <paramref name="id"/> at <paramref name="endPoint"/>, named by the node at <paramref name="namedBy"/>, is not to be followed; null when it is.</summary>
     /// <param name="id">The id named.</param>
@@ -107,4 +107,11 @@ internal static class ReplyNodeFilter
 
         return null;
     }
+}
+
+/// <summary>One counter per <see cref="IgnoredNodeReason"/>, inline in the node's counters.</summary>
+[System.Runtime.CompilerServices.InlineArray(ReplyNodeFilter.Count)]
+internal struct PerReasonCounts
+{
+    private long _element;
 }

@@ -12,11 +12,16 @@ internal sealed class ReusableQueries
 {
     private int _taken;
 
-    public PingQuery Ping { get; } = new();
+    // Each made at the first query of its kind (an idle node has none: 350 bytes).
+    private PingQuery? _ping;
+    private FindNodeQuery? _findNode;
+    private GetPeersQuery? _getPeers;
 
-    public FindNodeQuery FindNode { get; } = new();
+    public PingQuery Ping => _ping ??= new();
 
-    public GetPeersQuery GetPeers { get; } = new();
+    public FindNodeQuery FindNode => _findNode ??= new();
+
+    public GetPeersQuery GetPeers => _getPeers ??= new();
 
     /// <summary>Takes the queries for one datagram; false when another thread holds them.</summary>
     public bool TryTake() => Interlocked.Exchange(ref _taken, 1) == 0;

@@ -10,15 +10,15 @@ namespace MainlineDht.Routing;
 /// </summary>
 internal sealed class RoutingBucket
 {
-    // 64 bytes a bucket (a 100,000-node network gives each node about 14): the capacities are the
-    // table's options, the prefix is the table's id (with one bit flipped for a far bucket), the last
-    // change is kept as UTC ticks.
+    // 56 bytes a bucket (a 100,000-node network gives each node about 14): the capacities are the
+    // table's options, the prefix is the table's id (with one bit flipped for a far bucket), the
+    // counts and the prefix length are small, the last change is kept as UTC ticks.
     private readonly RoutingTable _table;
     private readonly bool _far;
     private RoutingNode[] _live = [];
-    private int _count;
+    private ushort _count; // at most K (256)
     private RoutingNode[] _waiting = [];
-    private int _waitingCount;
+    private ushort _waitingCount; // at most the replacement cache's size (1,024)
     private long _lastChanged;
 
     /// <param name="table">The table of the bucket: its id and options.</param>
@@ -29,14 +29,16 @@ internal sealed class RoutingBucket
     {
         _table = table;
         _far = far;
-        PrefixLength = prefixLength;
+        _prefixLength = (byte)prefixLength;
         LastChanged = lastChanged;
     }
 
     /// <summary>An id inside the bucket's range; only its first <see cref="PrefixLength"/> bits matter.</summary>
     public NodeId Prefix => _far ? _table.LocalId ^ (NodeId.PrefixMask(PrefixLength) ^ NodeId.PrefixMask(PrefixLength - 1)) : _table.LocalId;
 
-    public int PrefixLength { get; }
+    public int PrefixLength => _prefixLength;
+
+    private readonly byte _prefixLength; // at most 160
 
     /// <summary>
     /// When a node was last added, replaced, or answered us in this bucket (BEP 5's "last changed"),
@@ -160,7 +162,7 @@ internal sealed class RoutingBucket
     /// <summary>Removes the waiting node at <paramref name="index"/>; the later ones move down one place.</summary>
     internal RoutingNode RemoveWaitingAt(int index) => RemoveAt(_waiting, ref _waitingCount, index);
 
-    private static RoutingNode RemoveAt(RoutingNode[] nodes, ref int count, int index)
+    private static RoutingNode RemoveAt(RoutingNode[] nodes, ref ushort count, int index)
     {
         RoutingNode removed = nodes[index];
         count--;

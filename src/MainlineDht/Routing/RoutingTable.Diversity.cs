@@ -13,7 +13,7 @@ internal sealed partial class RoutingTable
     private Dictionary<NodeAddress, (NodeId Id, bool Live)>? _byAddress;
 
     /// <summary>The entries a newcomer pushes out of its way (reused: a handful at most).</summary>
-    private readonly List<(NodeId Id, bool Live)> _inTheWay = [];
+    private List<(NodeId Id, bool Live)>? _inTheWay; // made at the first public address (a table of private ones never needs it)
 
     /// <summary>How many restricted addresses the table holds (live and waiting); for tests.</summary>
     internal int RestrictedAddressCount => _byAddress?.Count ?? 0;
@@ -36,7 +36,8 @@ internal sealed partial class RoutingTable
             return true;
         }
 
-        _inTheWay.Clear();
+        List<(NodeId Id, bool Live)> inTheWay = _inTheWay ??= [];
+        inTheWay.Clear();
         if (_byAddress is not null && _byAddress.TryGetValue(address.WithoutPort, out (NodeId Id, bool Live) holder) && holder.Id != id)
         {
             if (!CanPushOut(Find(holder), address, verified, holder.Live))
@@ -44,37 +45,37 @@ internal sealed partial class RoutingTable
                 return false;
             }
 
-            _inTheWay.Add(holder);
+            inTheWay.Add(holder);
         }
 
         RoutingBucket bucket = _buckets[BucketIndexOf(id)];
         foreach (ref readonly RoutingNode e in bucket.Live)
         {
-            if (e.Id != id && e.Address.SamePrefix(address) && !_inTheWay.Contains((e.Id, true)))
+            if (e.Id != id && e.Address.SamePrefix(address) && !inTheWay.Contains((e.Id, true)))
             {
                 if (!CanPushOut(e, address, verified, live: true))
                 {
                     return false;
                 }
 
-                _inTheWay.Add((e.Id, true));
+                inTheWay.Add((e.Id, true));
             }
         }
 
         foreach (ref readonly RoutingNode r in bucket.Waiting)
         {
-            if (r.Id != id && r.Address.SamePrefix(address) && !_inTheWay.Contains((r.Id, false)))
+            if (r.Id != id && r.Address.SamePrefix(address) && !inTheWay.Contains((r.Id, false)))
             {
                 if (!CanPushOut(r, address, verified, live: false))
                 {
                     return false;
                 }
 
-                _inTheWay.Add((r.Id, false));
+                inTheWay.Add((r.Id, false));
             }
         }
 
-        foreach ((NodeId Id, bool Live) entry in _inTheWay)
+        foreach ((NodeId Id, bool Live) entry in inTheWay)
         {
             int index = BucketIndexOf(entry.Id);
             if (entry.Live)
@@ -87,7 +88,7 @@ internal sealed partial class RoutingTable
             }
         }
 
-        _inTheWay.Clear();
+        inTheWay.Clear();
         return true;
     }
 

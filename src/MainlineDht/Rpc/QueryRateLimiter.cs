@@ -2,6 +2,13 @@ using System.Net;
 
 namespace MainlineDht.Rpc;
 
+/// <summary>Hears of each IP ban as it starts (<see cref="QueryRateLimiter.BanObserver"/>).</summary>
+internal interface IBanObserver
+{
+    /// <summary>Called under the limiter's lock, outside the node's gate; must not take the gate.</summary>
+    void OnBanned(IPAddress address, TimeSpan duration);
+}
+
 /// <summary>What the rate limiter decided about one query.</summary>
 internal enum QueryAdmission
 {
@@ -88,7 +95,7 @@ internal sealed class QueryRateLimiter
     private long _bansStarted;
 
     /// <summary>Told of each ban as it starts (the address, the ban's length); called under the limiter's lock, outside the node's gate (it must not take the gate).</summary>
-    public Action<IPAddress, TimeSpan>? OnBanned { get; init; }
+    public IBanObserver? BanObserver { get; init; }
 
     /// <summary>Addresses banned now (some of them may have just expired).</summary>
     public int Banned
@@ -262,7 +269,7 @@ internal sealed class QueryRateLimiter
 
         bans[address] = now + (long)(_banDuration.TotalSeconds * _time.TimestampFrequency);
         _bansStarted++;
-        OnBanned?.Invoke(address, _banDuration);
+        BanObserver?.OnBanned(address, _banDuration);
         return true;
     }
 

@@ -21,8 +21,6 @@ internal sealed class RpcClient : IOutboxSender
     /// <summary>Room for any query a caller may build (a BEP 44 <c>put</c> with a 1000-byte value is the largest).</summary>
     private const int SendBufferSize = KrpcCodec.MaxDatagramSize + 512;
 
-    private static readonly int MethodCount = Enum.GetValues<KrpcMethod>().Length;
-
     private readonly IDatagramTransport _transport;
     private readonly Outbox _outbox;
     private readonly Lock _gate;
@@ -31,7 +29,7 @@ internal sealed class RpcClient : IOutboxSender
     private readonly TransactionTable _transactions;
     private readonly TimeSpan _timeout;
     private readonly bool _runContinuationsInline;
-    private readonly long[] _queriesSent = new long[MethodCount];
+    private Node.PerMethodCounts _queriesSent; // inline: no array per node
     private RoundTripEstimator _roundTrips;
     private PendingQuery? _oldest; // the queries in flight, oldest first: with one timeout for all, that is deadline order
     private PendingQuery? _newest;

@@ -12,7 +12,11 @@ namespace MainlineDht.Rpc;
 /// </summary>
 internal sealed class TransactionTable
 {
-    private readonly Dictionary<ushort, PendingQuery> _pending;
+    // An open-addressing table (linear probing, at most half full) of the queries themselves, keyed
+    // by their transaction id: 4 slots (56 bytes) for a node with a query or two in flight, where a
+    // dictionary took ~210 bytes. Empty until the first query.
+    private PendingQuery?[] _slots = [];
+    private int _count;
     private readonly Random _random;
 
     public TransactionTable(int capacity, Random random)
@@ -21,27 +25,32 @@ internal sealed class TransactionTable
         ArgumentOutOfRangeException.ThrowIfGreaterThan(capacity, 32_768);
         Capacity = capacity;
         _random = random;
-        // Grows with use: most nodes have a handful of queries in flight, and a simulation holds
-        // a hundred thousand tables.
-        _pending = [];
     }
 
     /// <summary>The room an idle table keeps (more is given back when nothing is in flight).</summary>
     internal const int IdleCapacity = 16;
 
+    /// <summary>The fewest slots a table has once it holds a query.</summary>
+    private const int FirstSlots = 4;
+
     public int Capacity { get; }
 
     /// <summary>The room the table has now, in queries (tests).</summary>
-    internal int Room => _pending.EnsureCapacity(0);
+    internal int Room => _slots.Length / 2;
 
-    public int Count => _pending.Count;
+    public int Count => _count;
 
     /// <summary>Registers a query; false when the table is full.</summary>
     public bool TryAdd(PendingQuery query)
     {
-        if (_pending.Count >= Capacity)
+        if (_count >= Capacity)
         {
             return false;
+        }
+
+        if ((_count + 1) * 2 > _slots.Length)
+        {
+            Resize(Math.Max(FirstSlots, _slots.Length * 2));
         }
 
         ushort id;
@@ -49,10 +58,11 @@ internal sealed class TransactionTable
         {
             id = (ushort)_random.Next(0, 65536);
         }
-        while (_pending.ContainsKey(id));
+        while (Find(id) >= 0);
 
         query.TransactionId = id;
-        _pending.Add(id, query);
+        Put(query);
+        _count++;
         return true;
     }
 
@@ -60,11 +70,11 @@ internal sealed class TransactionTable
     public bool TryTake(ReadOnlySpan<byte> transactionId, IPEndPoint source, out PendingQuery query)
     {
         if (transactionId.Length == 2
-            && _pending.TryGetValue(BinaryPrimitives.ReadUInt16BigEndian(transactionId), out query!)
-            && SameEndPoint(query.EndPoint, source))
+            && Find(BinaryPrimitives.ReadUInt16BigEndian(transactionId)) is int slot and >= 0
+            && SameEndPoint(_slots[slot]!.EndPoint, source))
         {
-            _pending.Remove(query.TransactionId);
-            ShrinkWhenIdle();
+            query = _slots[slot]!;
+            RemoveAt(slot);
             return true;
         }
 
@@ -75,34 +85,113 @@ internal sealed class TransactionTable
     /// <summary>Removes a query that timed out or was cancelled; false when it was already completed.</summary>
     public bool Remove(PendingQuery query)
     {
-        if (_pending.TryGetValue(query.TransactionId, out PendingQuery? current) && ReferenceEquals(current, query) && _pending.Remove(query.TransactionId))
+        if (Find(query.TransactionId) is int slot and >= 0 && ReferenceEquals(_slots[slot], query))
         {
-            ShrinkWhenIdle();
+            RemoveAt(slot);
             return true;
         }
 
         return false;
     }
 
-    /// <summary>
-    /// Gives back the room a burst took (a join has some sixty queries in flight; a node idles with
-    /// none or a few) once nothing is in flight: 2 KB a node that a simulation of a hundred thousand
-    /// nodes would otherwise keep.
-    /// </summary>
-    private void ShrinkWhenIdle()
-    {
-        if (_pending.Count == 0 && _pending.EnsureCapacity(0) > IdleCapacity)
-        {
-            _pending.TrimExcess();
-        }
-    }
-
     /// <summary>Removes and returns every query (the node is stopping).</summary>
     public List<PendingQuery> TakeAll()
     {
-        var all = new List<PendingQuery>(_pending.Values);
-        _pending.Clear();
+        var all = new List<PendingQuery>(_count);
+        foreach (PendingQuery? query in _slots)
+        {
+            if (query is not null)
+            {
+                all.Add(query);
+            }
+        }
+
+        _slots = [];
+        _count = 0;
         return all;
+    }
+
+    private int Home(ushort id) => (int)((id * 0x9E3779B1u) >> 16) & (_slots.Length - 1);
+
+    /// <summary>The slot of the query with this transaction id; -1 if none.</summary>
+    private int Find(ushort id)
+    {
+        if (_slots.Length == 0)
+        {
+            return -1;
+        }
+
+        int mask = _slots.Length - 1;
+        for (int i = Home(id); _slots[i] is PendingQuery held; i = (i + 1) & mask)
+        {
+            if (held.TransactionId == id)
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    private void Put(PendingQuery query)
+    {
+        int mask = _slots.Length - 1;
+        int i = Home(query.TransactionId);
+        while (_slots[i] is not null)
+        {
+            i = (i + 1) & mask;
+        }
+
+        _slots[i] = query;
+    }
+
+    private void Resize(int length)
+    {
+        PendingQuery?[] old = _slots;
+        _slots = new PendingQuery?[length];
+        foreach (PendingQuery? query in old)
+        {
+            if (query is not null)
+            {
+                Put(query);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Empties a slot (backward-shift deletion: later queries of its cluster move into the hole when
+    /// their home allows). Gives back the room a burst took (a join has some sixty queries in flight;
+    /// a node idles with none or a few) once nothing is in flight.
+    /// </summary>
+    private void RemoveAt(int i)
+    {
+        _count--;
+        if (_count == 0 && _slots.Length > IdleCapacity * 2)
+        {
+            _slots = new PendingQuery?[FirstSlots];
+            return;
+        }
+
+        int mask = _slots.Length - 1;
+        int j = i;
+        while (true)
+        {
+            j = (j + 1) & mask;
+            if (_slots[j] is not PendingQuery moving)
+            {
+                break;
+            }
+
+            int home = Home(moving.TransactionId);
+            bool stays = i <= j ? i < home && home <= j : i < home || home <= j;
+            if (!stays)
+            {
+                _slots[i] = moving;
+                i = j;
+            }
+        }
+
+        _slots[i] = null;
     }
 
     private static bool SameEndPoint(IPEndPoint a, IPEndPoint b)

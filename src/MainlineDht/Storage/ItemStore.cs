@@ -37,7 +37,7 @@ internal sealed partial class ItemStore
     private readonly ItemStoreOptions _options;
     private readonly IItemSignatureVerifier? _verifier;
     private readonly long _lifetimeTicks;
-    private readonly Dictionary<NodeId, StoredItem> _items = [];
+    private Dictionary<NodeId, StoredItem>? _items; // made at the first item (most nodes never store one)
     private StoredItem? _oldest;
     private StoredItem? _newest;
 
@@ -61,7 +61,7 @@ internal sealed partial class ItemStore
     public bool AcceptsMutableItems => _verifier is not null;
 
     /// <summary>How many items are held (expired ones included until <see cref="RemoveExpired"/>).</summary>
-    public int Count => _items.Count;
+    public int Count => _items?.Count ?? 0;
 
     /// <summary>
     /// The live item stored under <paramref name="target"/>, if any. The item's properties stay
@@ -69,7 +69,7 @@ internal sealed partial class ItemStore
     /// </summary>
     public bool TryGet(NodeId target, DateTimeOffset now, [NotNullWhen(true)] out StoredItem? item)
     {
-        if (_items.TryGetValue(target, out item) && !IsExpired(item, now.UtcTicks))
+        if (_items is not null && _items.TryGetValue(target, out item) && !IsExpired(item, now.UtcTicks))
         {
             return true;
         }
@@ -97,7 +97,7 @@ internal sealed partial class ItemStore
     // The live item under target, after dropping an expired one (an expired item is as good as absent).
     private StoredItem? Live(NodeId target, long nowTicks)
     {
-        if (!_items.TryGetValue(target, out StoredItem? item))
+        if (_items is null || !_items.TryGetValue(target, out StoredItem? item))
         {
             return null;
         }
@@ -116,13 +116,13 @@ internal sealed partial class ItemStore
     private ItemPutOutcome Add(StoredItem item, long nowTicks)
     {
         ItemPutOutcome outcome = ItemPutOutcome.Stored;
-        if (_items.Count >= _options.MaxItems && _oldest is { } oldest)
+        if (Count >= _options.MaxItems && _oldest is { } oldest)
         {
             Remove(oldest);
             outcome = ItemPutOutcome.StoredReplacingOldest;
         }
 
-        _items.Add(item.Target, item);
+        (_items ??= []).Add(item.Target, item);
         Append(item, nowTicks);
         return outcome;
     }
@@ -153,7 +153,7 @@ internal sealed partial class ItemStore
 
     private void Remove(StoredItem item)
     {
-        _items.Remove(item.Target);
+        _items?.Remove(item.Target);
         Unlink(item);
     }
 

@@ -119,11 +119,11 @@ internal sealed partial class PeerStore
     /// <summary>Throws when the store's structures disagree; for tests.</summary>
     internal void VerifyInvariants()
     {
-        _heap.VerifyInvariants();
-        Check(_heap.Items.Length == _swarms.Count, "heap and table differ in size");
-        Check(_swarms.Count <= _options.MaxInfoHashes, "more infohashes than the bound");
+        Heap.VerifyInvariants();
+        Check(Heap.Items.Length == InfoHashCount, "heap and table differ in size");
+        Check(InfoHashCount <= _options.MaxInfoHashes, "more infohashes than the bound");
         int peers = 0;
-        foreach (Swarm swarm in _swarms.Values)
+        foreach (Swarm swarm in _swarms?.Values ?? (IEnumerable<Swarm>)[])
         {
             swarm.VerifyInvariants(_options.MaxPeersPerInfoHash);
             peers += swarm.Count;

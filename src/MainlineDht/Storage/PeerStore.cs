@@ -40,8 +40,10 @@ internal sealed partial class PeerStore
     private readonly PeerStoreOptions _options;
     private readonly Random _random;
     private readonly long _lifetimeTicks;
-    private readonly Dictionary<NodeId, Swarm> _swarms = [];
-    private readonly EvictionHeap _heap = new();
+    private Dictionary<NodeId, Swarm>? _swarms; // made at the first announce (most nodes of a large network hold none)
+    private EvictionHeap? _heap; // made with the table, at the first announce
+
+    private EvictionHeap Heap => _heap ??= new();
     private int[] _scratch = [];
     private int _peerCount;
 
@@ -61,7 +63,7 @@ internal sealed partial class PeerStore
     public PeerStoreOptions Options => _options;
 
     /// <summary>How many infohashes are stored (some may hold only expired peers until <see cref="RemoveExpired"/>).</summary>
-    public int InfoHashCount => _swarms.Count;
+    public int InfoHashCount => _swarms?.Count ?? 0;
 
     /// <summary>How many peers are stored over all infohashes (expired ones included until <see cref="RemoveExpired"/>).</summary>
     public int PeerCount => _peerCount;
@@ -91,19 +93,19 @@ internal sealed partial class PeerStore
 
         long nowTicks = now.UtcTicks;
         var port = (ushort)peer.Port;
-        if (_swarms.TryGetValue(infoHash, out Swarm? swarm))
+        if (_swarms is not null && _swarms.TryGetValue(infoHash, out Swarm? swarm))
         {
             int before = swarm.Count;
             AnnounceOutcome outcome = swarm.Announce(address, port, seed, nowTicks, _options.MaxPeersPerInfoHash);
             _peerCount += swarm.Count - before;
-            _heap.Update(swarm);
+            Heap.Update(swarm);
             return outcome;
         }
 
         AnnounceOutcome added = AnnounceOutcome.AddedInfoHash;
-        if (_swarms.Count >= _options.MaxInfoHashes)
+        if (InfoHashCount >= _options.MaxInfoHashes)
         {
-            Swarm victim = _heap.Min;
+            Swarm victim = Heap.Min;
             if (!IsEvictable(victim, nowTicks))
             {
                 return AnnounceOutcome.RefusedStoreFull;
@@ -115,8 +117,8 @@ internal sealed partial class PeerStore
 
         swarm = new Swarm(infoHash);
         swarm.Announce(address, port, seed, nowTicks, _options.MaxPeersPerInfoHash);
-        _swarms.Add(infoHash, swarm);
-        _heap.Add(swarm);
+        (_swarms ??= []).Add(infoHash, swarm);
+        Heap.Add(swarm);
         _peerCount++;
         return added;
     }
@@ -127,9 +129,9 @@ internal sealed partial class PeerStore
     /// write token from a <c>get_peers</c> reply when false, as BEP 33 suggests.
     /// </summary>
     public bool CanAcceptAnnounce(NodeId infoHash, DateTimeOffset now) =>
-        _swarms.Count < _options.MaxInfoHashes
-        || _swarms.ContainsKey(infoHash)
-        || IsEvictable(_heap.Min, now.UtcTicks);
+        InfoHashCount < _options.MaxInfoHashes
+        || _swarms?.ContainsKey(infoHash) == true
+        || IsEvictable(Heap.Min, now.UtcTicks);
 
     /// <summary>
     /// Writes a uniformly random sample of up to <paramref name="maxCount"/> live peers of
@@ -151,7 +153,7 @@ internal sealed partial class PeerStore
     {
         int entrySize = CompactPeerSize(family);
         int limit = Math.Min(maxCount, destination.Length / entrySize);
-        if (limit <= 0 || !_swarms.TryGetValue(infoHash, out Swarm? swarm))
+        if (limit <= 0 || _swarms is null || !_swarms.TryGetValue(infoHash, out Swarm? swarm))
         {
             return 0;
         }
@@ -188,7 +190,7 @@ internal sealed partial class PeerStore
     }
 
     /// <summary>Whether any peer of <paramref name="infoHash"/> is held (live or not yet removed as expired).</summary>
-    internal bool Holds(NodeId infoHash) => _swarms.ContainsKey(infoHash);
+    internal bool Holds(NodeId infoHash) => _swarms?.ContainsKey(infoHash) == true;
 
     /// <summary>
     /// Fills the BEP 33 scrape filters for <paramref name="infoHash"/>: <paramref name="seeds"/>
@@ -202,7 +204,7 @@ internal sealed partial class PeerStore
         ArgumentNullException.ThrowIfNull(peers);
         seeds.Clear();
         peers.Clear();
-        if (!_swarms.TryGetValue(infoHash, out Swarm? swarm))
+        if (_swarms is null || !_swarms.TryGetValue(infoHash, out Swarm? swarm))
         {
             return false;
         }
@@ -227,11 +229,16 @@ internal sealed partial class PeerStore
     /// </summary>
     public int RemoveExpired(DateTimeOffset now)
     {
+        if (_swarms is not { Count: > 0 } swarms)
+        {
+            return 0;
+        }
+
         long cutoff = ExpiryCutoff(now.UtcTicks);
         int removed = 0;
 
         // Removing the current entry while enumerating a Dictionary is allowed (.NET Core 3.0+).
-        foreach (Swarm swarm in _swarms.Values)
+        foreach (Swarm swarm in swarms.Values)
         {
             int dropped = swarm.RemoveAnnouncedAtOrBefore(cutoff);
             if (dropped == 0)
@@ -243,12 +250,12 @@ internal sealed partial class PeerStore
             _peerCount -= dropped;
             if (swarm.Count == 0)
             {
-                _swarms.Remove(swarm.InfoHash);
-                _heap.Remove(swarm);
+                swarms.Remove(swarm.InfoHash);
+                Heap.Remove(swarm);
             }
             else
             {
-                _heap.Update(swarm);
+                Heap.Update(swarm);
             }
         }
 
@@ -270,7 +277,7 @@ internal sealed partial class PeerStore
         }
 
         long cutoff = ExpiryCutoff(now.UtcTicks);
-        ReadOnlySpan<Swarm> all = _heap.Items;
+        ReadOnlySpan<Swarm> all = _heap is null ? [] : _heap.Items;
         int live = 0;
         foreach (Swarm swarm in all)
         {
@@ -309,8 +316,8 @@ internal sealed partial class PeerStore
 
     private void RemoveSwarm(Swarm swarm)
     {
-        _swarms.Remove(swarm.InfoHash);
-        _heap.Remove(swarm);
+        _swarms?.Remove(swarm.InfoHash);
+        Heap.Remove(swarm);
         _peerCount -= swarm.Count;
     }
 

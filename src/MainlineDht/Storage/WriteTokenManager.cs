@@ -36,8 +36,11 @@ internal sealed class WriteTokenManager
 
     private readonly SecretGenerator _generateSecret;
     private readonly long _intervalTicks;
-    private readonly byte[] _current = new byte[SecretLength];
-    private readonly byte[] _previous = new byte[SecretLength];
+    private readonly byte[] _secrets = new byte[2 * SecretLength]; // the current one, then the previous one: one array
+
+    private Span<byte> Current => _secrets.AsSpan(0, SecretLength);
+
+    private Span<byte> Previous => _secrets.AsSpan(SecretLength);
     private long _currentSinceTicks;
 
     /// <summary>Creates a manager with cryptographically random secrets rotated every 5 minutes.</summary>
@@ -56,8 +59,8 @@ internal sealed class WriteTokenManager
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(rotationInterval, TimeSpan.Zero);
         _generateSecret = generateSecret;
         _intervalTicks = rotationInterval.Ticks;
-        _generateSecret(_current);
-        _generateSecret(_previous);
+        _generateSecret(Current);
+        _generateSecret(Previous);
         _currentSinceTicks = now.UtcTicks;
     }
 
@@ -80,7 +83,7 @@ internal sealed class WriteTokenManager
         Rotate(now);
         Span<byte> addressBytes = stackalloc byte[PeerAddress.MaxLength];
         int length = PeerAddress.Write(address, addressBytes);
-        ComputeToken(addressBytes[..length], _current, destination);
+        ComputeToken(addressBytes[..length], Current, destination);
         return TokenLength;
     }
 
@@ -102,9 +105,9 @@ internal sealed class WriteTokenManager
         int length = PeerAddress.Write(address, addressBytes);
         Span<byte> expected = stackalloc byte[TokenLength];
 
-        ComputeToken(addressBytes[..length], _current, expected);
+        ComputeToken(addressBytes[..length], Current, expected);
         bool current = CryptographicOperations.FixedTimeEquals(expected, token);
-        ComputeToken(addressBytes[..length], _previous, expected);
+        ComputeToken(addressBytes[..length], Previous, expected);
         bool previous = CryptographicOperations.FixedTimeEquals(expected, token);
 
         // Both are always computed and combined without short-circuit: no timing hint of which matched.
@@ -122,16 +125,16 @@ internal sealed class WriteTokenManager
         long periods = elapsed / _intervalTicks;
         if (periods == 1)
         {
-            _current.CopyTo(_previous.AsSpan());
+            Current.CopyTo(Previous);
         }
         else
         {
             // Two or more intervals passed unseen: the old current secret is older than the
             // previous slot allows, so neither survives.
-            _generateSecret(_previous);
+            _generateSecret(Previous);
         }
 
-        _generateSecret(_current);
+        _generateSecret(Current);
         _currentSinceTicks += periods * _intervalTicks;
     }
 

@@ -18,6 +18,16 @@ internal interface IOutboxSender
     }
 }
 
+/// <summary>Hears what an <see cref="Outbox"/> could not send (an interface, not delegates: two fewer objects a node). Called outside the gate.</summary>
+internal interface IOutboxOwner
+{
+    /// <summary>A transport threw (a bug: UDP errors are results, not exceptions).</summary>
+    void OnSendFault(Exception exception, IPEndPoint destination);
+
+    /// <summary>The transport did not send a datagram to <paramref name="destination"/> (refused or failed).</summary>
+    void OnNotSent(IPEndPoint destination);
+}
+
 /// <summary>
 /// Datagrams a node encoded under its gate, sent once the gate is released: sending runs the
 /// transport and its <see cref="SendPolicy"/> (user code), which must not run while the node's state
@@ -28,18 +38,15 @@ internal interface IOutboxSender
 internal sealed class Outbox
 {
     private readonly Lock _gate;
-    private readonly Action<Exception, IPEndPoint> _onFault;
-    private readonly Action<IPEndPoint>? _onNotSent;
+    private readonly IOutboxOwner _owner;
     private readonly Queue<Item> _queue = new();
 
     /// <param name="gate">The node's gate: the queue is touched only under it.</param>
-    /// <param name="onFault">Told of a transport that threw (a bug: UDP errors are results, not exceptions); called outside the gate.</param>
-    /// <param name="onNotSent">Told of every datagram the transport did not send (refused or failed); called outside the gate.</param>
-    public Outbox(Lock gate, Action<Exception, IPEndPoint> onFault, Action<IPEndPoint>? onNotSent = null)
+    /// <param name="owner">Told of a transport that threw and of every datagram the transport did not send; called outside the gate.</param>
+    public Outbox(Lock gate, IOutboxOwner owner)
     {
         _gate = gate;
-        _onFault = onFault;
-        _onNotSent = onNotSent;
+        _owner = owner;
     }
 
     /// <summary>Datagrams waiting to be sent (under the gate).</summary>
@@ -130,7 +137,7 @@ internal sealed class Outbox
             item.Sender?.OnNotSent(item.State, item.Tag);
             if (fault is null)
             {
-                _onNotSent?.Invoke(item.Destination);
+                _owner.OnNotSent(item.Destination);
             }
         }
 
@@ -139,7 +146,7 @@ internal sealed class Outbox
             // One fault, one report: what else waits for the broken transport is dropped with it
             // (as the work that queued it would have stopped at a throwing send).
             Drop(item.Transport);
-            _onFault(fault, item.Destination);
+            _owner.OnSendFault(fault, item.Destination);
             return true;
         }
 

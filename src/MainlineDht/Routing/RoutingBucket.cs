@@ -5,21 +5,27 @@ namespace MainlineDht.Routing;
 
 /// <summary>
 /// One k-bucket: the ids that share the first <see cref="PrefixLength"/> bits with
-/// <see cref="Prefix"/>. It holds at most K live nodes and a bounded replacement cache, both as
-/// arrays of <see cref="RoutingNode"/> kept in the order the nodes arrived (which breaks ties).
+/// <see cref="Prefix"/>. It holds at most K live nodes and a bounded replacement cache, both in one
+/// array of <see cref="RoutingNode"/>: the live nodes from the front, the waiting ones at the back,
+/// each kept in the order the nodes arrived (which breaks ties).
 /// </summary>
+/// <remarks>
+/// A live node keeps its slot while waiting nodes come and go; a waiting node keeps its index in
+/// <see cref="Waiting"/> while live nodes come and go. A <c>ref</c> into either does not survive a
+/// call that adds or removes a node (the array may be replaced, and the waiting nodes move).
+/// </remarks>
 internal sealed class RoutingBucket
 {
-    // 56 bytes a bucket (a 100,000-node network gives each node about 14): the capacities are the
+    // 48 bytes a bucket (a 100,000-node network gives each node about 14): the capacities are the
     // table's options, the prefix is the table's id (with one bit flipped for a far bucket), the
     // counts and the prefix length are small, the last change is kept as UTC ticks.
     private readonly RoutingTable _table;
-    private readonly bool _far;
-    private RoutingNode[] _live = [];
-    private ushort _count; // at most K (256)
-    private RoutingNode[] _waiting = [];
-    private ushort _waitingCount; // at most the replacement cache's size (1,024)
+    private RoutingNode[] _nodes = [];
     private long _lastChanged;
+    private ushort _count; // at most K (256)
+    private ushort _waitingCount; // at most the replacement cache's size (1,024)
+    private readonly byte _prefixLength; // at most 160
+    private readonly bool _far;
 
     /// <param name="table">The table of the bucket: its id and options.</param>
     /// <param name="far">Whether the ids of the bucket differ from the table's id at bit <paramref name="prefixLength"/> - 1 (all buckets but the last).</param>
@@ -37,8 +43,6 @@ internal sealed class RoutingBucket
     public NodeId Prefix => _far ? _table.LocalId ^ (NodeId.PrefixMask(PrefixLength) ^ NodeId.PrefixMask(PrefixLength - 1)) : _table.LocalId;
 
     public int PrefixLength => _prefixLength;
-
-    private readonly byte _prefixLength; // at most 160
 
     /// <summary>
     /// When a node was last added, replaced, or answered us in this bucket (BEP 5's "last changed"),
@@ -59,10 +63,15 @@ internal sealed class RoutingBucket
     private int ReplacementCapacity => _table.Options.ReplacementCacheSize;
 
     /// <summary>The live nodes, stored inline; the table changes them through this span.</summary>
-    internal Span<RoutingNode> Live => _live.AsSpan(0, _count);
+    internal Span<RoutingNode> Live => _nodes.AsSpan(0, _count);
 
-    /// <summary>The replacement cache, stored inline.</summary>
-    internal Span<RoutingNode> Waiting => _waiting.AsSpan(0, _waitingCount);
+    /// <summary>The replacement cache, stored inline (oldest first).</summary>
+    internal Span<RoutingNode> Waiting => _nodes.AsSpan(_nodes.Length - _waitingCount, _waitingCount);
+
+    /// <summary>How many entries the array has room for, live and waiting together (tests).</summary>
+    internal int Room => _nodes.Length;
+
+    private int Free => _nodes.Length - _count - _waitingCount;
 
     /// <summary>Views of the live nodes (for tests and diagnostics: allocates; the table's own code reads <see cref="Live"/>).</summary>
     public ReadOnlySpan<NodeEntry> Nodes
@@ -72,7 +81,7 @@ internal sealed class RoutingBucket
             var views = new NodeEntry[_count];
             for (int i = 0; i < views.Length; i++)
             {
-                views[i] = _table.View(_live[i].Id);
+                views[i] = _table.View(_nodes[i].Id);
             }
 
             return views;
@@ -84,10 +93,11 @@ internal sealed class RoutingBucket
     {
         get
         {
-            var entries = new ReplacementEntry[_waitingCount];
+            Span<RoutingNode> waiting = Waiting;
+            var entries = new ReplacementEntry[waiting.Length];
             for (int i = 0; i < entries.Length; i++)
             {
-                entries[i] = new ReplacementEntry(_waiting[i], _table.Clock);
+                entries[i] = new ReplacementEntry(waiting[i], _table.Clock);
             }
 
             return entries;
@@ -97,17 +107,17 @@ internal sealed class RoutingBucket
     public bool Covers(NodeId id) => id.CommonPrefixLength(Prefix) >= PrefixLength;
 
     /// <summary>A snapshot of the waiting node with this id, or null.</summary>
-    internal ReplacementEntry? FindReplacement(NodeId id) => IndexOfWaiting(id) is int i and >= 0 ? new ReplacementEntry(_waiting[i], _table.Clock) : null;
+    internal ReplacementEntry? FindReplacement(NodeId id) => IndexOfWaiting(id) is int i and >= 0 ? new ReplacementEntry(Waiting[i], _table.Clock) : null;
 
     /// <summary>A snapshot of the waiting node at this endpoint, or null.</summary>
     internal ReplacementEntry? FindReplacement(IPEndPoint endPoint) =>
-        IndexOfWaiting(NodeAddress.From(endPoint)) is int i and >= 0 ? new ReplacementEntry(_waiting[i], _table.Clock) : null;
+        IndexOfWaiting(NodeAddress.From(endPoint)) is int i and >= 0 ? new ReplacementEntry(Waiting[i], _table.Clock) : null;
 
     internal int IndexOfLive(NodeId id)
     {
         for (int i = 0; i < _count; i++)
         {
-            if (_live[i].Id == id)
+            if (_nodes[i].Id == id)
             {
                 return i;
             }
@@ -118,9 +128,10 @@ internal sealed class RoutingBucket
 
     internal int IndexOfWaiting(NodeId id)
     {
-        for (int i = 0; i < _waitingCount; i++)
+        Span<RoutingNode> waiting = Waiting;
+        for (int i = 0; i < waiting.Length; i++)
         {
-            if (_waiting[i].Id == id)
+            if (waiting[i].Id == id)
             {
                 return i;
             }
@@ -131,9 +142,10 @@ internal sealed class RoutingBucket
 
     internal int IndexOfWaiting(in NodeAddress address)
     {
-        for (int i = 0; i < _waitingCount; i++)
+        Span<RoutingNode> waiting = Waiting;
+        for (int i = 0; i < waiting.Length; i++)
         {
-            if (_waiting[i].IsAt(address))
+            if (waiting[i].IsAt(address))
             {
                 return i;
             }
@@ -145,41 +157,48 @@ internal sealed class RoutingBucket
     /// <summary>Appends a live node; returns its slot. The caller keeps the bound.</summary>
     internal int AddLive(in RoutingNode node)
     {
-        if (_count == _live.Length)
+        if (Free == 0)
         {
-            // Straight to 8 (K by default): most buckets fill, and growing 2, 4, 8 was 8% of what a
-            // simulation allocated.
-            Array.Resize(ref _live, Grow(_live.Length, Capacity, first: 8));
+            Grow(live: true);
         }
 
-        _live[_count] = node;
+        _nodes[_count] = node;
         return _count++;
     }
 
     /// <summary>Removes the live node at <paramref name="slot"/>; the later ones move down one slot.</summary>
-    internal RoutingNode RemoveLiveAt(int slot) => RemoveAt(_live, ref _count, slot);
-
-    /// <summary>Removes the waiting node at <paramref name="index"/>; the later ones move down one place.</summary>
-    internal RoutingNode RemoveWaitingAt(int index) => RemoveAt(_waiting, ref _waitingCount, index);
-
-    private static RoutingNode RemoveAt(RoutingNode[] nodes, ref ushort count, int index)
+    internal RoutingNode RemoveLiveAt(int slot)
     {
-        RoutingNode removed = nodes[index];
-        count--;
-        Array.Copy(nodes, index + 1, nodes, index, count - index);
-        nodes[count] = default;
+        RoutingNode removed = _nodes[slot];
+        _count--;
+        Array.Copy(_nodes, slot + 1, _nodes, slot, _count - slot);
+        _nodes[_count] = default;
+        return removed;
+    }
+
+    /// <summary>Removes the waiting node at <paramref name="index"/>; the later ones take one index less (the earlier ones move in the array).</summary>
+    internal RoutingNode RemoveWaitingAt(int index)
+    {
+        int start = _nodes.Length - _waitingCount;
+        RoutingNode removed = _nodes[start + index];
+        Array.Copy(_nodes, start, _nodes, start + 1, index);
+        _nodes[start] = default;
+        _waitingCount--;
         return removed;
     }
 
     /// <summary>Moves an entry in as-is (used when a bucket splits); the caller keeps the bound.</summary>
     internal void AddWaitingUnchecked(in RoutingNode node)
     {
-        if (_waitingCount == _waiting.Length)
+        if (Free == 0)
         {
-            Array.Resize(ref _waiting, Grow(_waiting.Length, Math.Max(ReplacementCapacity, _waitingCount + 1)));
+            Grow(live: false);
         }
 
-        _waiting[_waitingCount++] = node;
+        int start = _nodes.Length - _waitingCount;
+        Array.Copy(_nodes, start, _nodes, start - 1, _waitingCount);
+        _nodes[^1] = node;
+        _waitingCount++;
     }
 
     /// <summary>
@@ -219,11 +238,12 @@ internal sealed class RoutingBucket
 
     private int Oldest(bool verified)
     {
+        Span<RoutingNode> waiting = Waiting;
         int oldest = -1;
-        for (int i = 0; i < _waitingCount; i++)
+        for (int i = 0; i < waiting.Length; i++)
         {
-            ref readonly RoutingNode r = ref _waiting[i];
-            if (r.IsVerified == verified && (oldest < 0 || Seen(r) < Seen(_waiting[oldest])))
+            ref readonly RoutingNode r = ref waiting[i];
+            if (r.IsVerified == verified && (oldest < 0 || Seen(r) < Seen(waiting[oldest])))
             {
                 oldest = i;
             }
@@ -235,34 +255,42 @@ internal sealed class RoutingBucket
     }
 
     /// <summary>
-    /// Gives back the room of an array that holds at least <see cref="SpareToTrim"/> entries more than
-    /// it uses (upkeep, every 30 s). A bucket's arrays grow by doubling (a live one straight to K), and
-    /// the deepest buckets, near our id, seldom fill: at 30,000 simulated nodes this was 15 of ~100 live
-    /// slots and 8 of ~39 waiting ones a node (~1.5 KB). A bucket that grows again after a trim doubles
-    /// from its count.
+    /// A bigger array, the live nodes copied to its front and the waiting ones to its back. The side
+    /// that grows doubles up to its bound (a live side straight to 8, K by default: most buckets fill,
+    /// and growing 2, 4, 8 was 8% of what a simulation allocated; a waiting side from 2, as the deep
+    /// buckets stay small); the other keeps its count.
+    /// </summary>
+    private void Grow(bool live)
+    {
+        int liveRoom = live ? Math.Max(_count + 1, Math.Min(Math.Max(_count * 2, 8), Capacity)) : _count;
+        int waitingRoom = live ? _waitingCount : Math.Max(_waitingCount + 1, Math.Min(Math.Max(_waitingCount * 2, 2), ReplacementCapacity));
+        Resize(liveRoom + waitingRoom);
+    }
+
+    private void Resize(int length)
+    {
+        var nodes = length == 0 ? [] : new RoutingNode[length];
+        Array.Copy(_nodes, 0, nodes, 0, _count);
+        Array.Copy(_nodes, _nodes.Length - _waitingCount, nodes, nodes.Length - _waitingCount, _waitingCount);
+        _nodes = nodes;
+    }
+
+    /// <summary>
+    /// Gives back the room the array holds beyond its nodes when it is at least
+    /// <see cref="SpareToTrim"/> entries (upkeep, every 30 s). The deepest buckets, near our id,
+    /// seldom fill: at 30,000 simulated nodes their room was 15 of ~100 live slots and 8 of ~39
+    /// waiting ones a node (~1.5 KB). A bucket that grows again after a trim doubles from its count.
     /// </summary>
     internal void TrimExcess()
     {
-        Trim(ref _live, _count);
-        Trim(ref _waiting, _waitingCount);
-
-        static void Trim(ref RoutingNode[] nodes, int count)
+        if (Free >= SpareToTrim)
         {
-            if (nodes.Length - count >= SpareToTrim)
-            {
-                nodes = count == 0 ? [] : nodes[..count];
-            }
+            Resize(_count + _waitingCount);
         }
     }
 
     /// <summary>The fewest unused entries (64 bytes each) that <see cref="TrimExcess"/> gives back.</summary>
     internal const int SpareToTrim = 2;
-
-    /// <summary>How many entries the live and waiting arrays have room for (tests).</summary>
-    internal (int Live, int Waiting) Room => (_live.Length, _waiting.Length);
-
-    /// <summary>Doubles a small array up to the bucket's bound (far buckets fill up; the deep ones stay small).</summary>
-    private static int Grow(int length, int bound, int first = 2) => Math.Min(Math.Max(length * 2, first), bound);
 
     public override string ToString() => $"/{PrefixLength} {Prefix}: {Count} nodes, {_waitingCount} waiting";
 }

@@ -24,10 +24,10 @@ public sealed class RoutingTableTrimTests
         }
 
         RoutingBucket bucket = table.Buckets[0];
-        Assert.That(bucket.Room.Live, Is.EqualTo(8), "a live array starts at K");
+        Assert.That(bucket.Room, Is.EqualTo(8), "the live side starts at K");
 
         table.TrimExcess();
-        Assert.That(bucket.Room.Live, Is.EqualTo(3));
+        Assert.That(bucket.Room, Is.EqualTo(3));
         Assert.That(bucket.Nodes.ToArray().Select(n => n.Id), Is.EqualTo(live.Select(n => n.Id)));
         foreach ((NodeId id, IPEndPoint endPoint) in live)
         {
@@ -42,13 +42,13 @@ public sealed class RoutingTableTrimTests
         live[2] = (newcomer, live[2].EndPoint);
 
         live.Add(kit.AddLive(table, kit.IdAt(0), T0));
-        Assert.That(bucket.Room.Live, Is.EqualTo(8), "a trimmed bucket grows back to K");
+        Assert.That(bucket.Room, Is.EqualTo(8), "a trimmed bucket grows back to K");
         Assert.That(bucket.Count, Is.EqualTo(4));
         Assert.That(table.OnReply(live[^1].Id, live[^1].EndPoint, Rtt, T0 + TimeSpan.FromSeconds(2)).Result, Is.EqualTo(RoutingResult.Updated));
     }
 
     [Test]
-    public void Waiting_nodes_survive_a_trim_and_a_bucket_emptied_gives_back_all_its_room()
+    public void Waiting_nodes_survive_a_trim_and_a_bucket_emptied_of_live_nodes_gives_back_their_room()
     {
         var kit = new RoutingTestKit(4);
         RoutingTable table = kit.NewTable();
@@ -62,9 +62,9 @@ public sealed class RoutingTableTrimTests
         }
 
         RoutingBucket bucket = table.Buckets[0];
-        Assert.That(bucket.Room.Waiting, Is.EqualTo(8), "2, 4, 8");
+        Assert.That(bucket.Room, Is.EqualTo(8 + 8), "the waiting side grew 2, 4, 8 behind the 8 live nodes");
         table.TrimExcess();
-        Assert.That(bucket.Room, Is.EqualTo((8, 5)), "the full live array stays, the waiting one fits its five");
+        Assert.That(bucket.Room, Is.EqualTo(8 + 5), "the eight live nodes and the five waiting ones, no more");
         Assert.That(bucket.Replacements.ToArray().Select(r => r.Id), Is.EqualTo(heard));
 
         foreach ((NodeId id, _) in far)
@@ -73,7 +73,8 @@ public sealed class RoutingTableTrimTests
         }
 
         table.TrimExcess();
-        Assert.That(bucket.Room.Live, Is.Zero);
+        Assert.That((bucket.Count, bucket.Room), Is.EqualTo((0, 5)), "only the five waiting nodes are left");
+        Assert.That(bucket.Replacements.ToArray().Select(r => r.Id), Is.EqualTo(heard));
     }
 
     [Test]
@@ -87,7 +88,7 @@ public sealed class RoutingTableTrimTests
         }
 
         table.TrimExcess();
-        Assert.That(table.Buckets[0].Room.Live, Is.EqualTo(8));
+        Assert.That(table.Buckets[0].Room, Is.EqualTo(8));
     }
 
     [Test]

@@ -11,8 +11,20 @@ namespace MainlineDht;
 // and the resolution of their names. Staying joined is in DhtNode.Rejoin.cs.
 public sealed partial class DhtNode
 {
-    /// <summary>Ends the bootstraps the node runs by itself when it stops.</summary>
-    private readonly CancellationTokenSource _lifetime = new();
+    /// <summary>Ends the work the node runs by itself (bootstraps, crawls, a lookup of a new id) when it stops; made when first needed.</summary>
+    private CancellationTokenSource? _lifetime;
+
+    /// <summary>The token of <see cref="_lifetime"/>; cancelled already once the node stopped.</summary>
+    private CancellationToken LifetimeToken
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _context.Disposed ? new CancellationToken(canceled: true) : (_lifetime ??= new()).Token;
+            }
+        }
+    }
 
     /// <summary>Bootstrap names whose failure to resolve was reported: each once, until it resolves again.</summary>
     private HashSet<string>? _unresolved; // made at the first name that does not resolve

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using System.Runtime.InteropServices;
 using MainlineDht.Lookups;
 using MainlineDht.Rpc;
 
@@ -12,7 +13,14 @@ public sealed partial class DhtNode
     /// <summary>The bootstrap names that answered the last bootstrap that tried any (from the state file at first).</summary>
     private List<string> _answeredRouters = [];
 
+    /// <summary>The last report, kept without its <see cref="BootstrapReport.Nodes"/>: they are <see cref="_lastNames"/>.</summary>
     private BootstrapReport? _lastBootstrapReport;
+
+    /// <summary>The names of the last report, compact (a node keeps them as long as it runs): ~170 bytes less than the records.</summary>
+    private KeptName[] _lastNames = [];
+
+    /// <summary>What the names of <see cref="_lastNames"/> resolved to, one after the other (often the node's bootstrap endpoints themselves).</summary>
+    private IPEndPoint[] _lastAddresses = [];
 
     /// <summary>
     /// What the last bootstrap did (<see cref="JoinAsync"/>, or one the node ran by itself while it
@@ -29,10 +37,26 @@ public sealed partial class DhtNode
         {
             lock (_gate)
             {
-                return _lastBootstrapReport;
+                if (_lastBootstrapReport is not { } kept || _lastNames.Length == 0)
+                {
+                    return _lastBootstrapReport;
+                }
+
+                var nodes = new BootstrapNodeReport[_lastNames.Length];
+                for (int i = 0; i < nodes.Length; i++)
+                {
+                    KeptName name = _lastNames[i];
+                    IPEndPoint[] addresses = _lastAddresses.AsSpan(name.AddressStart, name.AddressCount).ToArray();
+                    nodes[i] = new BootstrapNodeReport(name.Name, addresses, name.Answered, name.RoundTripTicks < 0 ? null : TimeSpan.FromTicks(name.RoundTripTicks), name.Error);
+                }
+
+                return kept with { Nodes = nodes };
             }
         }
     }
+
+    /// <summary>One <see cref="BootstrapNodeReport"/> as the node keeps it: its addresses are a range of <see cref="_lastAddresses"/>.</summary>
+    private readonly record struct KeptName(string Name, string? Error, long RoundTripTicks, ushort AddressStart, ushort AddressCount, bool Answered);
 
     /// <summary>A bootstrap name as resolved: its addresses in the families the node runs, or why it has none.</summary>
     private readonly record struct ResolvedName(string Name, List<IPEndPoint> Addresses, string? Problem);
@@ -105,14 +129,28 @@ public sealed partial class DhtNode
     }
 
     /// <summary>
-    /// Keeps <paramref name="report"/> as the last one, without its lookup's node lists: a node keeps
-    /// its report as long as it runs, and those endpoints were ~0.9 KB of every simulated node.
+    /// Keeps <paramref name="report"/> as the last one, without its lookup's node lists (a node keeps
+    /// its report as long as it runs, and those endpoints were ~0.9 KB of every simulated node), its
+    /// names compact.
     /// </summary>
     private void Publish(BootstrapReport report)
     {
-        report = report with { Lookup = report.Lookup with { ClosestNodes = [], AnnouncedTo = [], Trace = [] } };
+        IReadOnlyList<BootstrapNodeReport> nodes = report.Nodes;
+        var names = new KeptName[nodes.Count];
+        var addresses = new List<IPEndPoint>();
+        for (int i = 0; i < names.Length; i++)
+        {
+            BootstrapNodeReport node = nodes[i];
+            names[i] = new KeptName(node.Name, node.Error, node.RoundTrip?.Ticks ?? -1, (ushort)addresses.Count, (ushort)node.Addresses.Count, node.Answered);
+            addresses.AddRange(node.Addresses);
+        }
+
+        report = report with { Nodes = [], Lookup = report.Lookup with { ClosestNodes = [], AnnouncedTo = [], Trace = [] } };
         lock (_gate)
         {
+            // Usually the very endpoints the node bootstraps from: then one array serves both.
+            _lastAddresses = _bootstrapEndPoints is IPEndPoint[] same && same.AsSpan().SequenceEqual(CollectionsMarshal.AsSpan(addresses)) ? same : [.. addresses];
+            _lastNames = names;
             _lastBootstrapReport = report;
         }
     }

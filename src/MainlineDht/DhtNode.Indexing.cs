@@ -34,7 +34,7 @@ public sealed partial class DhtNode
             random = new Random(_random.Next()); // the crawl's own: it runs outside the gate
         }
 
-        return new DhtCrawl(new Crawler(_engines, _time, options, random), cancellationToken, _lifetime.Token, _context.Diagnostics);
+        return new DhtCrawl(new Crawler(_engines, _time, options, random), cancellationToken, LifetimeToken, _context.Diagnostics);
     }
 
     /// <summary>

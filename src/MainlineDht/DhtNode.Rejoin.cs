@@ -162,11 +162,12 @@ public sealed partial class DhtNode
     /// <summary>A bootstrap the node runs by itself; it reports only what it cannot handle.</summary>
     private async Task RebootstrapAsync()
     {
+        CancellationToken lifetime = LifetimeToken;
         try
         {
-            await BootstrapAsync(warn: false, _lifetime.Token).ConfigureAwait(false);
+            await BootstrapAsync(warn: false, lifetime).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (_lifetime.IsCancellationRequested)
+        catch (OperationCanceledException) when (lifetime.IsCancellationRequested)
         {
             // The node stopped.
         }

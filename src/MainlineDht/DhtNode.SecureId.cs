@@ -71,7 +71,7 @@ public sealed partial class DhtNode
         }
 
         SaveState();
-        _ = _lookups.FindNodeAsync(change.NewId, null, _lifetime.Token);
+        _ = _lookups.FindNodeAsync(change.NewId, null, LifetimeToken);
         try
         {
             IdChanged?.Invoke(this, change);

@@ -89,7 +89,7 @@ public sealed partial class DhtNode : IAsyncDisposable
         // them from the node's Random would shift every later draw of a seeded run).
         WriteTokenManager tokens = options.RandomSeed is null
             ? new WriteTokenManager(_time.GetUtcNow())
-            : new WriteTokenManager(_time.GetUtcNow(), new SeededSecrets(id.Hi).Fill, WriteTokenManager.DefaultRotationInterval);
+            : new WriteTokenManager(_time.GetUtcNow(), id.Hi, WriteTokenManager.DefaultRotationInterval);
         _peers = new PeerStore(new PeerStoreOptions
         {
             MaxInfoHashes = options.MaxInfoHashes,
@@ -284,7 +284,7 @@ public sealed partial class DhtNode : IAsyncDisposable
             engine.Stop();
         }
 
-        _lifetime.Cancel();
+        _lifetime?.Cancel(); // read after Disposed was set under the gate: no token is handed out after this
         joined?.TrySetException(new ObjectDisposedException(nameof(DhtNode), "The node stopped before it joined."));
 
         foreach (DhtAnnouncement announcement in announcements)

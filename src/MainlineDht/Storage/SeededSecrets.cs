@@ -5,13 +5,14 @@ namespace MainlineDht.Storage;
 /// <summary>
 /// Reproducible token secrets for a node given a seed (tests, simulations): SplitMix64 over the seed.
 /// Not for a node on the network, which draws its secrets from <c>RandomNumberGenerator</c>. A seeded
-/// <see cref="Random"/> did the same for ~330 bytes a node (its seeded form keeps 56 ints).
+/// <see cref="Random"/> did the same for ~330 bytes a node (its seeded form keeps 56 ints); this is
+/// 8 bytes inside the <see cref="WriteTokenManager"/>. A struct: keep it in a field or a local.
 /// </summary>
-internal sealed class SeededSecrets(ulong seed)
+internal struct SeededSecrets(ulong seed)
 {
     private ulong _state = seed;
 
-    /// <summary>Fills <paramref name="destination"/> with the next bytes of the sequence (a <see cref="SecretGenerator"/>).</summary>
+    /// <summary>Fills <paramref name="destination"/> with the next bytes of the sequence.</summary>
     public void Fill(Span<byte> destination)
     {
         Span<byte> word = stackalloc byte[sizeof(ulong)];

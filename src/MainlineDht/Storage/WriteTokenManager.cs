@@ -34,14 +34,18 @@ internal sealed class WriteTokenManager
     /// <summary>How often the secret is replaced unless another interval is given.</summary>
     public static readonly TimeSpan DefaultRotationInterval = TimeSpan.FromMinutes(5);
 
-    private readonly SecretGenerator _generateSecret;
+    private readonly SecretGenerator? _generateSecret;
     private readonly long _intervalTicks;
     private readonly byte[] _secrets = new byte[2 * SecretLength]; // the current one, then the previous one: one array
 
     private Span<byte> Current => _secrets.AsSpan(0, SecretLength);
 
     private Span<byte> Previous => _secrets.AsSpan(SecretLength);
+
     private long _currentSinceTicks;
+
+    /// <summary>The seeded source when <see cref="_generateSecret"/> is null (a seeded node's: no delegate, no object).</summary>
+    private SeededSecrets _seeded;
 
     /// <summary>Creates a manager with cryptographically random secrets rotated every 5 minutes.</summary>
     public WriteTokenManager(DateTimeOffset now)
@@ -59,9 +63,35 @@ internal sealed class WriteTokenManager
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(rotationInterval, TimeSpan.Zero);
         _generateSecret = generateSecret;
         _intervalTicks = rotationInterval.Ticks;
-        _generateSecret(Current);
-        _generateSecret(Previous);
+        Generate(Current);
+        Generate(Previous);
         _currentSinceTicks = now.UtcTicks;
+    }
+
+    /// <summary>Creates a manager with reproducible secrets from <paramref name="seed"/> (<see cref="SeededSecrets"/>: tests, simulations).</summary>
+    /// <param name="now">The current time; the first secret is current from then.</param>
+    /// <param name="seed">The seed of the secrets.</param>
+    /// <param name="rotationInterval">How long a secret is current (and then how long it is still accepted as the previous one).</param>
+    public WriteTokenManager(DateTimeOffset now, ulong seed, TimeSpan rotationInterval)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(rotationInterval, TimeSpan.Zero);
+        _seeded = new SeededSecrets(seed);
+        _intervalTicks = rotationInterval.Ticks;
+        Generate(Current);
+        Generate(Previous);
+        _currentSinceTicks = now.UtcTicks;
+    }
+
+    private void Generate(Span<byte> secret)
+    {
+        if (_generateSecret is null)
+        {
+            _seeded.Fill(secret);
+        }
+        else
+        {
+            _generateSecret(secret);
+        }
     }
 
     /// <summary>How long a secret is current.</summary>
@@ -131,10 +161,10 @@ internal sealed class WriteTokenManager
         {
             // Two or more intervals passed unseen: the old current secret is older than the
             // previous slot allows, so neither survives.
-            _generateSecret(Previous);
+            Generate(Previous);
         }
 
-        _generateSecret(Current);
+        Generate(Current);
         _currentSinceTicks += periods * _intervalTicks;
     }
 

@@ -223,6 +223,42 @@ public sealed class TransactionTableTests
     }
 
     [Test]
+    public void QueriesRemovedInAnyOrder_LeaveEveryOtherOneFindable()
+    {
+        // Many ids share a home slot in a small table: removing one must not lose the ones probed past it.
+        var table = new TransactionTable(4096, new Random(11));
+        var random = new Random(12);
+        var inFlight = new List<PendingQuery>();
+        for (int round = 0; round < 20; round++)
+        {
+            for (int i = 0; i < 150; i++)
+            {
+                PendingQuery query = Query(Node);
+                Assert.That(table.TryAdd(query), Is.True);
+                inFlight.Add(query);
+            }
+
+            for (int i = 0; i < 100; i++)
+            {
+                int pick = random.Next(inFlight.Count);
+                PendingQuery gone = inFlight[pick];
+                inFlight.RemoveAt(pick);
+                Assert.That(random.Next(2) == 0 ? table.Remove(gone) : table.TryTake(Wire(gone.TransactionId), Node, out _), Is.True);
+            }
+
+            Assert.That(table.Count, Is.EqualTo(inFlight.Count));
+        }
+
+        foreach (PendingQuery query in inFlight)
+        {
+            Assert.That(table.TryTake(Wire(query.TransactionId), Node, out PendingQuery? taken), Is.True);
+            Assert.That(taken, Is.SameAs(query));
+        }
+
+        Assert.That(table.Count, Is.Zero);
+    }
+
+    [Test]
     public void AfterABurst_TheTableGivesBackItsRoom_OnceNothingIsInFlight()
     {
         var table = new TransactionTable(256, new Random(3));

@@ -32,6 +32,20 @@ public class WriteTokenManagerTests
     }
 
     [Test]
+    public void A_seeded_manager_gives_the_same_tokens_for_its_seed_and_rotates_as_any()
+    {
+        var a = new WriteTokenManager(T0, seed: 42, TimeSpan.FromMinutes(5));
+        var b = new WriteTokenManager(T0, seed: 42, TimeSpan.FromMinutes(5));
+        var other = new WriteTokenManager(T0, seed: 43, TimeSpan.FromMinutes(5));
+        byte[] token = Token(a, Requester, T0);
+        Assert.That(Token(b, Requester, T0), Is.EqualTo(token));
+        Assert.That(Token(other, Requester, T0), Is.Not.EqualTo(token));
+        Assert.That(a.Validate(Requester, token, T0.AddMinutes(9)), Is.True);
+        Assert.That(a.Validate(Requester, token, T0.AddMinutes(11)), Is.False);
+        Assert.That(Token(a, Requester, T0.AddMinutes(11)), Is.Not.EqualTo(token), "a new secret after two rotations");
+    }
+
+    [Test]
     public void Token_is_accepted_at_once()
     {
         WriteTokenManager manager = Create();

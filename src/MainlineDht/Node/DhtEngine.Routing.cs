@@ -91,9 +91,9 @@ internal sealed partial class DhtEngine : IRpcObserver, IQueryHost
         }
     }
 
-    void IRpcObserver.OnExternalAddress(IPAddress voter, IPAddress address)
+    void IRpcObserver.OnExternalAddress(IPAddress voter, ReadOnlySpan<byte> compactEndPoint)
     {
-        _externalAddress.Add(voter, address);
+        _externalAddress.Add(voter, compactEndPoint);
         _externalSnapshot = _externalAddress.Leader;
         if (_externalAddress.Settled && !_externalAddress.Leader!.Equals(SettledExternalAddress))
         {

@@ -47,6 +47,32 @@ internal sealed class ExternalAddressVote
 
     public void Add(IPAddress voter, IPAddress reported)
     {
+        if (IsNewVoter(voter))
+        {
+            Count(reported);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Add(IPAddress, IPAddress)"/> with a reply's <c>ip</c> field as it came (a compact
+    /// address and port, 6 or 18 bytes): the address is made only when the voter has not voted yet.
+    /// </summary>
+    public void Add(IPAddress voter, ReadOnlySpan<byte> compactEndPoint)
+    {
+        if (compactEndPoint.Length is not (CompactFormat.PeerV4Size or CompactFormat.PeerV6Size))
+        {
+            throw new ArgumentException("A compact endpoint is 6 or 18 bytes.", nameof(compactEndPoint));
+        }
+
+        if (IsNewVoter(voter))
+        {
+            Count(new IPAddress(compactEndPoint[..^2]));
+        }
+    }
+
+    /// <summary>Counts the voter in the tally (a new tally after <see cref="MaxVoters"/>); false when it has voted in this one.</summary>
+    private bool IsNewVoter(IPAddress voter)
+    {
         if (_voterCount >= MaxVoters)
         {
             _voters = default;
@@ -57,10 +83,15 @@ internal sealed class ExternalAddressVote
 
         if (!_voters.Add(VoterKey(voter)))
         {
-            return;
+            return false;
         }
 
         _voterCount++;
+        return true;
+    }
+
+    private void Count(IPAddress reported)
+    {
         int i = IndexOf(reported);
         if (i < 0)
         {

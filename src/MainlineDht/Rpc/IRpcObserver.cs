@@ -15,6 +15,10 @@ internal interface IRpcObserver
     /// <summary>A query to <paramref name="endPoint"/> (believed to be <paramref name="expectedId"/>, if known) timed out.</summary>
     void OnFailure(NodeId? expectedId, IPEndPoint endPoint);
 
-    /// <summary>BEP 42: <paramref name="voter"/> says it sees us at <paramref name="address"/>.</summary>
-    void OnExternalAddress(IPAddress voter, IPAddress address);
+    /// <summary>
+    /// BEP 42: <paramref name="voter"/> says it sees us at the address of <paramref name="compactEndPoint"/>
+    /// (its reply's <c>ip</c>: a compact address and port, 6 or 18 bytes). Raw, so that the address is
+    /// made only for a voter that has not voted yet: most replies come from nodes that have.
+    /// </summary>
+    void OnExternalAddress(IPAddress voter, ReadOnlySpan<byte> compactEndPoint);
 }

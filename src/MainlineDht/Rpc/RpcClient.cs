@@ -152,9 +152,9 @@ internal sealed class RpcClient : IOutboxSender
             Responses++;
             Metrics?.ResponseReceived();
             _observer.OnReply(response.Id, source, roundTrip);
-            if (response.GetExternalEndPoint() is IPEndPoint external)
+            if (response.ExternalAddress.Length is CompactFormat.PeerV4Size or CompactFormat.PeerV6Size)
             {
-                _observer.OnExternalAddress(source.Address, external.Address);
+                _observer.OnExternalAddress(source.Address, response.ExternalAddress.Span);
             }
 
             return new RpcCompletion(pending, new RpcResult(RpcStatus.Response, source, response, null, roundTrip));

@@ -27,6 +27,28 @@ public sealed class ExternalAddressVoteTests
     }
 
     [Test]
+    public void A_replys_compact_ip_field_votes_as_its_address_does()
+    {
+        var byAddress = new ExternalAddressVote();
+        var byField = new ExternalAddressVote();
+        byte[] v4 = [50, 1, 2, 3, 0x1A, 0xE1];
+        byte[] v6 = [.. IPAddress.Parse("2001:db8::5").GetAddressBytes(), 0x1A, 0xE1];
+        for (int i = 0; i < 6; i++)
+        {
+            IPAddress voter = IPAddress.Parse($"60.{i}.8.9");
+            byAddress.Add(voter, Reported);
+            byField.Add(voter, v4);
+        }
+
+        byField.Add(IPAddress.Parse("61.1.1.1"), v6);
+        Assert.That((byField.Leader, byField.Settled), Is.EqualTo((byAddress.Leader, byAddress.Settled)));
+        Assert.That(byField.Leader, Is.EqualTo(Reported));
+        Assert.That(byField.VoterCount, Is.EqualTo(7), "the IPv6 report counted as a vote too");
+        Assert.That(() => byField.Add(IPAddress.Parse("62.1.1.1"), new byte[5]), Throws.ArgumentException);
+        Assert.That(byField.VoterCount, Is.EqualTo(7), "a malformed field changes nothing");
+    }
+
+    [Test]
     public void Exempt_voters_count_one_by_one_even_in_one_slash_24()
     {
         var vote = new ExternalAddressVote();

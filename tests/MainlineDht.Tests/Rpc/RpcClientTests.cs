@@ -249,7 +249,7 @@ public sealed class RpcClientTests
 
         public void OnFailure(NodeId? expectedId, IPEndPoint endPoint) => Failures.Add((expectedId, endPoint));
 
-        public void OnExternalAddress(IPAddress voter, IPAddress address) => Votes.Add((voter, address));
+        public void OnExternalAddress(IPAddress voter, ReadOnlySpan<byte> compactEndPoint) => Votes.Add((voter, new IPAddress(compactEndPoint[..^2])));
     }
 
     /// <summary>A transport that throws fails the test; a datagram not sent is the test's to check.</summary>

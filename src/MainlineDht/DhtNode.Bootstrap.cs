@@ -126,7 +126,7 @@ public sealed partial class DhtNode
         {
             StartedAt = startedAt,
             Elapsed = report.Elapsed,
-            Nodes = names.ToArray(),
+            Nodes = names,
             SavedNodesTried = savedTried,
             SavedNodesAnswered = savedAnswered,
             Joined = joined,

@@ -99,7 +99,7 @@ public sealed partial class DhtNode
                 : mine.Any(o => o.Status == RpcStatus.NotSent) ? "not sent (the send policy refused it, or the socket could not send)"
                 : mine.Any(o => o.Status == RpcStatus.Cancelled) ? "cancelled"
                 : "not queried";
-            reports.Add(new BootstrapNodeReport(name.Name, name.Addresses.ToArray(), answers.Count > 0, answers.Count > 0 ? answers.Min(a => a.RoundTrip) : null, error));
+            reports.Add(new BootstrapNodeReport(name.Name, name.Addresses, answers.Count > 0, answers.Count > 0 ? answers.Min(a => a.RoundTrip) : null, error));
         }
 
         return reports;

@@ -16,10 +16,11 @@ public sealed partial class DhtNode
     private static readonly TimeSpan HealthCheckInterval = TimeSpan.FromSeconds(1);
 
     /// <summary>
-    /// The good nodes are counted again at a health check when the tables' size changed, or this long
-    /// after the last count: a count reads every routing entry (a tenth of a busy simulated node's
-    /// time when it ran at every check), while a node turns questionable only after 15 minutes of
-    /// silence and bad after failures that take seconds.
+    /// The good nodes are counted again at a health check when the tables shrank, or grew while fewer
+    /// than K were good, or this long after the last count: a count reads every routing entry (a tenth
+    /// of a busy simulated node's time when it ran at every check; 2% when a joining table's every new
+    /// node triggered it), while a node turns questionable only after 15 minutes of silence and bad
+    /// after failures that take seconds. A table that grows cannot make a ready node less ready.
     /// </summary>
     private static readonly TimeSpan GoodCountInterval = TimeSpan.FromSeconds(5);
 
@@ -146,7 +147,8 @@ public sealed partial class DhtNode
             size += engine.Routing.Count;
         }
 
-        if (size != _goodCountedTableSize || _time.GetElapsedTime(_goodCountedAt, now) >= GoodCountInterval)
+        bool changed = size < _goodCountedTableSize || (size > _goodCountedTableSize && _goodCount < Traversal.K);
+        if (changed || _time.GetElapsedTime(_goodCountedAt, now) >= GoodCountInterval)
         {
             DateTimeOffset wall = _time.GetUtcNow();
             int good = 0;

@@ -11,8 +11,8 @@ namespace MainlineDht.Node;
 /// </summary>
 internal static class QueryMethods
 {
-    /// <summary>How many methods there are (the length of <see cref="PerMethodCounts"/>; a test checks it against the enum).</summary>
-    public const int Count = 8;
+    /// <summary>How many methods there are (the length of <see cref="PerMethodCounts"/>).</summary>
+    public const int Count = PerMethodCounts.Length;
 
     /// <summary>The handlers, indexed by <see cref="KrpcMethod"/>. Handlers are stateless: what they use comes with the <see cref="ReplyBuilder"/>.</summary>
     private static readonly IQueryHandler[] Handlers = Build<IQueryHandler>(method => method switch
@@ -47,11 +47,4 @@ internal static class QueryMethods
 
         return table;
     }
-}
-
-/// <summary>One counter per <see cref="KrpcMethod"/>, inline in the object that counts (no array a node).</summary>
-[System.Runtime.CompilerServices.InlineArray(QueryMethods.Count)]
-internal struct PerMethodCounts
-{
-    private long _element;
 }

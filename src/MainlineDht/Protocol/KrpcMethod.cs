@@ -62,3 +62,13 @@ internal static class KrpcMethodNames
         _ => KrpcMethod.Unknown,
     };
 }
+
+/// <summary>One counter per <see cref="KrpcMethod"/>, inline in the object that counts (no array a node).</summary>
+[System.Runtime.CompilerServices.InlineArray(Length)]
+internal struct PerMethodCounts
+{
+    /// <summary>How many methods there are: a test checks it against the enum.</summary>
+    public const int Length = 8;
+
+    private long _element;
+}

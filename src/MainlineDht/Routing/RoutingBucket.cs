@@ -229,7 +229,13 @@ internal sealed class RoutingBucket
                 return false;
             }
 
-            evicted = RemoveWaitingAt(victim);
+            // In place: the ones after the victim move down one place and the newcomer takes the last
+            // (one move, where removing and then adding would move the cache twice).
+            int start = _nodes.Length - _waitingCount;
+            evicted = _nodes[start + victim];
+            Array.Copy(_nodes, start + victim + 1, _nodes, start + victim, _waitingCount - victim - 1);
+            _nodes[^1] = node;
+            return true;
         }
 
         AddWaitingUnchecked(node);

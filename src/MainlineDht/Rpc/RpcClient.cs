@@ -29,7 +29,7 @@ internal sealed class RpcClient : IOutboxSender
     private readonly TransactionTable _transactions;
     private readonly TimeSpan _timeout;
     private readonly bool _runContinuationsInline;
-    private Node.PerMethodCounts _queriesSent; // inline: no array per node
+    private PerMethodCounts _queriesSent; // inline: no array per node
     private RoundTripEstimator _roundTrips;
     private PendingQuery? _oldest; // the queries in flight, oldest first: with one timeout for all, that is deadline order
     private PendingQuery? _newest;

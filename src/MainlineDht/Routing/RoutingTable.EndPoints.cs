@@ -1,3 +1,5 @@
+using MainlineDht.Protocol;
+
 namespace MainlineDht.Routing;
 
 // The index of live endpoints: an open-addressing hash table (linear probing) of bucket slots, 2 bytes
@@ -114,8 +116,7 @@ internal sealed partial class RoutingTable
             }
 
             int home = Home(At(_endPoints[j] - 1).Address);
-            bool stays = i <= j ? i < home && home <= j : i < home || home <= j;
-            if (!stays)
+            if (!LinearProbing.Stays(i, j, home))
             {
                 _endPoints[i] = _endPoints[j];
                 i = j;

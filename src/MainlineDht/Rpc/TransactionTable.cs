@@ -183,8 +183,7 @@ internal sealed class TransactionTable
             }
 
             int home = Home(moving.TransactionId);
-            bool stays = i <= j ? i < home && home <= j : i < home || home <= j;
-            if (!stays)
+            if (!LinearProbing.Stays(i, j, home))
             {
                 _slots[i] = moving;
                 i = j;

@@ -58,14 +58,8 @@ internal sealed class WriteTokenManager
     /// <param name="generateSecret">The source of secrets.</param>
     /// <param name="rotationInterval">How long a secret is current (and then how long it is still accepted as the previous one).</param>
     public WriteTokenManager(DateTimeOffset now, SecretGenerator generateSecret, TimeSpan rotationInterval)
+        : this(now, generateSecret ?? throw new ArgumentNullException(nameof(generateSecret)), default, rotationInterval)
     {
-        ArgumentNullException.ThrowIfNull(generateSecret);
-        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(rotationInterval, TimeSpan.Zero);
-        _generateSecret = generateSecret;
-        _intervalTicks = rotationInterval.Ticks;
-        Generate(Current);
-        Generate(Previous);
-        _currentSinceTicks = now.UtcTicks;
     }
 
     /// <summary>Creates a manager with reproducible secrets from <paramref name="seed"/> (<see cref="SeededSecrets"/>: tests, simulations).</summary>
@@ -73,9 +67,15 @@ internal sealed class WriteTokenManager
     /// <param name="seed">The seed of the secrets.</param>
     /// <param name="rotationInterval">How long a secret is current (and then how long it is still accepted as the previous one).</param>
     public WriteTokenManager(DateTimeOffset now, ulong seed, TimeSpan rotationInterval)
+        : this(now, null, new SeededSecrets(seed), rotationInterval)
+    {
+    }
+
+    private WriteTokenManager(DateTimeOffset now, SecretGenerator? generateSecret, SeededSecrets seeded, TimeSpan rotationInterval)
     {
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(rotationInterval, TimeSpan.Zero);
-        _seeded = new SeededSecrets(seed);
+        _generateSecret = generateSecret;
+        _seeded = seeded;
         _intervalTicks = rotationInterval.Ticks;
         Generate(Current);
         Generate(Previous);
